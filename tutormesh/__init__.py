@@ -1,0 +1,1 @@
+"""TutorMesh: a personal learning agent per student, negotiating with SME, assessment and admin agents."""

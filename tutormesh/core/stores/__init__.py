@@ -1,0 +1,1 @@
+"""Store adapters over the SQL database (SQLite embedded, Postgres in production)."""

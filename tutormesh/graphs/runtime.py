@@ -1,0 +1,60 @@
+"""The student graph compiled with our checkpointer: what the CLI, API and benchmarks drive.
+
+LangGraph Studio loads the exported graphs (no checkpointer) and brings its own; everything else
+goes through `open_tutor`, so both paths run the same nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from langchain_core.messages import HumanMessage
+from langgraph.checkpoint.base import BaseCheckpointSaver
+
+from tutormesh.core.checkpoints import open_checkpointer
+from tutormesh.core.settings import Settings, get_settings
+from tutormesh.graphs.student.graph import builder
+
+
+class Tutor:
+    """Runs student turns on checkpointed threads: one checkpoint per turn, older ones pruned."""
+
+    def __init__(self, saver: BaseCheckpointSaver[str], settings: Settings) -> None:
+        """Compile the student graph with `saver`."""
+        self.saver = saver
+        self.settings = settings
+        self.graph = builder.compile(checkpointer=saver, name="student")
+
+    def send(self, student_id: str, thread_id: str, text: str, *, now: str | None = None) -> dict[str, Any]:
+        """Run one turn and return the thread's new state."""
+        configurable: dict[str, Any] = {"thread_id": thread_id, "student_id": student_id}
+        if now:
+            configurable["now"] = now
+        # durability="exit": one checkpoint per turn instead of one per step (STACK-NOTES).
+        state = self.graph.invoke({"messages": [HumanMessage(text)]}, {"configurable": configurable},
+                                  durability="exit")
+        if self.settings.prune_checkpoints:
+            self.saver.prune([thread_id], strategy="keep_latest")
+        return state
+
+    def state(self, thread_id: str) -> dict[str, Any]:
+        """Return the latest checkpointed state of a thread ({} if it has none)."""
+        snapshot = self.graph.get_state({"configurable": {"thread_id": thread_id}})
+        return dict(snapshot.values)
+
+
+def new_replies(state: dict[str, Any]) -> list[str]:
+    """Return the agent's replies to the latest human message of a turn's state."""
+    messages = state.get("messages", [])
+    last_human = max((i for i, m in enumerate(messages) if m.type == "human"), default=-1)
+    return [str(m.content) for m in messages[last_human + 1 :] if m.type == "ai"]
+
+
+@contextmanager
+def open_tutor(settings: Settings | None = None) -> Iterator[Tutor]:
+    """Open the configured checkpointer and yield a Tutor bound to it."""
+    settings = settings or get_settings()
+    with open_checkpointer(settings) as saver:
+        yield Tutor(saver, settings)

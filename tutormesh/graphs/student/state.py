@@ -1,0 +1,40 @@
+"""Student graph state: what Studio shows and the API returns for one conversation thread."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
+
+from tutormesh.core.settings import get_settings
+
+
+def recent_messages(left: list[AnyMessage], right: list[AnyMessage]) -> list[AnyMessage]:
+    """Append like `add_messages`, then keep a window: SQL holds the full history.
+
+    A bounded state keeps every checkpoint the same size, so storage grows linearly with turns
+    instead of quadratically.
+    """
+    return add_messages(left, right)[-get_settings().state_message_window :]  # type: ignore[arg-type,return-value]
+
+
+class StudentInput(TypedDict):
+    """What a caller sends: the new message(s). `student_id` comes from config["configurable"]."""
+
+    messages: Annotated[list[AnyMessage], recent_messages]
+
+
+class StudentState(StudentInput, total=False):
+    """The learner model as seen in this turn (SQL is the source of truth)."""
+
+    student_id: str
+    intent: str
+    subject: str
+    topic: str
+    profile: dict[str, Any]
+    mastery: dict[str, float]
+    current_item: dict[str, Any] | None
+    last_grade: dict[str, Any] | None
+    negotiations: list[dict[str, Any]]
+    pending_negotiation: dict[str, Any] | None
