@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 import uuid
@@ -107,6 +108,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(args.student)
 
 
+# Feature areas add their sub-commands here: each module has `register(subparsers) -> None`.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser (one sub-command per job)."""
     parser = argparse.ArgumentParser(prog="tutormesh", description=__doc__)
@@ -126,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run a scripted tutoring session end to end")
     demo.add_argument("--student", default="demo-student")
     demo.set_defaults(func=cmd_demo)
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
     return parser
 
 

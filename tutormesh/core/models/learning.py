@@ -1,23 +1,14 @@
-"""SQL rows (SQLAlchemy 2): the learner model, curriculum, negotiations and their history."""
+"""Learning rows: the learner model, curriculum, negotiations, escalations and chat history."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-
-def utcnow() -> datetime:
-    """Return an aware UTC timestamp (the only clock rows use)."""
-    return datetime.now(UTC)
-
-
-class Base(DeclarativeBase):
-    """Declarative base; JSON columns hold small documents, never large blobs."""
-
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+from tutormesh.core.models.base import Base, utcnow
 
 
 class Subject(Base):
