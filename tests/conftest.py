@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from tutormesh.core.db import engine_for
 from tutormesh.core.settings import Settings, get_settings
 
 POSTGRES_URL = os.environ.get("TUTORMESH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -45,9 +47,9 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     get_settings.cache_clear()
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh database on the real Postgres server for this test session, dropped afterwards."""
+@contextmanager
+def scratch_postgres() -> Iterator[str]:
+    """Create a new database on the real Postgres server; drop it afterwards."""
     admin = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://", 1)
     name = f"tutormesh_test_{uuid.uuid4().hex[:10]}"
     try:
@@ -56,9 +58,26 @@ def postgres_url() -> Iterator[str]:
     except psycopg.OperationalError as exc:
         service_missing("PostgreSQL", exc)
     base, _, _ = POSTGRES_URL.rpartition("/")
-    yield f"{base}/{name}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield f"{base}/{name}"
+    finally:
+        engine_for.cache_clear()  # pooled connections would block the drop
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """One scratch database on the real Postgres server for the whole session."""
+    with scratch_postgres() as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_postgres_url() -> Iterator[str]:
+    """A scratch database for one test (schema changes, downgrades)."""
+    with scratch_postgres() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -67,4 +86,13 @@ def profile(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.
     if request.param == "sqlite":
         return get_settings()
     url = request.getfixturevalue("postgres_url")
+    return _use(monkeypatch, data_dir=str(tmp_path / "data"), database_url=url)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def fresh_profile(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Like `profile`, with a Postgres database of its own (for tests that drop the schema)."""
+    if request.param == "sqlite":
+        return get_settings()
+    url = request.getfixturevalue("fresh_postgres_url")
     return _use(monkeypatch, data_dir=str(tmp_path / "data"), database_url=url)

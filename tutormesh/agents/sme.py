@@ -25,9 +25,9 @@ from tutormesh.tools.store import get_store
 PACE_RATE: dict[str, float] = {"slow": 1.3, "moderate": 1.7, "fast": 2.2}
 # Support the SME can add, with its cost in teaching weeks over the rest of the unit.
 SUPPORT_COST: dict[str, float] = {
-    "Add 2 more visual examples per concept": 0.25,
-    "Introduce more practice questions (easier to harder)": 0.25,
-    "Daily recap video (5 minutes)": 0.25,
+    "Add 2 more visual examples per concept": 0.1,
+    "Introduce more practice questions (easier to harder)": 0.1,
+    "Daily recap video (5 minutes)": 0.1,
 }
 TRADE_OFF = "Will reduce breadth, focus on depth"
 

@@ -24,6 +24,7 @@ from tutormesh.tools.store import get_store
 
 Intent = Literal["answer", "practice", "hint", "learn", "ask", "review", "greet"]
 NEGOTIATION_HISTORY = 5  # negotiations kept in state; SQL has them all
+PRACTICE_INTENTS = ("answer", "practice", "hint")
 
 _RULES: list[tuple[Intent, re.Pattern[str]]] = [
     ("hint", re.compile(r"^\s*(hint|help|i'?m stuck|stuck|give me a hint)\b", re.I)),
@@ -61,12 +62,24 @@ def target_difficulty(p_known: float, streak: int, plan: Mapping[str, Any]) -> i
 
 
 def focus_topic(subject: str, mastery: Mapping[str, Mapping[str, Any]], wanted: list[Topic]) -> Topic:
-    """Choose the topic to work on: the first unmastered match, else the first unmastered topic."""
-    topics = wanted or load_curriculum().subjects[subject].topics
-    for topic in topics:
-        if not bkt.is_mastered(mastery.get(topic.skill, {}).get("p_known", 0.0)):
+    """Choose the topic to work on: the first unmastered match, else the next unmastered topic.
+
+    A student who already mastered every topic matching their request moves on to the next topic
+    of the unit after those, rather than re-drilling what they know.
+    """
+    topics = load_curriculum().subjects[subject].topics
+
+    def open_(topic: Topic) -> bool:
+        return not bkt.is_mastered(mastery.get(topic.skill, {}).get("p_known", 0.0))
+
+    for topic in wanted:
+        if open_(topic):
             return topic
-    return topics[-1]
+    start = max((topics.index(t) for t in wanted if t in topics), default=-1) + 1
+    for topic in [*topics[start:], *topics[:start]]:
+        if open_(topic):
+            return topic
+    return wanted[-1] if wanted else topics[-1]
 
 
 def next_item(student_id: str, topic: Topic, state: Mapping[str, Any], plan: Mapping[str, Any]) -> Item:
@@ -220,12 +233,14 @@ def practice(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]
             }
     elif state["intent"] == "answer":
         lines.append("There is no open problem to answer yet.")
-    item = next_item(student_id, topic, mastery, plan)
-    lines.append(present(item))
+    update["current_item"] = None
+    if not update.get("pending_negotiation"):  # otherwise the next item follows the renegotiated plan
+        item = next_item(student_id, topic, mastery, plan)
+        lines.append(present(item))
+        update["current_item"] = item_state(item)
     ai = "\n".join(lines)
     store.record_turn(_thread_id(config), student_id, text, ai)
-    return {**update, "messages": [AIMessage(ai)], "current_item": item_state(item), "topic": topic.slug,
-            "mastery": _mastery_view(mastery)}
+    return {**update, "messages": [AIMessage(ai)], "topic": topic.slug, "mastery": _mastery_view(mastery)}
 
 
 def _spend_slow_topic(store: LearnerStore, student_id: str, plan: dict[str, Any]) -> dict[str, Any]:
@@ -295,7 +310,7 @@ def after_negotiation(state: Mapping[str, Any], negotiation_id: str, config: Run
     text = describe_negotiation(current)
     update: dict[str, Any] = {"pending_negotiation": None, "negotiations": negotiations,
                               "profile": store.profile(student_id)}
-    if current["status"] == "committed" and state.get("current_item"):
+    if state.get("intent") in PRACTICE_INTENTS:
         today = clock.now(_configurable(config).get("now")).date()
         plan = store.plan(student_id, state["subject"], today=today)
         item = next_item(student_id, load_curriculum().topic(state["topic"]), store.mastery(student_id), plan)

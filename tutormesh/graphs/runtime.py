@@ -39,6 +39,31 @@ class Tutor:
             self.saver.prune([thread_id], strategy="keep_latest")
         return state
 
+    def stream(self, student_id: str, thread_id: str, text: str, *, now: str | None = None) -> Iterator[dict[str, Any]]:
+        """Run one turn like `send`, yielding events as it goes (what the API streams over SSE).
+
+        Events: `{"event": "stage", "node", "status": "started"|"done"}` per node;
+        `{"event": "token", "node", "text"}` for each AI message chunk (a streaming LLM's tokens, or a
+        tier-1 node's whole reply); finally `{"event": "state", "state": <the thread's new state>}`.
+        """
+        configurable: dict[str, Any] = {"thread_id": thread_id, "student_id": student_id}
+        if now:
+            configurable["now"] = now
+        state: dict[str, Any] = {}
+        for mode, chunk in self.graph.stream({"messages": [HumanMessage(text)]}, {"configurable": configurable},
+                                             stream_mode=["tasks", "messages", "values"], durability="exit"):
+            if mode == "values":
+                state = chunk
+            elif mode == "tasks":
+                yield {"event": "stage", "node": chunk["name"], "status": "done" if "result" in chunk else "started"}
+            else:
+                message, meta = chunk
+                if message.type.startswith("ai") and message.content:
+                    yield {"event": "token", "node": meta.get("langgraph_node"), "text": str(message.text)}
+        if self.settings.prune_checkpoints:
+            self.saver.prune([thread_id], strategy="keep_latest")
+        yield {"event": "state", "state": state}
+
     def state(self, thread_id: str) -> dict[str, Any]:
         """Return the latest checkpointed state of a thread ({} if it has none)."""
         snapshot = self.graph.get_state({"configurable": {"thread_id": thread_id}})

@@ -68,6 +68,7 @@ class LearnerStore:
         with self.sessions.begin() as s:
             if s.get(Student, student_id) is None:
                 s.add(Student(id=student_id, name=name or student_id))
+                s.flush()  # rows without relationship() are not ordered by foreign key
                 s.add(Profile(student_id=student_id))
 
     def student_id_by_name(self, name: str) -> str | None:

@@ -1,0 +1,132 @@
+"""The student graph end to end on both checkpointers: practice, struggle, every negotiation branch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.factories import NOW, make_learner
+from tutormesh.core.settings import Settings
+from tutormesh.graphs.runtime import Tutor, new_replies, open_tutor
+from tutormesh.tools.curriculum import load_curriculum
+from tutormesh.tools.store import get_store
+
+WRONG = "x = 12345"
+
+
+@pytest.fixture
+def tutor(profile: Settings) -> Iterator[Tutor]:
+    with open_tutor(profile) as opened:
+        yield opened
+
+
+def later(days: int) -> str:
+    return (datetime.fromisoformat(NOW) + timedelta(days=days)).isoformat()
+
+
+def fail_three(tutor: Tutor, student_id: str, thread: str, now: str = NOW) -> dict[str, Any]:
+    tutor.send(student_id, thread, "I want to practice linear equations", now=now)
+    state: dict[str, Any] = {}
+    for _ in range(3):
+        state = tutor.send(student_id, thread, WRONG, now=now)
+    return state
+
+
+def types(negotiation: dict[str, Any]) -> list[str]:
+    return [m["type"] for m in negotiation["messages"]]
+
+
+def test_practice_grades_answers_and_traces_mastery(tutor: Tutor) -> None:
+    student_id = make_learner(get_store(), week=5, covered=7)
+    state = tutor.send(student_id, "t1", "Hi! I want to practice linear equations.", now=NOW)
+    assert state["intent"] == "practice" and state["current_item"]["prompt"] in new_replies(state)[0]
+    item = load_curriculum().item(state["current_item"]["id"])
+    before = state["mastery"].get(item.skill, 0.0)
+    state = tutor.send(student_id, "t1", item.answer, now=NOW)
+    assert state["last_grade"]["correct"] is True
+    assert state["mastery"][item.skill] > before
+    assert state["current_item"]["id"] != item.id
+    wrong = tutor.send(student_id, "t1", WRONG, now=NOW)
+    assert wrong["last_grade"]["correct"] is False and "Not quite" in new_replies(wrong)[0]
+
+
+def test_seed_scenario_three_failures_negotiate_a_slower_pace(tutor: Tutor) -> None:
+    store = get_store()
+    student_id = make_learner(store, week=5, covered=7)
+    state = fail_three(tutor, student_id, "t-seed")
+    negotiation = state["negotiations"][0]
+    assert types(negotiation) == ["PROPOSE", "COUNTEROFFER", "ACCEPT", "COMMIT"]
+    propose, offer, accept, _ = negotiation["messages"]
+    assert propose["kind"] == "PACE_ADJUSTMENT" and propose["proposed_pace"] == "slow"
+    assert offer["estimated_impact"] == "+3 weeks to complete unit"
+    assert accept["next_review"] == "1 week"
+    assert state["profile"]["pace"] == "slow" and negotiation["status"] == "committed"
+    plan = store.plan(student_id, "math", today=datetime.fromisoformat(NOW).date())
+    assert plan["pace"] == "slow" and plan["difficulty_ramp"] is True
+    assert "Add 2 more visual examples per concept" in plan["adjustments"]
+    assert state["current_item"]["difficulty"] == 1  # easier-to-harder ramp restarts at level 1
+    # Persisted in SQL, not only in graph state.
+    assert types(store.negotiations(student_id)[0]) == types(negotiation)
+
+
+def test_reject_then_a_smaller_ask_is_accepted(tutor: Tutor) -> None:
+    # Week 11 with 10 left: slowing down misses the deadline, 0.1 spare weeks buy one support item.
+    student_id = make_learner(get_store(), week=11, covered=10)
+    negotiation = fail_three(tutor, student_id, "t-reject")["negotiations"][0]
+    assert types(negotiation) == ["PROPOSE", "REJECT", "PROPOSE", "COUNTEROFFER", "ACCEPT", "COMMIT"]
+    assert negotiation["messages"][2]["kind"] == "SUPPORT_ADJUSTMENT"
+
+
+def test_deadlock_escalates_to_a_human_tutor(tutor: Tutor) -> None:
+    store = get_store()
+    student_id = make_learner(store, week=14, covered=10)
+    state = fail_three(tutor, student_id, "t-deadlock")
+    negotiation = state["negotiations"][0]
+    assert types(negotiation) == ["PROPOSE", "REJECT", "PROPOSE", "REJECT", "ESCALATE", "ESCALATE"]
+    assert negotiation["status"] == "escalated" and negotiation["rounds"] == 2
+    escalations = store.escalations(student_id)
+    assert len(escalations) == 1 and escalations[0]["negotiation_id"] == negotiation["id"]
+    assert "human tutor" in new_replies(state)[-1]
+    assert state["profile"]["pace"] == "moderate"
+
+
+def test_no_improvement_by_review_date_renegotiates(tutor: Tutor) -> None:
+    store = get_store()
+    student_id = make_learner(store, week=5, covered=7)
+    first = fail_three(tutor, student_id, "t-review")["negotiations"][0]
+    state = tutor.send(student_id, "t-review", WRONG, now=later(3))
+    assert len(state["negotiations"]) == 1  # review not due yet
+    state = tutor.send(student_id, "t-review", WRONG, now=later(8))
+    latest, original = state["negotiations"][0], state["negotiations"][1]
+    assert original["id"] == first["id"] and original["status"] == "renegotiated"
+    assert latest["parent_id"] == first["id"]
+    assert latest["messages"][0]["kind"] == "SUPPORT_ADJUSTMENT"  # already slow: ask for what is missing
+    assert latest["messages"][0]["requested_adjustments"] == ["Daily recap video (5 minutes)"]
+
+
+def test_improvement_by_review_date_keeps_the_agreement(tutor: Tutor) -> None:
+    store = get_store()
+    student_id = make_learner(store, week=5, covered=7)
+    first = fail_three(tutor, student_id, "t-kept")["negotiations"][0]
+    store.set_mastery(student_id, first["skill"], 0.9)
+    state = tutor.send(student_id, "t-kept", "review my progress", now=later(8))
+    assert state["negotiations"][0]["status"] == "kept"
+
+
+def test_state_resumes_after_reopening_the_checkpointer(profile: Settings) -> None:
+    student_id = make_learner(get_store())
+    with open_tutor(profile) as tutor:
+        first = tutor.send(student_id, "t-resume", "I want to practice linear equations", now=NOW)
+    with open_tutor(profile) as tutor:
+        resumed = tutor.state("t-resume")
+        assert resumed["current_item"] == first["current_item"]
+        item = load_curriculum().item(resumed["current_item"]["id"])
+        assert tutor.send(student_id, "t-resume", item.answer, now=NOW)["last_grade"]["correct"] is True
+
+
+def test_missing_student_id_is_a_clear_error(tutor: Tutor) -> None:
+    with pytest.raises(ValueError, match="student_id is required"):
+        tutor.graph.invoke({"messages": [{"role": "user", "content": "hi"}]}, {"configurable": {"thread_id": "x"}})
