@@ -1,0 +1,78 @@
+"""Measure the sandbox: start-to-verdict overhead and how long hostile programs take to contain.
+
+Run ``python benchmarks/bench_sandbox.py [--runs 30]``. Prints p50/p95 for a trivial solution
+(with and without the seccomp filter, next to a bare ``python -I -S`` start for scale), then one
+line per hostile program with its verdict and time to verdict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from unittest import mock
+
+from tutormesh.tools.sandbox import SandboxLimits, run_tests, seccomp
+
+ADD = "def add(a, b):\n    return a + b\n"
+TESTS = "from solution import add\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+HOSTILE = {
+    "infinite loop": "def add(a, b):\n    while True:\n        pass\n",
+    "sleep forever": "import time\n\ndef add(a, b):\n    time.sleep(3600)\n",
+    "fork bomb": "import os\n\ndef add(a, b):\n    while True:\n        os.fork()\n",
+    "memory hog": "def add(a, b):\n    hog = []\n    while True:\n        hog.append(bytearray(10**7))\n",
+    "huge file": "def add(a, b):\n    f = open('f', 'wb')\n    while True:\n        f.write(bytes(10**6))\n",
+    "kill parent": "import os\n\ndef add(a, b):\n    os.kill(os.getppid(), 9)\n",
+    "os._exit at import": "import os\nos._exit(0)\n" + ADD,
+}
+LIMITS = SandboxLimits(wall_seconds=3.0, cpu_seconds=2)
+
+
+def _percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return f"p50 {statistics.median(ordered):6.1f} ms   p95 {p95:6.1f} ms   max {ordered[-1]:6.1f} ms"
+
+
+def _time(call: Callable[[], object], runs: int) -> list[float]:
+    call()  # warm the page cache
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def main() -> None:
+    """Run the measurements and print them."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=30)
+    runs = parser.parse_args().runs
+    print(f"python {sys.version.split()[0]}, uid {os.geteuid()}, {os.cpu_count()} cpus, {runs} runs each")
+
+    bare = [os.path.realpath(sys.executable), "-I", "-S", "-c", "pass"]
+    print(f"{'bare python -I -S start':28} {_percentiles(_time(lambda: subprocess.run(bare, check=True), runs))}")
+
+    def trivial() -> None:
+        result = run_tests(ADD, TESTS)
+        assert result.verdict == "passed", result
+
+    print(f"{'trivial run_tests':28} {_percentiles(_time(trivial, runs))}")
+    with mock.patch.object(seccomp, "build_filter", lambda machine=None: None):
+        print(f"{'trivial, seccomp off':28} {_percentiles(_time(trivial, runs))}")
+
+    print(f"\nhostile programs (limits: {LIMITS})")
+    for name, solution in HOSTILE.items():
+        started = time.perf_counter()
+        result = run_tests(solution, TESTS, limits=LIMITS)
+        elapsed = (time.perf_counter() - started) * 1000
+        print(f"{name:28} {result.verdict:8} {elapsed:7.0f} ms   {result.detail[:70]}")
+
+
+if __name__ == "__main__":
+    main()

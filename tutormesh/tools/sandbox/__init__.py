@@ -1,0 +1,6 @@
+"""Run untrusted student Python against trusted tests inside a bubblewrap sandbox."""
+
+from .result import SandboxLimits, SandboxResult, SandboxUnavailable
+from .runner import run_tests
+
+__all__ = ["SandboxLimits", "SandboxResult", "SandboxUnavailable", "run_tests"]
