@@ -165,8 +165,11 @@ def understand(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, An
         "profile": store.profile(student_id), "mastery": _mastery_view(mastery),
         "pending_negotiation": None,
     }
-    for review in store.due_reviews(student_id, now):
+    reviews = store.due_reviews(student_id, now)
+    for review in reviews:
         update["pending_negotiation"] = review_outcome(store, student_id, review, mastery)
+    if reviews:
+        update["negotiations"] = store.negotiations(student_id, limit=NEGOTIATION_HISTORY)
     return update
 
 
@@ -216,7 +219,8 @@ def practice(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]
         mastery[item.skill] = row
         update["last_grade"] = {**result, "item_id": item.id, "p_known": round(p_after, 4)}
         if result["correct"]:
-            lines.append(f"Correct! {result['feedback']}".strip())
+            extra = result["feedback"] if result["feedback"].strip(" .!").lower() != "correct" else ""
+            lines.append(f"Correct! {extra}".strip())
         else:
             lines.append(f"Not quite. {result['feedback']} The answer was {item.answer}.")
             lines.append(f"Worked solution: {' '.join(item.hints)}")
