@@ -135,7 +135,9 @@ def evaluate(proposal: Propose, timeline: Timeline) -> Counteroffer | Reject:
     )
 
 
-def plan_after_commit(plan: dict[str, Any], pace: Pace, adjustments: list[str], slow_topics: int | None) -> dict[str, Any]:
+def plan_after_commit(
+    plan: dict[str, Any], pace: Pace, adjustments: list[str], slow_topics: int | None
+) -> dict[str, Any]:
     """Return the delivery plan with an agreed change applied."""
     merged = list(dict.fromkeys([*plan.get("adjustments", []), *adjustments]))
     return {

@@ -139,36 +139,34 @@ def _mastery_view(mastery: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
 
 # --- graph nodes ------------------------------------------------------------------------------
 def understand(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]:
-    """Load the learner model, review due agreements, and parse the latest message."""
+    """Load the learner model (one read), review due agreements, and parse the latest message."""
     cfg = _configurable(config)
     student_id = cfg.get("student_id") or state.get("student_id")
     if not student_id:
         raise ValueError('student_id is required: pass {"configurable": {"student_id": ...}}')
     store = get_store()
-    store.ensure_student(student_id)
     now = clock.now(cfg.get("now"))
     last = next((m for m in reversed(state.get("messages", [])) if isinstance(m, HumanMessage)), None)
     text = _text(last) if last else ""
-    mastery = store.mastery(student_id)
     curriculum = load_curriculum()
-    wanted = curriculum.route(text) if text else []
-    subject = wanted[0].subject if wanted else state.get("subject") or "math"
-    current = state.get("current_item")
-    intent = parse_intent(text, awaiting_answer=current is not None)
-    if wanted and intent in ("answer", "greet"):
+    intent = parse_intent(text, awaiting_answer=state.get("current_item") is not None)
+    wanted = curriculum.route(text) if text and intent != "answer" else []
+    if wanted and intent == "greet":
         intent = "practice"
+    subject = wanted[0].subject if wanted else state.get("subject") or "math"
+    learner = store.load_learner(student_id, subject, today=now.date(), now=now)
+    mastery = learner["mastery"]
     topic_slug = state.get("topic")
     if wanted or not topic_slug or curriculum.topic(topic_slug).subject != subject:
         topic_slug = focus_topic(subject, mastery, wanted).slug
     update: dict[str, Any] = {
         "student_id": student_id, "intent": intent, "subject": subject, "topic": topic_slug,
-        "profile": store.profile(student_id), "mastery": _mastery_view(mastery),
-        "pending_negotiation": None,
+        "profile": learner["profile"], "plan": learner["plan"], "mastery": _mastery_view(mastery),
+        "skill_stats": mastery, "pending_negotiation": None,
     }
-    reviews = store.due_reviews(student_id, now)
-    for review in reviews:
+    for review in learner["due_reviews"]:
         update["pending_negotiation"] = review_outcome(store, student_id, review, mastery)
-    if reviews:
+    if learner["due_reviews"]:
         update["negotiations"] = store.negotiations(student_id, limit=NEGOTIATION_HISTORY)
     return update
 
@@ -191,32 +189,34 @@ def practice(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]
     """Grade a pending answer (or give a hint), update mastery, detect struggle, serve the next item."""
     store, settings = get_store(), get_settings()
     student_id, subject = state["student_id"], state["subject"]
-    today = clock.now(_configurable(config).get("now")).date()
     curriculum = load_curriculum()
     current = state.get("current_item")
     text = _text(state["messages"][-1])
-    plan = store.plan(student_id, subject, today=today)
-    mastery = store.mastery(student_id)
-    lines: list[str] = []
-    update: dict[str, Any] = {}
+    plan = dict(state["plan"])
+    stats = dict(state.get("skill_stats") or {})
     topic = curriculum.topic(state["topic"])
     if state["intent"] == "hint" and current:
         item = curriculum.item(current["id"])
         shown = current.get("hints_shown", 0)
-        hint = item.hints[min(shown, len(item.hints) - 1)]
-        ai = f"Hint {shown + 1}: {hint}\n{present(item)}"
+        ai = f"Hint {shown + 1}: {item.hints[min(shown, len(item.hints) - 1)]}\n{present(item)}"
         store.record_turn(_thread_id(config), student_id, text, ai)
         return {"messages": [AIMessage(ai)], "current_item": {**current, "hints_shown": shown + 1}}
+    lines: list[str] = []
+    update: dict[str, Any] = {"current_item": None}
+    attempt: dict[str, Any] | None = None
     if state["intent"] == "answer" and current:
         item = curriculum.item(current["id"])
         topic = curriculum.topic(item.topic)
         result = grade_attempt(item, text)
-        row = mastery.get(item.skill, {})
-        p_before = row.get("p_known", topic.bkt.p_init)
+        row = stats.get(item.skill) or {"p_known": topic.bkt.p_init, "attempts": 0, "streak": 0, "fail_streak": 0}
+        p_before = row["p_known"]
         p_after = bkt.update(p_before, result["correct"], bkt.BKTParams(**topic.bkt.model_dump()))
-        row = store.record_attempt(student_id=student_id, thread_id=_thread_id(config), item=current,
-                                   answer=text, grade=result, p_before=p_before, p_after=p_after)
-        mastery[item.skill] = row
+        stats[item.skill] = row = {
+            **row, "p_known": p_after, "attempts": row["attempts"] + 1,
+            "streak": row["streak"] + 1 if result["correct"] else 0,
+            "fail_streak": 0 if result["correct"] else row["fail_streak"] + 1,
+        }
+        attempt = {"item": current, "grade": result, "p_before": p_before, "p_after": p_after}
         update["last_grade"] = {**result, "item_id": item.id, "p_known": round(p_after, 4)}
         if result["correct"]:
             extra = result["feedback"] if result["feedback"].strip(" .!").lower() != "correct" else ""
@@ -226,7 +226,7 @@ def practice(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]
             lines.append(f"Worked solution: {' '.join(item.hints)}")
         lines.append(f"Mastery of {topic.title}: {p_after:.0%}")
         if bkt.is_mastered(p_after) and not bkt.is_mastered(p_before):
-            topic = focus_topic(subject, mastery, [])
+            topic = focus_topic(subject, stats, [])
             lines.append(f"You have mastered this topic! Next up: {topic.title}.")
             plan = _spend_slow_topic(store, student_id, plan)
         if row["fail_streak"] >= settings.struggle_threshold:
@@ -237,14 +237,17 @@ def practice(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]
             }
     elif state["intent"] == "answer":
         lines.append("There is no open problem to answer yet.")
-    update["current_item"] = None
     if not update.get("pending_negotiation"):  # otherwise the next item follows the renegotiated plan
-        item = next_item(student_id, topic, mastery, plan)
+        item = next_item(student_id, topic, stats, plan)
         lines.append(present(item))
         update["current_item"] = item_state(item)
     ai = "\n".join(lines)
-    store.record_turn(_thread_id(config), student_id, text, ai)
-    return {**update, "messages": [AIMessage(ai)], "topic": topic.slug, "mastery": _mastery_view(mastery)}
+    if attempt:
+        store.record_practice(student_id=student_id, thread_id=_thread_id(config), answer=text, reply=ai, **attempt)
+    else:
+        store.record_turn(_thread_id(config), student_id, text, ai)
+    return {**update, "messages": [AIMessage(ai)], "topic": topic.slug, "plan": plan, "skill_stats": stats,
+            "mastery": _mastery_view(stats)}
 
 
 def _spend_slow_topic(store: LearnerStore, student_id: str, plan: dict[str, Any]) -> dict[str, Any]:
@@ -269,7 +272,7 @@ def teach(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]:
     steps = "\n".join(f"  {n}. {step}" for n, step in enumerate(example.steps, 1))
     parts = [f"# {lesson.title}", lesson.explanation.strip(),
              f"Worked example: {example.problem}\n{steps}\nAnswer: {example.answer}"]
-    plan = store.plan(state["student_id"], state["subject"], today=clock.now(_configurable(config).get("now")).date())
+    plan = state["plan"]
     if profile.get("learning_style", {}).get("visual", 0.5) >= 0.5 or any("visual" in a for a in plan["adjustments"]):
         parts.append(lesson.visual_example.strip())
     parts.append("Say 'practice' when you are ready for a problem.")
@@ -282,8 +285,7 @@ def review(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]:
     """Show mastery per topic and the plan (also the answer to a greeting)."""
     store = get_store()
     student_id, subject = state["student_id"], state["subject"]
-    plan = store.plan(student_id, subject, today=clock.now(_configurable(config).get("now")).date())
-    report = mastery_report(subject, store.mastery(student_id), plan)
+    report = mastery_report(subject, state.get("skill_stats") or {}, state["plan"])
     if state["intent"] == "greet":
         report = "Hi! I'm your learning agent. Ask me to teach a topic, practice, or review.\n" + report
     store.record_turn(_thread_id(config), student_id, _text(state["messages"][-1]), report)
@@ -312,12 +314,14 @@ def after_negotiation(state: Mapping[str, Any], negotiation_id: str, config: Run
     negotiations = store.negotiations(student_id, limit=NEGOTIATION_HISTORY)
     current = next(n for n in negotiations if n["id"] == negotiation_id)
     text = describe_negotiation(current)
-    update: dict[str, Any] = {"pending_negotiation": None, "negotiations": negotiations,
-                              "profile": store.profile(student_id)}
+    today = clock.now(_configurable(config).get("now")).date()
+    plan = store.plan(student_id, state["subject"], today=today)
+    stats = store.mastery(student_id)
+    update: dict[str, Any] = {"pending_negotiation": None, "negotiations": negotiations, "plan": plan,
+                              "profile": store.profile(student_id), "skill_stats": stats,
+                              "mastery": _mastery_view(stats)}
     if state.get("intent") in PRACTICE_INTENTS:
-        today = clock.now(_configurable(config).get("now")).date()
-        plan = store.plan(student_id, state["subject"], today=today)
-        item = next_item(student_id, load_curriculum().topic(state["topic"]), store.mastery(student_id), plan)
+        item = next_item(student_id, load_curriculum().topic(state["topic"]), stats, plan)
         text += "\n" + present(item)
         update["current_item"] = item_state(item)
     store.record_turn(_thread_id(config), student_id, None, text)

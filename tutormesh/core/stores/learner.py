@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tutormesh.core.models import (
@@ -50,6 +50,11 @@ def _plan_dict(row: CurriculumPlan) -> dict[str, Any]:
     }
 
 
+def _mastery_dict(row: Mastery) -> dict[str, Any]:
+    return {"p_known": row.p_known, "attempts": row.attempts, "correct": row.correct, "streak": row.streak,
+            "fail_streak": row.fail_streak}
+
+
 def _aware(ts: datetime | None) -> datetime | None:
     # SQLite drops tzinfo; every timestamp we write is UTC.
     return ts if ts is None or ts.tzinfo else ts.replace(tzinfo=UTC)
@@ -61,6 +66,74 @@ class LearnerStore:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         """Use the given session factory (one per database)."""
         self.sessions = sessions
+
+    # -- one read and one write per turn (the hot path) ----------------------------------------
+    def load_learner(self, student_id: str, subject: str, *, today: date, now: datetime) -> dict[str, Any]:
+        """Spawn-or-load a learner in one transaction: profile, mastery rows, plan, due reviews."""
+        with self.sessions.begin() as s:
+            profile = s.get(Profile, student_id)
+            if profile is None:
+                s.add(Student(id=student_id, name=student_id))
+                s.flush()  # rows without relationship() are not ordered by foreign key
+                profile = Profile(student_id=student_id, pace="moderate", learning_style={"visual": 0.5, "audio": 0.5},
+                                  language="en", cultural_context="", strengths=[], weaknesses=[], goals=[])
+                s.add(profile)
+            plan = s.get(CurriculumPlan, (student_id, subject))
+            if plan is None:
+                plan = CurriculumPlan(student_id=student_id, subject=subject, start_date=today, pace=profile.pace,
+                                      adjustments=[], difficulty_ramp=False, slow_topics_left=None)
+                s.add(plan)
+            rows = s.scalars(select(Mastery).where(Mastery.student_id == student_id))
+            mastery = {r.skill: _mastery_dict(r) for r in rows}
+            due = [
+                {"id": r.id, "subject": r.subject, "skill": r.skill, "baseline_mastery": r.baseline_mastery}
+                for r in s.scalars(
+                    select(Negotiation).where(Negotiation.student_id == student_id, Negotiation.status == "committed")
+                )
+                if (review_at := _aware(r.review_at)) is not None and review_at <= now
+            ]
+            return {"profile": _profile_dict(profile), "mastery": mastery, "plan": _plan_dict(plan), "due_reviews": due}
+
+    def record_practice(
+        self,
+        *,
+        student_id: str,
+        thread_id: str,
+        item: dict[str, Any],
+        answer: str,
+        grade: dict[str, Any],
+        p_before: float,
+        p_after: float,
+        reply: str,
+    ) -> None:
+        """Store an attempt, its grade, the new mastery and the turn in one transaction.
+
+        Core statements rather than ORM flushes: this runs on every practice turn.
+        """
+        correct = bool(grade["correct"])
+        now = datetime.now(UTC)
+        with self.sessions.begin() as s:
+            attempt_id = s.execute(
+                insert(Attempt).returning(Attempt.id),
+                {"student_id": student_id, "thread_id": thread_id, "item_id": item["id"], "skill": item["skill"],
+                 "difficulty": item["difficulty"], "answer": answer, "p_known_before": p_before,
+                 "p_known_after": p_after, "created_at": now},
+            ).scalar_one()
+            s.execute(insert(Grade), {"attempt_id": attempt_id, "correct": correct, "reason": grade["reason"],
+                                      "feedback": grade["feedback"], "grader": "symbolic", "confidence": 1.0})
+            updated = s.execute(
+                update(Mastery)
+                .where(Mastery.student_id == student_id, Mastery.skill == item["skill"])
+                .values(p_known=p_after, attempts=Mastery.attempts + 1, correct=Mastery.correct + int(correct),
+                        streak=Mastery.streak + 1 if correct else 0,
+                        fail_streak=0 if correct else Mastery.fail_streak + 1, updated_at=now)
+            )
+            if updated.rowcount == 0:  # type: ignore[attr-defined]
+                s.execute(insert(Mastery), {"student_id": student_id, "skill": item["skill"], "p_known": p_after,
+                                            "attempts": 1, "correct": int(correct), "streak": int(correct),
+                                            "fail_streak": int(not correct), "time_on_task_s": 0.0,
+                                            "updated_at": now})
+            self._add_turn(s, thread_id, student_id, answer, reply, now)
 
     # -- students and profiles -------------------------------------------------------------
     def ensure_student(self, student_id: str, name: str | None = None) -> None:
@@ -98,16 +171,7 @@ class LearnerStore:
         """Return every skill's tracing state for the student, keyed by skill."""
         with self.sessions() as s:
             rows = s.scalars(select(Mastery).where(Mastery.student_id == student_id))
-            return {
-                r.skill: {
-                    "p_known": r.p_known,
-                    "attempts": r.attempts,
-                    "correct": r.correct,
-                    "streak": r.streak,
-                    "fail_streak": r.fail_streak,
-                }
-                for r in rows
-            }
+            return {r.skill: _mastery_dict(r) for r in rows}
 
     def set_mastery(self, student_id: str, skill: str, p_known: float) -> None:
         """Overwrite a skill's estimate (placement tests, fixtures)."""
@@ -117,64 +181,6 @@ class LearnerStore:
                 s.add(Mastery(student_id=student_id, skill=skill, p_known=p_known))
             else:
                 row.p_known = p_known
-
-    def record_attempt(
-        self,
-        *,
-        student_id: str,
-        thread_id: str,
-        item: dict[str, Any],
-        answer: str,
-        grade: dict[str, Any],
-        p_before: float,
-        p_after: float,
-        plan_update: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Store an attempt, its grade and the new mastery in one transaction; return the mastery."""
-        correct = bool(grade["correct"])
-        with self.sessions.begin() as s:
-            attempt = Attempt(
-                student_id=student_id,
-                thread_id=thread_id,
-                item_id=item["id"],
-                skill=item["skill"],
-                difficulty=item["difficulty"],
-                answer=answer,
-                p_known_before=p_before,
-                p_known_after=p_after,
-            )
-            s.add(attempt)
-            s.flush()
-            s.add(
-                Grade(
-                    attempt_id=attempt.id,
-                    correct=correct,
-                    reason=grade["reason"],
-                    feedback=grade["feedback"],
-                    grader="symbolic",
-                )
-            )
-            row = s.get(Mastery, (student_id, item["skill"]))
-            if row is None:
-                row = Mastery(student_id=student_id, skill=item["skill"], p_known=p_after)
-                row.attempts = row.correct = row.streak = row.fail_streak = 0
-                s.add(row)
-            row.p_known = p_after
-            row.attempts += 1
-            row.correct += int(correct)
-            row.streak = row.streak + 1 if correct else 0
-            row.fail_streak = 0 if correct else row.fail_streak + 1
-            if plan_update:
-                plan = s.get(CurriculumPlan, (student_id, plan_update.pop("subject")))
-                for key, value in plan_update.items():
-                    setattr(plan, key, value)
-            return {
-                "p_known": row.p_known,
-                "attempts": row.attempts,
-                "correct": row.correct,
-                "streak": row.streak,
-                "fail_streak": row.fail_streak,
-            }
 
     def reset_fail_streak(self, student_id: str, skill: str) -> None:
         """Start counting failures afresh (after a negotiation changed the plan)."""
@@ -283,21 +289,6 @@ class LearnerStore:
                 for r in rows
             ]
 
-    def due_reviews(self, student_id: str, now: datetime) -> list[dict[str, Any]]:
-        """Return committed agreements whose review date has passed."""
-        with self.sessions() as s:
-            rows = s.scalars(
-                select(Negotiation).where(
-                    Negotiation.student_id == student_id, Negotiation.status == "committed"
-                )
-            )
-            return [
-                {"id": r.id, "subject": r.subject, "skill": r.skill, "baseline_mastery": r.baseline_mastery,
-                 "kind": r.kind}
-                for r in rows
-                if (review_at := _aware(r.review_at)) is not None and review_at <= now
-            ]
-
     def open_escalation(self, student_id: str, negotiation_id: str | None, reason: str) -> int:
         """Open a human-tutor escalation and return its id."""
         with self.sessions.begin() as s:
@@ -320,19 +311,26 @@ class LearnerStore:
     # -- conversation history and agent lifecycle --------------------------------------------
     def record_turn(self, thread_id: str, student_id: str, user_text: str | None, ai_text: str) -> None:
         """Append a turn (or, with no user text, a follow-up reply) to the history; mark it active."""
-        now = datetime.now(UTC)
-        turn = int(user_text is not None)
         with self.sessions.begin() as s:
-            if user_text is not None:
-                s.add(ThreadMessage(thread_id=thread_id, role="user", content=user_text, created_at=now))
-            s.add(ThreadMessage(thread_id=thread_id, role="assistant", content=ai_text, created_at=now))
-            session = s.get(LearningSession, thread_id)
-            if session is None:
-                s.add(LearningSession(thread_id=thread_id, student_id=student_id, turns=turn, last_active_at=now))
-            else:
-                session.turns += turn
-                session.status = "active"
-                session.last_active_at = now
+            self._add_turn(s, thread_id, student_id, user_text, ai_text, datetime.now(UTC))
+
+    @staticmethod
+    def _add_turn(
+        s: Session, thread_id: str, student_id: str, user_text: str | None, ai_text: str, now: datetime
+    ) -> None:
+        rows = [{"thread_id": thread_id, "role": "assistant", "content": ai_text, "created_at": now}]
+        if user_text is not None:
+            rows.insert(0, {"thread_id": thread_id, "role": "user", "content": user_text, "created_at": now})
+        s.execute(insert(ThreadMessage), rows)
+        turn = int(user_text is not None)
+        touched = s.execute(
+            update(LearningSession)
+            .where(LearningSession.thread_id == thread_id)
+            .values(turns=LearningSession.turns + turn, status="active", last_active_at=now)
+        )
+        if touched.rowcount == 0:  # type: ignore[attr-defined]
+            s.execute(insert(LearningSession), {"thread_id": thread_id, "student_id": student_id, "turns": turn,
+                                                "status": "active", "started_at": now, "last_active_at": now})
 
     def history(self, thread_id: str, *, limit: int = 200) -> list[dict[str, str]]:
         """Return the last `limit` messages of a thread, oldest first."""

@@ -33,7 +33,9 @@ class StudentState(StudentInput, total=False):
     subject: str
     topic: str
     profile: dict[str, Any]
+    plan: dict[str, Any]
     mastery: dict[str, float]
+    skill_stats: dict[str, dict[str, Any]]
     current_item: dict[str, Any] | None
     last_grade: dict[str, Any] | None
     negotiations: list[dict[str, Any]]
