@@ -33,7 +33,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
+                try:
+                    row = json.loads(line)
+                except ValueError as exc:
+                    raise ValueError(f"not valid JSON ({exc})") from None
                 if not isinstance(row, dict) or not isinstance(row.get("expected"), str) or not isinstance(
                     row.get("answer"), str
                 ):
@@ -96,7 +99,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             state = tutor.send(student_id, thread_id, text)
             for reply in new_replies(state):
                 print(f"tutor> {reply}")
-            if state.get("last_grade") or state.get("intent") == "answer":
+            if state.get("intent") == "answer":
                 print(_mastery_line(state))
     return 0
 
@@ -109,7 +112,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 # Feature areas add their sub-commands here: each module has `register(subparsers) -> None`.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("tutormesh.server.commands", "tutormesh.assessment.commands")
 
 
 def build_parser() -> argparse.ArgumentParser:
