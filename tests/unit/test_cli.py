@@ -32,7 +32,10 @@ def test_grade_without_answer_is_a_usage_error(capsys: pytest.CaptureFixture[str
 def test_jsonl_grades_every_good_line_and_reports_bad_ones(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lines = '{"expected": "1/2", "answer": "0.5"}\nnot json\n{"expected": 5}\n\n{"id": 7, "expected": "x>3", "answer": "(3, oo)"}\n'
+    lines = (
+        '{"expected": "1/2", "answer": "0.5"}\nnot json\n{"expected": 5}\n\n'
+        '{"id": 7, "expected": "x>3", "answer": "(3, oo)"}\n'
+    )
     monkeypatch.setattr("sys.stdin", io.StringIO(lines))
     code, out, _ = run(capsys, "grade", "--jsonl")
     rows = [json.loads(line) for line in out.splitlines()]
