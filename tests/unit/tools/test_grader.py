@@ -267,3 +267,14 @@ def test_expressions_equal_only_on_part_of_the_line_are_wrong(expected: str, ans
 def test_unreadable_answer_key_is_reported_not_raised() -> None:
     result = grade("x = = 3", "3")
     assert (result.correct, result.reason, result.kind) == (False, "invalid_expected", "unknown")
+
+
+def test_factored_form_is_required_only_when_the_question_asks_for_it() -> None:
+    from tutormesh.tools.grading import grade as grade_
+
+    assert grade_("(x+2)(x+3)", "x^2+5x+6").correct  # equivalence alone
+    wrong = grade_("(x+2)(x+3)", "x^2+5x+6", form="factored")
+    assert not wrong.correct and wrong.reason == "not_factored"
+    assert grade_("(x+2)(x+3)", "(x+3)(x+2)", form="factored").correct
+    assert grade_("(x+3)^2", "(x+3)(x+3)", form="factored").correct
+    assert not grade_("x(x+3)", "x^2 + 3x", form="factored").correct

@@ -83,7 +83,7 @@ def test_watchdog_stops_runaway_work_in_worker_threads() -> None:
 
 
 def test_grade_time_limit_holds_in_worker_threads(monkeypatch: pytest.MonkeyPatch) -> None:
-    def stuck(*args: object) -> tuple[str, str]:
+    def stuck(*args: object, **kwargs: object) -> tuple[str, str]:
         _spin()
         return ("equivalent", "")
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from tutormesh.tools.curriculum import expr
 
 Variant = Literal["A", "B"]
+AnswerForm = Literal["any", "factored"]
 VARIANTS: tuple[Variant, ...] = ("A", "B")
 DIFFICULTIES = (1, 2, 3, 4, 5)
 SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -122,6 +123,7 @@ class Item(_Frozen):
     variant: Variant
     prompt: str
     answer: str
+    form: AnswerForm = "any"
     hints: list[str]
     misconceptions: list[Misconception]
 
@@ -139,6 +141,7 @@ class ItemTemplate(_Frozen):
     require: list[str] = Field(default_factory=list)
     variants: dict[Variant, str]
     answer: str
+    form: AnswerForm = Field("any", description="'factored' when an expanded equivalent answer is wrong.")
     hints: list[str] = Field(min_length=2, max_length=4)
     misconceptions: list[MisconceptionTemplate] = Field(min_length=1)
 
@@ -205,6 +208,7 @@ class ItemTemplate(_Frozen):
             variant=variant,
             prompt=expr.render(self.variants[variant], env),
             answer=expr.render(self.answer, env),
+            form=self.form,
             hints=[expr.render(h, env) for h in self.hints],
             misconceptions=self._misconceptions(env),
         )

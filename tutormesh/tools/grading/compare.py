@@ -22,12 +22,12 @@ from tutormesh.tools.grading.notation import Value
 from tutormesh.tools.grading.values import ACCEPTED, EQUIVALENT, MATCHED, Outcome, hint, match, value_outcome
 
 
-def compare(expected: Answer, answer: Answer) -> Outcome:
+def compare(expected: Answer, answer: Answer, *, form: str = "any") -> Outcome:
     """Grade `answer` against `expected`; return (reason, feedback)."""
     if isinstance(expected, NumberAns):
         return _number(expected.value, answer)
     if isinstance(expected, ExprAns):
-        return _expression(expected.value, answer)
+        return _expression(expected.value, answer, factored=form == "factored")
     if isinstance(expected, EquationAns):
         return _equation(expected, answer)
     if isinstance(expected, EquationsAns):
@@ -68,7 +68,7 @@ def _single_expression(e: Value, answer: Answer) -> Value | None:
     return None
 
 
-def _expression(e: Value, answer: Answer) -> Outcome:
+def _expression(e: Value, answer: Answer, *, factored: bool = False) -> Outcome:
     a = _single_expression(e, answer)
     if a is None:
         return ("not_equivalent", fb.WANT_EXPRESSION)
@@ -77,9 +77,21 @@ def _expression(e: Value, answer: Answer) -> Outcome:
         renamed = _renamed(e.expr, a.expr)
         if renamed is not None:
             return renamed
+    if factored and (m in ACCEPTED or m == "unsimplified") and not _factored(a.expr):
+        return ("not_factored", fb.NOT_FACTORED)
     if m == "unsimplified":
-        return EQUIVALENT  # form is not checked for expressions
+        return EQUIVALENT  # otherwise form is not checked for expressions
     return value_outcome(e, a, m)
+
+
+def _factored(expr: Expr) -> bool:
+    """True for a product of two or more non-constant factors, or a power of a sum: (x+1)(x-2), (x+3)^2."""
+    if expr.is_Pow:
+        return bool(expr.base.is_Add and expr.base.free_symbols and expr.exp.is_Integer and expr.exp > 1)
+    if expr.is_Mul:
+        factors = [f for f in expr.args if f.free_symbols and not (f.is_Pow and f.exp.is_negative)]
+        return len(factors) >= 2 or any(_factored(f) for f in factors)
+    return False
 
 
 def _renamed(e: Expr, a: Expr) -> Outcome | None:

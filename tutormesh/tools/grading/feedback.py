@@ -28,6 +28,7 @@ OFF_BY_FACTOR = "Close: your expression is off by a constant factor. Check the c
 WRONG_EQUATION = "Your equation is not equivalent to the correct one."
 WANT_NUMBER = "The answer is a single number."
 WANT_EXPRESSION = "The answer is a single expression."
+NOT_FACTORED = "That is equivalent, but the question asks for it factored: write it as a product of factors."
 WANT_EQUATION = "The answer is an equation, like y = ..."
 WANT_VALUES = "List the solutions, for example x = 1, x = 2, rather than a range."
 WANT_RANGE = "The answer is a range of values: write an inequality or an interval."

@@ -58,7 +58,7 @@ def _read_expected(text: str) -> Answer:
     return interpret.read(text)  # answer keys repeat across students: parse each once
 
 
-def grade(expected: str, answer: str, *, time_limit_s: float = 1.0) -> Grade:
+def grade(expected: str, answer: str, *, time_limit_s: float = 1.0, form: str = "any") -> Grade:
     """Grade `answer` against `expected`.
 
     Args:
@@ -66,24 +66,27 @@ def grade(expected: str, answer: str, *, time_limit_s: float = 1.0) -> Grade:
         answer: The student's answer (untrusted).
         time_limit_s: Hard limit on the call's duration; beyond it the answer is graded incorrect
             with reason "timeout".
+        form: "factored" when the question asks for a factorisation: an equivalent answer that is
+            not a product of factors is then wrong (reason "not_factored"); "any" otherwise.
 
     Returns:
         The `Grade`. This function never raises for any input strings.
     """
     state = {"kind": "unknown", "problem": ""}
     try:
-        result = guard.run_with_time_limit(lambda: _grade(expected, answer, state), time_limit_s)
+        result = guard.run_with_time_limit(lambda: _grade(expected, answer, state, form), time_limit_s)
     except guard.GradeTimeout:
         return Grade(False, fb.TIMEOUT, "timeout", state["kind"])
     except Exception:  # a bug must not take the tutoring session down with it
-        logger.exception("grader failed (expected=%.80r, answer=%.80r)", expected, answer)
+        # The answer is student text: log its size only (no PII in logs).
+        logger.exception("grader failed (expected=%.80r, answer of %d chars)", expected, len(str(answer)))
         return Grade(False, fb.INTERNAL, "internal_error", state["kind"])
     if state["problem"]:  # logged here, not inside the time limit: logging takes locks
         logger.warning("unreadable expected answer %.80r: %s", expected, state["problem"])
     return result
 
 
-def _grade(expected: str, answer: str, state: dict[str, str]) -> Grade:
+def _grade(expected: str, answer: str, state: dict[str, str], form: str) -> Grade:
     try:
         key = _read_expected(expected) if isinstance(expected, str) else interpret.read(expected)
     except (MathParseError, TooComplex) as err:
@@ -98,7 +101,7 @@ def _grade(expected: str, answer: str, state: dict[str, str]) -> Grade:
     except TooComplex:
         return Grade(False, TOO_COMPLEX, "too_complex", kind)
     try:
-        reason, message = compare(key, given)
+        reason, message = compare(key, given, form=form)
     except TooComplex:
         return Grade(False, TOO_COMPLEX, "too_complex", kind)
     return Grade(reason == "equivalent", message, reason, kind)
