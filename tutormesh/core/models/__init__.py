@@ -1,5 +1,7 @@
 """SQL rows (SQLAlchemy 2), one module per area; Alembic sees every table through `Base`."""
 
+from tutormesh.core.models import assessment as assessment  # registers the assessment tables
+from tutormesh.core.models.accounts import LifecycleEvent, User
 from tutormesh.core.models.base import Base, utcnow
 from tutormesh.core.models.learning import (
     Attempt,
@@ -17,15 +19,20 @@ from tutormesh.core.models.learning import (
     Subject,
     ThreadMessage,
 )
+from tutormesh.core.models.ledger import CostAlert, LedgerEntry, LlmBudget
 
 __all__ = [
     "Attempt",
     "Base",
+    "CostAlert",
     "CurriculumPlan",
     "Escalation",
     "Grade",
     "ItemTemplateRow",
+    "LedgerEntry",
+    "LifecycleEvent",
     "LearningSession",
+    "LlmBudget",
     "Mastery",
     "Negotiation",
     "NegotiationMessageRow",
@@ -34,5 +41,6 @@ __all__ = [
     "Student",
     "Subject",
     "ThreadMessage",
+    "User",
     "utcnow",
 ]

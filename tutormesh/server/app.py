@@ -1,0 +1,110 @@
+"""The FastAPI app: routers per resource, one error shape, limits, the agent lifecycle, the chat page.
+
+Run it with `tutormesh serve`, or `uvicorn tutormesh.server.app:create_app --factory`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import anyio.to_thread
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import FileResponse
+
+from tutormesh.core.db import sessionmaker_for
+from tutormesh.core.settings import Settings, get_settings
+from tutormesh.core.stores.accounts import AccountStore
+from tutormesh.server import errors
+from tutormesh.server.deps import Services
+from tutormesh.server.lifecycle import Lifecycle
+from tutormesh.server.middleware import AccessLog, BodyLimit, IpRateLimit
+from tutormesh.server.ratelimit import RateLimiter
+from tutormesh.server.routes import auth, cohorts, health, quizzes, threads, users
+from tutormesh.server.security import signing_secret
+
+if TYPE_CHECKING:
+    from tutormesh.graphs.runtime import Tutor
+
+STATIC = Path(__file__).resolve().parent / "static"
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+log = logging.getLogger("tutormesh.server")
+
+
+def configure_logging() -> None:
+    """Send TutorMesh's INFO logs (ids only, never names or message text) to stderr, once."""
+    logger = logging.getLogger("tutormesh")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        logger.addHandler(handler)
+
+
+def build_services(settings: Settings) -> Services:
+    """Prepare the database (migrations, curriculum) and build the stores a request uses."""
+    from tutormesh.tools.store import get_store
+
+    learner = get_store(settings)
+    accounts = AccountStore(sessionmaker_for(settings))
+    return Services(settings=settings, accounts=accounts, learner=learner, limits=RateLimiter(settings),
+                    lifecycle=Lifecycle(accounts, learner, settings))
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the stores and the checkpointed tutor; run the idle sweep; close everything at exit."""
+    settings: Settings = app.state.settings
+    signing_secret(settings)  # fail at start, not at first login, when production has no secret
+    services = await anyio.to_thread.run_sync(build_services, settings)
+    open_tutor = app.state.tutor_factory
+    if open_tutor is None:
+        from tutormesh.graphs.runtime import open_tutor
+    with open_tutor(settings) as tutor:
+        services.tutor = tutor
+        services.lifecycle.state_loader = tutor.state
+        app.state.services = services
+        sweeper = asyncio.create_task(services.lifecycle.run_sweeper())
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            await services.limits.close()
+
+
+def create_app(settings: Settings | None = None, *,
+               tutor_factory: Callable[[Settings], AbstractContextManager[Tutor]] | None = None) -> FastAPI:
+    """Build the API app; the stores and the tutor (`open_tutor` unless given) open when it starts."""
+    settings = settings or get_settings()
+    configure_logging()
+    app = FastAPI(title="TutorMesh API", version="1", lifespan=lifespan,
+                  description="Student chat with a personal learning agent; teacher and admin views.")
+    app.state.settings = settings
+    app.state.tutor_factory = tutor_factory
+    errors.install(app)
+    for router in (health.router, auth.router, threads.router, users.router, cohorts.router, quizzes.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers=PAGE_HEADERS)
+
+    # Outermost first at request time: log, then cap the body, then the per-IP limit.
+    app.add_middleware(IpRateLimit)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLog)
+    return app

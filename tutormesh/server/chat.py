@@ -1,0 +1,113 @@
+"""Thread access rules, thread views and turns: what the threads router calls.
+
+Access: a student sees only their own threads; a teacher reads the threads of students in their
+cohort; an admin reads all. Only the owning student posts messages. A thread the caller may not
+read is answered exactly like a missing one (404), so its existence is never revealed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import select
+
+from tutormesh.core.errors import Forbidden, Invalid, NotFound
+from tutormesh.core.models import Skill
+from tutormesh.server.deps import Principal, Services
+
+_titles: dict[str, str] = {}
+_titles_lock = threading.Lock()
+
+
+def visible_thread(services: Services, user: Principal, thread_id: str, *, write: bool = False) -> dict[str, Any]:
+    """Return the thread if `user` may read it (and post to it, with `write`); else raise."""
+    found = services.accounts.thread(thread_id)
+    missing = NotFound("thread not found")
+    if found is None:
+        raise missing
+    thread, cohort = found
+    own = user.role == "student" and user.student_id == thread["student_id"]
+    if own:
+        return thread
+    readable = user.role == "admin" or (user.role == "teacher" and user.cohort is not None and user.cohort == cohort)
+    if not readable:
+        raise missing
+    if write:
+        raise Forbidden("only the student who owns a thread can post to it")
+    return thread
+
+
+def skill_titles(services: Services, skills: list[str]) -> dict[str, str]:
+    """Return display titles of skills (cached per process; the curriculum rarely changes)."""
+    if any(s not in _titles for s in skills):
+        with services.learner.sessions() as s, _titles_lock:
+            _titles.update({slug: title for slug, title in s.execute(select(Skill.slug, Skill.title))})
+    return {s: _titles.get(s, s) for s in skills}
+
+
+def learner_view(services: Services, student_id: str) -> dict[str, Any]:
+    """Profile, mastery per skill (with titles) and negotiations: the panel data of a student."""
+    learner = services.learner
+    mastery = {skill: round(row["p_known"], 4) for skill, row in learner.mastery(student_id).items()}
+    return {"profile": learner.profile(student_id), "mastery": mastery,
+            "skills": skill_titles(services, list(mastery)), "negotiations": learner.negotiations(student_id)}
+
+
+def thread_view(services: Services, thread: dict[str, Any]) -> dict[str, Any]:
+    """What `GET /v1/threads/{id}` returns: the full history from SQL plus the learner model."""
+    return {**thread, "messages": services.learner.history(thread["thread_id"]),
+            **learner_view(services, thread["student_id"])}
+
+
+def turn_result(services: Services, thread: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+    """What a turn returns: the replies, the graded answer if any, and the learner model the turn saw.
+
+    Profile, mastery and negotiations come from the turn's state (the graph loaded them from SQL
+    and updated them), which saves re-reading them; `GET /v1/threads/{id}` reads SQL afresh.
+    """
+    from tutormesh.graphs.runtime import new_replies
+
+    item = state.get("current_item")
+    grade = state.get("last_grade") if state.get("intent") == "answer" else None  # last_grade outlives its turn
+    current = {"prompt": item["prompt"], "skill": item["skill"], "difficulty": item["difficulty"]} if item else None
+    mastery = dict(state.get("mastery") or {})
+    return {"thread_id": thread["thread_id"], "replies": new_replies(state), "intent": state.get("intent"),
+            "topic": state.get("topic"), "last_grade": grade, "current_item": current,
+            "profile": state.get("profile") or services.learner.profile(thread["student_id"]),
+            "mastery": mastery, "skills": skill_titles(services, list(mastery)),
+            "negotiations": state.get("negotiations") or []}
+
+
+def clean_content(content: str, max_chars: int) -> str:
+    """Validate a chat message: not blank, not over the limit; return it stripped."""
+    text = content.strip()
+    if not text:
+        raise Invalid("content: must not be blank")
+    if len(text) > max_chars:
+        raise Invalid(f"content: at most {max_chars} characters (got {len(text)})")
+    if "\x00" in text:
+        raise Invalid("content: must not contain NUL characters")
+    return text
+
+
+def run_turn(services: Services, thread: dict[str, Any], text: str) -> dict[str, Any]:
+    """Run one turn to completion (the JSON form of `POST /messages`)."""
+    tutor = services.tutor
+    with services.lifecycle.lock(thread["thread_id"]):
+        services.lifecycle.before_turn(thread)
+        state = tutor.send(thread["student_id"], thread["thread_id"], text)
+    return turn_result(services, thread, state)
+
+
+def stream_turn(services: Services, thread: dict[str, Any], text: str) -> Iterator[dict[str, Any]]:
+    """Run one turn, yielding stage and token events, then a `state` event with the turn result."""
+    tutor = services.tutor
+    with services.lifecycle.lock(thread["thread_id"]):
+        services.lifecycle.before_turn(thread)
+        for event in tutor.stream(thread["student_id"], thread["thread_id"], text):
+            if event["event"] == "state":
+                yield {"event": "state", **turn_result(services, thread, event["state"])}
+            else:
+                yield event

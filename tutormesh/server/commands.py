@@ -1,0 +1,90 @@
+"""CLI sub-commands of the server: `tutormesh serve` and `tutormesh user add|list`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+from tutormesh.core.errors import TutorMeshError
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the API (and, per profile, its helpers) under the supervisor until Ctrl-C."""
+    from tutormesh.core.settings import get_settings
+    from tutormesh.server.supervisor import serve
+
+    overrides = {k: v for k, v in (("api_host", args.host), ("api_port", args.port),
+                                   ("api_workers", args.workers)) if v is not None}
+    settings = get_settings().model_copy(update=overrides)
+    return serve(settings)
+
+
+def _read_password() -> str:
+    password = os.environ.get("TUTORMESH_PASSWORD")
+    if password:
+        return password
+    if sys.stdin.isatty():
+        first = getpass.getpass("password: ")
+        if first != getpass.getpass("again: "):
+            raise TutorMeshError("passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    """Create a user; the password comes from TUTORMESH_PASSWORD or stdin."""
+    from tutormesh.core.db import sessionmaker_for
+    from tutormesh.core.settings import get_settings
+    from tutormesh.core.stores.accounts import AccountStore, check_user_fields
+    from tutormesh.server.security import check_password_strength, hash_password
+    from tutormesh.tools.store import prepare_database
+
+    try:
+        check_user_fields(args.name, args.role, args.cohort)
+        password = _read_password()
+        check_password_strength(password)
+        settings = get_settings()
+        prepare_database(settings)
+        user = AccountStore(sessionmaker_for(settings)).create_user(args.name, hash_password(password), args.role,
+                                                                   args.cohort)
+    except TutorMeshError as exc:
+        print(f"tutormesh user add: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"created {user['role']} {args.name} (id {user['id']})")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    """List users (id, role, cohort, username)."""
+    from tutormesh.core.db import sessionmaker_for
+    from tutormesh.core.settings import get_settings
+    from tutormesh.core.stores.accounts import AccountStore
+    from tutormesh.tools.store import prepare_database
+
+    settings = get_settings()
+    prepare_database(settings)
+    for user in AccountStore(sessionmaker_for(settings)).list_users(args.role, args.cohort):
+        print(f"{user['id']}  {user['role']:<8} {user['cohort'] or '-':<12} {user['username']}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `serve` and `user` to the `tutormesh` command line."""
+    serve = subparsers.add_parser("serve", help="run the API and web chat (and their helper processes)")
+    serve.add_argument("--host", help="interface to listen on (default 127.0.0.1; TUTORMESH_API_HOST)")
+    serve.add_argument("--port", type=int, help="port (default 8000; TUTORMESH_API_PORT)")
+    serve.add_argument("--workers", type=int, help="uvicorn worker processes (default 1; TUTORMESH_API_WORKERS)")
+    serve.set_defaults(func=cmd_serve)
+    user = subparsers.add_parser("user", help="manage accounts")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser("add", help="create a user (password from TUTORMESH_PASSWORD or stdin)")
+    add.add_argument("name", help="username (letters, digits, _ . @ -)")
+    add.add_argument("--role", required=True, choices=["student", "teacher", "admin"])
+    add.add_argument("--cohort", help="cohort (class) name; teachers see their cohort's students")
+    add.set_defaults(func=cmd_user_add)
+    listing = user_sub.add_parser("list", help="list users")
+    listing.add_argument("--role", choices=["student", "teacher", "admin"])
+    listing.add_argument("--cohort")
+    listing.set_defaults(func=cmd_user_list)

@@ -1,0 +1,75 @@
+"""One place where failures become HTTP answers: `{"error": {"code", "message"}}`, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+
+from tutormesh.core.errors import RateLimited, TutorMeshError
+
+log = logging.getLogger("tutormesh.server.errors")
+
+CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+         409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "invalid",
+         429: "rate_limited"}
+
+
+def error_response(exc: TutorMeshError) -> JSONResponse:
+    """Render a domain error (with Retry-After for rate limits, WWW-Authenticate for 401)."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status,
+                        headers=headers)
+
+
+async def on_domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    """Map a TutorMeshError to its status and code."""
+    assert isinstance(exc, TutorMeshError)
+    if exc.status >= 500:
+        log.error("domain error %s: %s", exc.code, exc.message)
+    return error_response(exc)
+
+
+async def on_http_error(_request: Request, exc: Exception) -> JSONResponse:
+    """Routing and framework errors (404, 405, 413 while reading the body...) in the same shape."""
+    assert isinstance(exc, HTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else "request failed"
+    return JSONResponse({"error": {"code": CODES.get(exc.status_code, "error"), "message": message}},
+                        status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
+def _reason(error: dict[str, Any]) -> str:
+    loc = tuple(error.get("loc", ()))
+    if error.get("type") == "json_invalid":  # loc is ("body", <character offset>)
+        return f"body: {error.get('msg', 'invalid JSON')} at character {loc[-1] if loc else '?'}"
+    location = ".".join(str(part) for part in loc if part != "body") or "body"
+    return f"{location}: {error.get('msg', 'invalid')}"
+
+
+async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    """Malformed input: 422 with every reason, without echoing the input back."""
+    assert isinstance(exc, RequestValidationError)
+    reasons = "; ".join(_reason(e) for e in exc.errors()[:5]) or "malformed request"
+    return JSONResponse({"error": {"code": "invalid", "message": reasons}}, status_code=422)
+
+
+async def on_unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+    """Anything unforeseen: log it with its traceback on the server, answer a plain 500."""
+    log.error("unhandled %s", type(exc).__name__, exc_info=exc)
+    return JSONResponse({"error": {"code": "internal", "message": "internal error"}}, status_code=500)
+
+
+def install(app: FastAPI) -> None:
+    """Register every handler once."""
+    app.add_exception_handler(TutorMeshError, on_domain_error)
+    app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(Exception, on_unexpected_error)

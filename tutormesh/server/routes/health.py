@@ -1,0 +1,35 @@
+"""Liveness and readiness: `GET /v1/health` (never rate limited, never authenticated)."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from typing import Any
+
+import anyio.to_thread
+from fastapi import APIRouter
+from sqlalchemy import text
+from starlette.responses import JSONResponse
+
+from tutormesh.server.deps import ServicesDep
+
+router = APIRouter(prefix="/v1", tags=["health"])
+
+
+@router.get("/health")
+async def health(services: ServicesDep) -> JSONResponse:
+    """Report whether the API, its database and the tutor are up (503 when not ready)."""
+
+    def ping() -> bool:
+        try:
+            with services.learner.sessions() as s:
+                s.execute(text("SELECT 1"))
+            return True
+        except Exception:  # noqa: BLE001 - a health check reports, it does not raise
+            return False
+
+    database = await anyio.to_thread.run_sync(ping)
+    ready = database and services.tutor is not None
+    body: dict[str, Any] = {"status": "ok" if ready else "unavailable", "version": version("tutormesh"),
+                            "profile": "production" if services.settings.is_production else "embedded",
+                            "database": "ok" if database else "unreachable"}
+    return JSONResponse(body, status_code=200 if ready else 503)
