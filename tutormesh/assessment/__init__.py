@@ -1,0 +1,1 @@
+"""Assessment service: quizzes, exactly-once grading, item analysis and the events agents subscribe to."""

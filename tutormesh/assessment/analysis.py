@@ -1,0 +1,140 @@
+"""Item analysis in SQL, and the SME's reactions to a graded quiz (plan re-pitch, the 60% rule).
+
+Per question: attempts, share correct, the most common wrong answers, and point-biserial
+discrimination: r = (M1 - M0) / s * sqrt(p * q), where M1 and M0 are the mean quiz totals of those
+who got the item right and wrong, s the (population) standard deviation of all totals and p the
+share correct. The database returns the five sums it needs; Python finishes the arithmetic.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any
+
+from sqlalchemy import case, func, select, true
+from sqlalchemy.orm import Session
+
+from tutormesh.agents import reteach
+from tutormesh.core.models import CurriculumPlan, Profile, Subject, User
+from tutormesh.core.models.assessment import (
+    AssessmentEvent,
+    Explanation,
+    QuestionResult,
+    Quiz,
+    QuizQuestion,
+    Submission,
+    SubmissionResult,
+)
+from tutormesh.core.settings import get_settings
+from tutormesh.tools.curriculum import load_curriculum
+
+TOP_WRONG = 5
+
+
+def point_biserial(n: int, k: int, total: float, total_sq: float, total_right: float) -> float | None:
+    """Discrimination from sums over takers: count, correct count, sum, sum of squares, sum among correct."""
+    if n == 0 or k in (0, n):
+        return None
+    variance = total_sq / n - (total / n) ** 2
+    if variance <= 1e-12:
+        return None
+    m1, m0, p = total_right / k, (total - total_right) / (n - k), k / n
+    return (m1 - m0) / math.sqrt(variance) * math.sqrt(p * (1 - p))
+
+
+def item_analysis(s: Session, quiz_id: str, *, cohort: str | None = None) -> list[dict[str, Any]]:
+    """Return one row per question of the quiz: attempts, % correct, wrong answers, discrimination."""
+    right = case((QuestionResult.correct, 1), else_=0)
+    where = [QuestionResult.quiz_id == quiz_id]
+    if cohort is not None:
+        where.append(Submission.cohort == cohort)
+    joined = (select(QuestionResult.question_id).join(SubmissionResult, SubmissionResult.submission_id
+                                                      == QuestionResult.submission_id)
+              .join(Submission, Submission.id == QuestionResult.submission_id).where(*where))
+    sums = {r.question_id: r for r in s.execute(joined.add_columns(
+        func.count().label("n"), func.sum(right).label("k"), func.sum(SubmissionResult.score).label("total"),
+        func.sum(SubmissionResult.score * SubmissionResult.score).label("total_sq"),
+        func.sum(right * SubmissionResult.score).label("total_right")).group_by(QuestionResult.question_id))}
+    answer = func.lower(func.trim(QuestionResult.answer))
+    wrong: dict[str, list[dict[str, Any]]] = {}
+    for r in s.execute(joined.add_columns(answer.label("answer"), func.count().label("times"))
+                       .where(QuestionResult.correct.is_(False)).group_by(QuestionResult.question_id, answer)
+                       .order_by(QuestionResult.question_id, func.count().desc(), answer)):
+        wrong.setdefault(r.question_id, []).append({"answer": r.answer, "count": r.times})
+    out = []
+    for q in s.scalars(select(QuizQuestion).where(QuizQuestion.quiz_id == quiz_id).order_by(QuizQuestion.position)):
+        row = sums.get(q.id)
+        n, k = (int(row.n), int(row.k or 0)) if row else (0, 0)
+        r_pb = point_biserial(n, k, float(row.total or 0), float(row.total_sq or 0),
+                              float(row.total_right or 0)) if row else None
+        listed = q.kind in ("choice", "symbolic")  # code and essays have no meaningful "same wrong answer"
+        out.append({"question_id": q.id, "position": q.position, "kind": q.kind, "topic": q.topic,
+                    "attempts": n, "correct": k, "pct_correct": round(100 * k / n, 1) if n else None,
+                    "wrong_answers": wrong.get(q.id, [])[:TOP_WRONG] if listed else [],
+                    "discrimination": None if r_pb is None else round(r_pb, 3)})
+    return out
+
+
+def adjust_plan(s: Session, event: AssessmentEvent) -> None:
+    """SME: ease or lift the difficulty ramp of the student's plan in the quiz's subject by the score."""
+    quiz = s.get_one(Quiz, event.quiz_id)
+    student_id = str(event.student_id)
+    if s.get(Subject, quiz.subject) is None or not event.payload["max_score"]:
+        return
+    plan = s.get(CurriculumPlan, (student_id, quiz.subject))
+    if plan is None:
+        pace = s.scalar(select(Profile.pace).where(Profile.student_id == student_id)) or "moderate"
+        plan = CurriculumPlan(student_id=student_id, subject=quiz.subject, start_date=date.today(), pace=pace,
+                              adjustments=[], difficulty_ramp=False, slow_topics_left=None)
+        s.add(plan)
+    share = event.payload["score"] / event.payload["max_score"]
+    change = reteach.difficulty_shift(share, {"adjustments": plan.adjustments, "difficulty_ramp": plan.difficulty_ramp})
+    for key, value in (change or {}).items():
+        setattr(plan, key, value)
+
+
+def apply_reteach_rule(s: Session, event: AssessmentEvent) -> list[AssessmentEvent]:
+    """The 60% rule for the submitter's cohort: explain hard questions again, to everyone who missed them."""
+    settings = get_settings()
+    sub = s.get_one(Submission, event.payload["submission_id"])
+    cohort = sub.cohort or ""
+    raised: list[AssessmentEvent] = []
+    # Share of the cohort, not of the answers so far: early answers alone must not trigger the rule.
+    enrolled = s.scalar(select(func.count()).where(User.cohort == sub.cohort, User.role == "student")) or 0
+    for item in item_analysis(s, event.quiz_id, cohort=sub.cohort):
+        wrong = item["attempts"] - item["correct"]
+        if not item["topic"] or not reteach.needs_reteach(wrong, max(item["attempts"], enrolled),
+                                                          share=settings.reteach_wrong_share,
+                                                          min_answers=settings.reteach_min_answers):
+            continue
+        explanation = s.scalar(select(Explanation).where(Explanation.question_id == item["question_id"],
+                                                         Explanation.cohort == cohort))
+        if explanation is None:
+            question = s.get_one(QuizQuestion, item["question_id"])
+            text = reteach.in_depth_explanation(
+                load_curriculum().topic(item["topic"]), prompt=question.prompt, wrong_share=wrong / item["attempts"],
+                common_wrong=[w["answer"] for w in item["wrong_answers"]])
+            explanation = Explanation(quiz_id=event.quiz_id, question_id=item["question_id"], cohort=cohort,
+                                      text=text, source="curriculum", wrong_share=wrong / item["attempts"],
+                                      answers=item["attempts"])
+            s.add(explanation)
+            s.flush()
+        missed = s.scalars(select(Submission.student_id).join(QuestionResult, QuestionResult.submission_id
+                                                              == Submission.id)
+                           .where(QuestionResult.question_id == item["question_id"],
+                                  QuestionResult.correct.is_(False), _same_cohort(sub.cohort)))
+        keys = {f"explain:{explanation.id}:{student}": student for student in missed}
+        sent = set(s.scalars(select(AssessmentEvent.key).where(AssessmentEvent.key.in_(keys))))
+        for key, student in keys.items():
+            if key not in sent:
+                raised.append(AssessmentEvent(key=key, kind="explanation_ready", quiz_id=event.quiz_id,
+                                              student_id=student, payload={"question_id": item["question_id"],
+                                                                           "text": explanation.text}))
+    s.add_all(raised)
+    return raised
+
+
+def _same_cohort(cohort: str | None) -> Any:
+    # No cohort: the rule looks at everyone who took the quiz, as item_analysis(cohort=None) does.
+    return true() if cohort is None else Submission.cohort == cohort

@@ -1,0 +1,108 @@
+"""Grade a submission exactly once, whatever the broker delivers: the body of the Celery task.
+
+The result rows, the review flags and the "quiz complete" outbox event are written in ONE
+transaction, keyed by submission id. A redelivered or duplicated task finds the result and stops;
+two workers racing on one submission collide on the primary key and the loser stops. Only then is
+the message acknowledged (acks_late), so a crash at any point either leaves nothing (re-graded on
+redelivery) or everything (skipped on redelivery).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from tutormesh.agents.assessment import QuestionGrade, grade_question
+from tutormesh.core.models.assessment import (
+    AssessmentEvent,
+    QuestionResult,
+    QuizQuestion,
+    ReviewFlag,
+    Submission,
+    SubmissionResult,
+)
+from tutormesh.core.models.base import utcnow
+
+
+def _grade_all(questions: list[dict[str, Any]], answers: dict[str, str], min_confidence: float) -> list[QuestionGrade]:
+    return [grade_question(q, str(answers.get(q["id"], "")), min_confidence=min_confidence) for q in questions]
+
+
+def grade_submission(sessions: sessionmaker[Session], submission_id: str, *, worker: str = "",
+                     min_confidence: float = 0.7) -> dict[str, Any]:
+    """Grade every answer of a submission and store the results once; return what happened.
+
+    Returns `{"status": "graded", "event_ids": [...]}`, or `{"status": "duplicate"}` when the
+    submission was already graded, or `{"status": "missing"}` when there is no such submission.
+    """
+    started = time.perf_counter()
+    with sessions() as s:
+        sub = s.get(Submission, submission_id)
+        if sub is None:
+            return {"status": "missing"}
+        if sub.status == "graded" or s.get(SubmissionResult, submission_id) is not None:
+            return {"status": "duplicate"}
+        quiz_id, student_id, answers = sub.quiz_id, sub.student_id, dict(sub.answers)
+        questions = [
+            {"id": q.id, "kind": q.kind, "spec": q.spec, "points": q.points, "prompt": q.prompt, "topic": q.topic}
+            for q in s.scalars(select(QuizQuestion).where(QuizQuestion.quiz_id == quiz_id)
+                               .order_by(QuizQuestion.position))
+        ]
+    # Graders run outside any transaction: a sandbox run must not hold a database lock.
+    grades = _grade_all(questions, answers, min_confidence)
+    try:
+        with sessions.begin() as s:
+            if s.get(SubmissionResult, submission_id) is not None:
+                return {"status": "duplicate"}
+            for q, g in zip(questions, grades, strict=True):
+                s.add(QuestionResult(submission_id=submission_id, question_id=q["id"], quiz_id=quiz_id,
+                                     answer=str(answers.get(q["id"], "")), correct=g.correct, score=g.score,
+                                     max_points=g.max_points, confidence=g.confidence, grader=g.grader,
+                                     reason=g.reason[:40], feedback=g.feedback))
+                if g.flag:
+                    s.add(ReviewFlag(submission_id=submission_id, question_id=q["id"], quiz_id=quiz_id,
+                                     reason=g.flag))
+            score, max_score = sum(g.score for g in grades), sum(g.max_points for g in grades)
+            s.add(SubmissionResult(submission_id=submission_id, quiz_id=quiz_id, score=score, max_score=max_score,
+                                   flagged=sum(1 for g in grades if g.flag), worker=worker[:120],
+                                   grading_ms=(time.perf_counter() - started) * 1000))
+            s.execute(update(Submission).where(Submission.id == submission_id)
+                      .values(status="graded"))
+            event = AssessmentEvent(key=f"quiz_complete:{submission_id}", kind="quiz_complete", quiz_id=quiz_id,
+                                    student_id=student_id, payload={
+                                        "submission_id": submission_id, "score": score, "max_score": max_score,
+                                        "results": [{"question_id": q["id"], "topic": q["topic"],
+                                                     "correct": g.correct} for q, g in zip(questions, grades,
+                                                                                           strict=True)]})
+            s.add(event)
+            s.flush()
+            return {"status": "graded", "event_ids": [event.id], "score": score, "max_score": max_score}
+    except IntegrityError:  # another worker stored this submission's result first
+        return {"status": "duplicate"}
+
+
+def claim_stale(sessions: sessionmaker[Session], *, older_than_s: float, now: datetime | None = None,
+                limit: int = 500) -> list[str]:
+    """Claim ungraded submissions last dispatched over `older_than_s` ago; the caller re-sends them.
+
+    Each claim is a conditional update, so several sweepers never re-send the same submission twice
+    in one window. Re-sending one that is merely waiting in the queue is harmless: it is skipped.
+    """
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=older_than_s)
+    claimed: list[str] = []
+    with sessions.begin() as s:
+        candidates = list(s.scalars(select(Submission.id).where(Submission.status == "queued",
+                                                                Submission.dispatched_at < cutoff).limit(limit)))
+        for sid in candidates:
+            done = s.execute(update(Submission).where(Submission.id == sid, Submission.status == "queued",
+                                                      Submission.dispatched_at < cutoff)
+                             .values(dispatched_at=now, dispatches=Submission.dispatches + 1))
+            if getattr(done, "rowcount", 0) == 1:
+                claimed.append(sid)
+    return claimed

@@ -1,0 +1,161 @@
+"""Quizzes: write one, assign it to a cohort or a student, take a submission, read the results.
+
+Functions take a SQLAlchemy session (the caller owns the transaction) and return plain dicts, so
+the API routes, the CLI and the Celery tasks share them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from tutormesh.agents.rubric import Rubric
+from tutormesh.core.errors import Conflict, Invalid, NotFound
+from tutormesh.core.models import Student
+from tutormesh.core.models.assessment import (
+    Explanation,
+    QuestionResult,
+    Quiz,
+    QuizAssignment,
+    QuizQuestion,
+    Submission,
+    SubmissionResult,
+)
+
+
+class QuestionIn(BaseModel):
+    """A question as a teacher writes it; `spec` is checked against its kind."""
+
+    kind: Literal["choice", "symbolic", "open", "code"]
+    prompt: str = Field(min_length=1, max_length=4000)
+    points: float = Field(default=1.0, gt=0, le=100)
+    topic: str | None = Field(default=None, description="Curriculum topic slug: drives BKT and re-teaching.")
+    spec: dict[str, Any]
+
+    @model_validator(mode="after")
+    def _spec_fits_kind(self) -> QuestionIn:
+        spec = self.spec
+        if self.kind == "choice":
+            if not isinstance(spec.get("choices"), dict) or len(spec["choices"]) < 2:
+                raise ValueError('a choice question needs "choices": {"a": "...", "b": "..."}')
+            if str(spec.get("answer", "")).lower() not in {str(k).lower() for k in spec["choices"]}:
+                raise ValueError('"answer" must be one of the choice keys')
+        elif self.kind == "symbolic" and not str(spec.get("answer", "")).strip():
+            raise ValueError('a symbolic question needs "answer", e.g. "x = 3"')
+        elif self.kind == "code" and "def test_" not in str(spec.get("tests", "")):
+            raise ValueError('a code question needs "tests" with at least one test_* function')
+        elif self.kind == "open":
+            Rubric.model_validate(spec.get("rubric"))
+        return self
+
+
+class QuizIn(BaseModel):
+    """A quiz: a title, its subject and 1-50 questions."""
+
+    title: str = Field(min_length=1, max_length=200)
+    subject: str = Field(default="math", max_length=40)
+    questions: list[QuestionIn] = Field(min_length=1, max_length=50)
+
+
+def create_quiz(session: Session, quiz: QuizIn, *, created_by: str) -> dict[str, Any]:
+    """Store a quiz and its questions; return its public view (no answers)."""
+    from tutormesh.tools.curriculum import load_curriculum
+
+    curriculum = load_curriculum()
+    for q in quiz.questions:
+        if q.topic is not None:
+            try:
+                curriculum.topic(q.topic)
+            except LookupError:
+                raise Invalid(f"unknown curriculum topic {q.topic!r}") from None
+    row = Quiz(id=uuid.uuid4().hex[:12], title=quiz.title, subject=quiz.subject, created_by=created_by)
+    session.add(row)
+    for n, q in enumerate(quiz.questions, 1):
+        session.add(QuizQuestion(id=f"{row.id}.q{n}", quiz_id=row.id, position=n, kind=q.kind, prompt=q.prompt,
+                                 topic=q.topic, points=q.points, spec=q.spec))
+    session.flush()
+    return quiz_view(session, row.id)
+
+
+def quiz_view(session: Session, quiz_id: str) -> dict[str, Any]:
+    """Return a quiz as a student sees it: prompts and choices, never answers, rubrics or tests."""
+    quiz = session.get(Quiz, quiz_id)
+    if quiz is None:
+        raise NotFound(f"no quiz {quiz_id!r}")
+    questions = session.scalars(select(QuizQuestion).where(QuizQuestion.quiz_id == quiz_id)
+                                .order_by(QuizQuestion.position))
+    return {"id": quiz.id, "title": quiz.title, "subject": quiz.subject, "questions": [
+        {"id": q.id, "kind": q.kind, "prompt": q.prompt, "points": q.points, "topic": q.topic,
+         **({"choices": q.spec["choices"]} if q.kind == "choice" else {})} for q in questions]}
+
+
+def assign(session: Session, quiz_id: str, *, cohort: str | None, student_id: str | None,
+           assigned_by: str) -> dict[str, Any]:
+    """Give a quiz to a cohort or to one student."""
+    if session.get(Quiz, quiz_id) is None:
+        raise NotFound(f"no quiz {quiz_id!r}")
+    if (cohort is None) == (student_id is None):
+        raise Invalid("assign to exactly one of a cohort or a student")
+    row = QuizAssignment(quiz_id=quiz_id, cohort=cohort, student_id=student_id, assigned_by=assigned_by)
+    session.add(row)
+    session.flush()
+    return {"id": row.id, "quiz_id": quiz_id, "cohort": cohort, "student_id": student_id}
+
+
+def is_assigned(session: Session, quiz_id: str, *, student_id: str, cohort: str | None) -> bool:
+    """Whether the quiz was given to this student or to their cohort."""
+    who = [QuizAssignment.student_id == student_id]
+    if cohort:
+        who.append(QuizAssignment.cohort == cohort)
+    return session.scalar(select(QuizAssignment.id).where(QuizAssignment.quiz_id == quiz_id, or_(*who))) is not None
+
+
+def create_submission(session: Session, quiz_id: str, *, student_id: str, cohort: str | None,
+                      answers: dict[str, str], submission_id: str | None = None) -> str:
+    """Store a student's answers (status queued) and return the submission id; send the task after commit."""
+    questions = set(session.scalars(select(QuizQuestion.id).where(QuizQuestion.quiz_id == quiz_id)))
+    if not questions:
+        raise NotFound(f"no quiz {quiz_id!r}")
+    unknown = set(answers) - questions
+    if unknown:
+        raise Invalid(f"answers to questions not in this quiz: {sorted(unknown)}")
+    if any(len(a) > 20_000 for a in answers.values()):
+        raise Invalid("an answer is over 20000 characters")
+    if session.get(Student, student_id) is None:
+        session.add(Student(id=student_id, name=student_id))
+    taken = session.scalar(select(Submission.id).where(Submission.quiz_id == quiz_id,
+                                                       Submission.student_id == student_id))
+    if taken:
+        raise Conflict(f"this quiz was already submitted (submission {taken})")
+    row = Submission(id=submission_id or uuid.uuid4().hex, quiz_id=quiz_id, student_id=student_id,
+                     cohort=cohort, answers=dict(answers))
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def submission_view(session: Session, submission_id: str) -> dict[str, Any]:
+    """Return a submission's status and, once graded, its score, feedback and any explanations."""
+    sub = session.get(Submission, submission_id)
+    if sub is None:
+        raise NotFound(f"no submission {submission_id!r}")
+    out: dict[str, Any] = {"id": sub.id, "quiz_id": sub.quiz_id, "student_id": sub.student_id, "status": sub.status}
+    total = session.get(SubmissionResult, submission_id)
+    if total is None:
+        return out
+    rows = session.scalars(select(QuestionResult).where(QuestionResult.submission_id == submission_id)
+                           .order_by(QuestionResult.question_id))
+    out.update(score=total.score, max_score=total.max_score, flagged=total.flagged, questions=[
+        {"question_id": r.question_id, "correct": r.correct, "score": r.score, "max_points": r.max_points,
+         "confidence": r.confidence, "feedback": r.feedback, "grader": r.grader} for r in rows])
+    wrong = [q["question_id"] for q in out["questions"] if not q["correct"]]
+    out["explanations"] = [
+        {"question_id": e.question_id, "text": e.text, "source": e.source}
+        for e in session.scalars(select(Explanation).where(Explanation.question_id.in_(wrong),
+                                                           Explanation.cohort == (sub.cohort or "")))
+    ] if wrong else []
+    return out

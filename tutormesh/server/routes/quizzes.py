@@ -1,0 +1,172 @@
+"""Quizzes: teachers write, assign and analyse them; students take them and get graded feedback.
+
+A submission is stored first, then its grading task is sent to the Celery workers (202 Accepted);
+`GET /v1/submissions/{id}` shows the result when it is ready, and `/events` streams it (SSE).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, TypeVar
+
+import anyio.to_thread
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from tutormesh.assessment import analysis, quizzes
+from tutormesh.core.db import sessionmaker_for
+from tutormesh.core.errors import Forbidden, Invalid, NotFound
+from tutormesh.core.models.assessment import ReviewFlag, Submission
+from tutormesh.server import worker
+from tutormesh.server.deps import CurrentUser, Principal, ServicesDep, Staff
+
+router = APIRouter(prefix="/v1", tags=["quizzes"])
+Id = Annotated[str, Path(min_length=1, max_length=64)]
+T = TypeVar("T")
+STREAM_SECONDS = 60.0
+
+
+class AssignIn(BaseModel):
+    """Give a quiz to a cohort or to one student (exactly one)."""
+
+    cohort: str | None = Field(default=None, max_length=80)
+    student_id: str | None = Field(default=None, max_length=64)
+
+
+class SubmitIn(BaseModel):
+    """Answers keyed by question id."""
+
+    answers: dict[str, Annotated[str, Field(max_length=20_000)]] = Field(max_length=50)
+
+
+async def _in_db(services: ServicesDep, work: Callable[[Session], T]) -> T:
+    def run() -> T:
+        with sessionmaker_for(services.settings).begin() as session:
+            return work(session)
+
+    return await anyio.to_thread.run_sync(run)
+
+
+def _own_cohort(user: Principal, cohort: str | None) -> str | None:
+    if user.role == "teacher":
+        if cohort not in (None, user.cohort):
+            raise NotFound("cohort not found")
+        return user.cohort
+    return cohort
+
+
+def _readable(session: Session, user: Principal, submission_id: str) -> Submission:
+    sub = session.get(Submission, submission_id)
+    mine = sub is not None and (sub.student_id == user.student_id or user.role == "admin"
+                                or (user.role == "teacher" and sub.cohort == user.cohort))
+    if sub is None or not mine:
+        raise NotFound("submission not found")
+    return sub
+
+
+@router.post("/quizzes", status_code=201)
+async def create_quiz(body: quizzes.QuizIn, user: Staff, services: ServicesDep) -> dict[str, Any]:
+    """Write a quiz (choice, symbolic, open with a rubric, code with tests)."""
+    return await _in_db(services, lambda s: quizzes.create_quiz(s, body, created_by=user.id))
+
+
+@router.post("/quizzes/{quiz_id}/assignments", status_code=201)
+async def assign_quiz(quiz_id: Id, body: AssignIn, user: Staff, services: ServicesDep) -> dict[str, Any]:
+    """Assign a quiz to a cohort (teachers: their own) or to one student."""
+    if user.role == "teacher" and body.cohort is not None and body.cohort != user.cohort:
+        raise Forbidden("teachers assign to their own cohort")
+    return await _in_db(services, lambda s: quizzes.assign(s, quiz_id, cohort=body.cohort,
+                                                           student_id=body.student_id, assigned_by=user.id))
+
+
+@router.get("/quizzes/{quiz_id}")
+async def get_quiz(quiz_id: Id, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+    """Show a quiz's questions (never its answers) to staff and to students it was assigned to."""
+    def view(s: Session) -> dict[str, Any]:
+        if user.role == "student" and not quizzes.is_assigned(s, quiz_id, student_id=str(user.student_id),
+                                                              cohort=user.cohort):
+            raise NotFound("quiz not found")
+        return quizzes.quiz_view(s, quiz_id)
+
+    return await _in_db(services, view)
+
+
+@router.post("/quizzes/{quiz_id}/submissions", status_code=202)
+async def submit(quiz_id: Id, body: SubmitIn, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+    """Hand in answers: stored at once, graded by a worker within seconds."""
+    if user.student_id is None:
+        raise Invalid("only students submit quizzes")
+
+    def store(s: Session) -> str:
+        if not quizzes.is_assigned(s, quiz_id, student_id=str(user.student_id), cohort=user.cohort):
+            raise NotFound("quiz not found")
+        return quizzes.create_submission(s, quiz_id, student_id=str(user.student_id), cohort=user.cohort,
+                                         answers=body.answers)
+
+    submission_id = await _in_db(services, store)
+    try:  # stored and committed: if the broker is down now, the worker's sweeper sends it later
+        await anyio.to_thread.run_sync(worker.dispatch, [submission_id], services.settings)
+    except Exception:  # noqa: BLE001 - the submission is safe in SQL; say it is queued
+        pass
+    return {"submission_id": submission_id, "status": "queued"}
+
+
+@router.get("/submissions/{submission_id}")
+async def get_submission(submission_id: Id, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+    """Show a submission: queued, or graded with feedback and any re-teaching explanations."""
+    def view(s: Session) -> dict[str, Any]:
+        _readable(s, user, submission_id)
+        return quizzes.submission_view(s, submission_id)
+
+    return await _in_db(services, view)
+
+
+@router.get("/submissions/{submission_id}/events")
+async def stream_submission(submission_id: Id, user: CurrentUser, services: ServicesDep) -> EventSourceResponse:
+    """Stream `status` events until the submission is graded, then one `result` event (SSE)."""
+    await _in_db(services, lambda s: _readable(s, user, submission_id))
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        deadline = time.monotonic() + STREAM_SECONDS
+        while time.monotonic() < deadline:
+            view = await _in_db(services, lambda s: quizzes.submission_view(s, submission_id))
+            if view["status"] == "graded":
+                yield ServerSentEvent(json.dumps(view, default=str), event="result")
+                return
+            yield ServerSentEvent(json.dumps({"status": view["status"]}), event="status")
+            await asyncio.sleep(0.25)
+
+    return EventSourceResponse(events())
+
+
+@router.get("/quizzes/{quiz_id}/analysis")
+async def item_analysis(quiz_id: Id, user: Staff, services: ServicesDep,
+                        cohort: Annotated[str | None, Query(max_length=80)] = None) -> dict[str, Any]:
+    """Per question: attempts, % correct, common wrong answers, discrimination (teachers: own cohort)."""
+    scope = _own_cohort(user, cohort)
+
+    def rows(s: Session) -> dict[str, Any]:
+        quizzes.quiz_view(s, quiz_id)  # 404 for an unknown quiz
+        return {"quiz_id": quiz_id, "cohort": scope, "items": analysis.item_analysis(s, quiz_id, cohort=scope)}
+
+    return await _in_db(services, rows)
+
+
+@router.get("/quizzes/{quiz_id}/flags")
+async def review_flags(quiz_id: Id, user: Staff, services: ServicesDep) -> list[dict[str, Any]]:
+    """Answers flagged for a human, with the reason (teachers: their cohort's)."""
+    def rows(s: Session) -> list[dict[str, Any]]:
+        query = select(ReviewFlag, Submission.cohort).join(Submission, Submission.id == ReviewFlag.submission_id)
+        query = query.where(ReviewFlag.quiz_id == quiz_id, ReviewFlag.status == "open")
+        if user.role == "teacher":
+            query = query.where(Submission.cohort == user.cohort)
+        return [{"submission_id": f.submission_id, "question_id": f.question_id, "reason": f.reason,
+                 "cohort": cohort} for f, cohort in s.execute(query.order_by(ReviewFlag.id))]
+
+    return await _in_db(services, rows)
