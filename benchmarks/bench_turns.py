@@ -35,7 +35,7 @@ def configure(data_dir: Path, postgres: str | None, *, window: int, prune: bool)
     """Point TutorMesh at a scratch data dir (and Postgres) and return fresh settings."""
     os.environ["TUTORMESH_DATA_DIR"] = str(data_dir)
     os.environ["TUTORMESH_STATE_MESSAGE_WINDOW"] = str(window)
-    os.environ["TUTORMESH_PRUNE_CHECKPOINTS"] = "true" if prune else "false"
+    os.environ["TUTORMESH_PRUNE_EVERY_TURNS"] = "20" if prune else "0"
     if postgres:
         os.environ["TUTORMESH_DATABASE_URL"] = postgres
     else:

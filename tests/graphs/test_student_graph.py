@@ -130,3 +130,17 @@ def test_state_resumes_after_reopening_the_checkpointer(profile: Settings) -> No
 def test_missing_student_id_is_a_clear_error(tutor: Tutor) -> None:
     with pytest.raises(ValueError, match="student_id is required"):
         tutor.graph.invoke({"messages": [{"role": "user", "content": "hi"}]}, {"configurable": {"thread_id": "x"}})
+
+
+def test_checkpoints_per_thread_stay_bounded(profile: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(profile, "prune_every_turns", 4)
+    monkeypatch.setattr(profile, "state_message_window", 6)
+    student_id = make_learner(get_store())
+    with open_tutor(profile) as tutor:
+        for _ in range(10):
+            state = tutor.send(student_id, "t-bounded", "I want to practice slope", now=NOW)
+        kept = list(tutor.saver.list({"configurable": {"thread_id": "t-bounded"}}))
+        assert state["turns"] == 10
+        assert 1 <= len(kept) <= 4  # one per turn (durability "exit"), pruned every 4 turns
+        assert len(state["messages"]) <= 6  # the window; SQL keeps the full history
+        assert len(get_store().history("t-bounded")) == 20

@@ -160,7 +160,7 @@ def understand(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, An
     if wanted or not topic_slug or curriculum.topic(topic_slug).subject != subject:
         topic_slug = focus_topic(subject, mastery, wanted).slug
     update: dict[str, Any] = {
-        "student_id": student_id, "intent": intent, "subject": subject, "topic": topic_slug,
+        "student_id": student_id, "turns": 1, "intent": intent, "subject": subject, "topic": topic_slug,
         "profile": learner["profile"], "plan": learner["plan"], "mastery": _mastery_view(mastery),
         "skill_stats": mastery, "pending_negotiation": None,
     }

@@ -23,8 +23,8 @@ class Settings(BaseSettings):
     auto_migrate: bool = True
     # Messages kept in graph state; the full history lives in SQL (keeps checkpoints bounded).
     state_message_window: int = 12
-    # Keep only the latest checkpoint of a thread after each turn (history is in SQL).
-    prune_checkpoints: bool = True
+    # Every N turns keep only the latest checkpoint of a thread (history is in SQL); 0: never.
+    prune_every_turns: int = 20
     # Consecutive wrong practice answers on one skill that open a pace negotiation.
     struggle_threshold: int = 3
     # Rounds a negotiation may take before it escalates to a human.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from typing import Annotated, Any, TypedDict
 
 from langchain_core.messages import AnyMessage
@@ -29,6 +30,7 @@ class StudentState(StudentInput, total=False):
     """The learner model as seen in this turn (SQL is the source of truth)."""
 
     student_id: str
+    turns: Annotated[int, operator.add]
     intent: str
     subject: str
     topic: str
