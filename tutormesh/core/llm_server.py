@@ -62,7 +62,8 @@ def llm_server_command(settings: Settings | None = None, *, port: int | None = N
     settings = settings or get_settings()
     return [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path()), "--host", HOST,
             "--port", str(port or settings.llm_port), "--chat_format", "gemma", "--n_ctx", str(settings.llm_n_ctx),
-            "--model_alias", settings.llm_model, "--n_threads", str(settings.llm_threads)]
+            "--model_alias", settings.llm_model, "--n_threads", str(settings.llm_threads),
+            "--verbose", "False"]
 
 
 def embedding_server_command(settings: Settings | None = None, *, port: int | None = None) -> list[str]:

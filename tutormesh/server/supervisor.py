@@ -20,7 +20,11 @@ from dataclasses import dataclass, field
 from tutormesh.core.errors import TutorMeshError
 from tutormesh.core.settings import Settings
 
-CHILD_PROVIDERS: tuple[str, ...] = ("tutormesh.server.supervisor:api_child", "tutormesh.server.worker:child_spec")
+CHILD_PROVIDERS: tuple[str, ...] = (
+    "tutormesh.server.supervisor:llm_child",
+    "tutormesh.server.worker:child_spec",
+    "tutormesh.server.supervisor:api_child",
+)
 MAX_RESTARTS = 3  # within RESTART_WINDOW seconds; more than that and serve gives up
 RESTART_WINDOW = 60.0
 
@@ -46,6 +50,16 @@ def api_child(settings: Settings) -> ChildSpec:
             "--timeout-graceful-shutdown", "5", "--log-level", "warning"]
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     return ChildSpec("api", argv, ready_url=f"http://{shown}:{port}/v1/health")
+
+
+def llm_child(settings: Settings) -> ChildSpec | None:
+    """The local LLM server (llama-cpp over the packaged GGUF), unless a remote endpoint is configured."""
+    if settings.llm_base_url or not settings.llm_enabled:
+        return None
+    from tutormesh.core import llm_server
+
+    return ChildSpec("llm", llm_server.llm_server_command(settings),
+                     ready_url=f"{llm_server.llm_base_url(settings)}/models", ready_timeout=120.0)
 
 
 def child_specs(settings: Settings) -> list[ChildSpec]:
