@@ -63,8 +63,20 @@ class SemanticCache(ABC):
         """Return the entry stored under exactly this key."""
 
     @abstractmethod
+    def _matrix(self, scope: str) -> tuple[list[str], np.ndarray]:
+        """Return the scope's entry keys and their vectors (one row per key)."""
+
     def nearest(self, scope: str, vector: np.ndarray) -> CacheHit | None:
-        """Return the most similar live entry of a scope (any score), or None if the scope is empty."""
+        """Return the most similar live entry of the scope (brute force: a scope holds a few hundred)."""
+        keys, matrix = self._matrix(scope)
+        if not keys:
+            return None
+        scores = matrix @ np.asarray(vector, dtype=np.float32)
+        best = int(np.argmax(scores))
+        hit = self.get_exact(scope, keys[best])
+        if hit is None:
+            return None
+        return CacheHit(answer=hit.answer, question=hit.question, score=float(scores[best]), how="semantic")
 
     @abstractmethod
     def put(self, scope: str, question: str, vector: np.ndarray, answer: str) -> None:

@@ -44,18 +44,6 @@ class RedisCache(SemanticCache):
             return None
         return CacheHit(answer=answer.decode(), question=question.decode(), score=1.0, how="exact")
 
-    def nearest(self, scope: str, vector: np.ndarray) -> CacheHit | None:
-        """Return the most similar entry of the scope."""
-        keys, matrix = self._matrix(scope)
-        if not keys:
-            return None
-        scores = matrix @ np.asarray(vector, dtype=np.float32)
-        best = int(np.argmax(scores))
-        hit = self.get_exact(scope, keys[best])
-        if hit is None:
-            return None
-        return CacheHit(answer=hit.answer, question=hit.question, score=float(scores[best]), how="semantic")
-
     def put(self, scope: str, question: str, vector: np.ndarray, answer: str) -> None:
         """Store an answer with a TTL and evict the oldest past the per-scope cap."""
         key = question_key(question)
