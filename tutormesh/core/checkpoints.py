@@ -64,9 +64,9 @@ def open_checkpointer(settings: Settings | None = None) -> Iterator[BaseCheckpoi
             kwargs={"autocommit": True, "prepare_threshold": None, "row_factory": dict_row},
             open=True,
         ) as pool:
-            saver = PostgresSaver(pool)  # type: ignore[arg-type]
-            saver.setup()
-            yield saver
+            pg_saver = PostgresSaver(pool)  # type: ignore[arg-type]
+            pg_saver.setup()
+            yield pg_saver
         return
     Path(url).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(url, check_same_thread=False)

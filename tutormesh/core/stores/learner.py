@@ -142,7 +142,7 @@ class LearnerStore:
                         streak=Mastery.streak + 1 if correct else 0,
                         fail_streak=0 if correct else Mastery.fail_streak + 1, updated_at=now)
             )
-            if updated.rowcount == 0:  # type: ignore[attr-defined]
+            if updated.rowcount == 0:
                 s.execute(insert(Mastery), {"student_id": student_id, "skill": item["skill"], "p_known": p_after,
                                             "attempts": 1, "correct": int(correct), "streak": int(correct),
                                             "fail_streak": int(not correct), "time_on_task_s": 0.0,
