@@ -41,8 +41,9 @@ def run_cli(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> su
 def serve(data_dir: Path, **env: str) -> Iterator[Live]:
     """Start `tutormesh serve`, wait for its banner, and stop it with SIGINT (like Ctrl-C) at exit."""
     port = free_port()
+    # Free ports for every child, so a developer's own `tutormesh serve` does not collide with it.
     full = {**os.environ, "TUTORMESH_DATA_DIR": str(data_dir), "TUTORMESH_API_PORT": str(port),
-            **{f"TUTORMESH_{k.upper()}": v for k, v in env.items()}}
+            "TUTORMESH_LLM_PORT": str(free_port()), **{f"TUTORMESH_{k.upper()}": v for k, v in env.items()}}
     proc = subprocess.Popen([sys.executable, "-m", "tutormesh.cli", "serve"], env=full, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 90

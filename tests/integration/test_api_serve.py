@@ -35,8 +35,11 @@ def test_serve_prints_the_url_serves_and_stops_cleanly(tmp_path: Path) -> None:
 
 
 def test_children_are_specs_that_others_can_add(isolated_settings: Settings) -> None:
-    specs = child_specs(isolated_settings)
-    assert specs[0].name == "api" and specs[0].ready_url and specs[0].ready_url.endswith("/v1/health")
+    specs = {spec.name: spec for spec in child_specs(isolated_settings)}
+    assert list(specs)[-1] == "api"  # the API starts last, once its helpers answer
+    assert specs["api"].ready_url and specs["api"].ready_url.endswith("/v1/health")
+    assert {"llm", "celery-worker"} <= set(specs)  # the embedded profile supervises its LLM server and worker
+    assert "127.0.0.1" in specs["llm"].argv and specs["llm"].ready_url
     assert "--no-access-log" in api_child(isolated_settings).argv  # uvicorn's log would carry IPs and paths
 
 
