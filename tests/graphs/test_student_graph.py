@@ -144,3 +144,14 @@ def test_checkpoints_per_thread_stay_bounded(profile: Settings, monkeypatch: pyt
         assert 1 <= len(kept) <= 4  # one per turn (durability "exit"), pruned every 4 turns
         assert len(state["messages"]) <= 6  # the window; SQL keeps the full history
         assert len(get_store().history("t-bounded")) == 20
+
+
+def test_free_form_question_streams_tokens_from_the_explain_node(profile: Settings,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(profile, "llm_enabled", False)  # tier 1 answers; it still streams through the relay
+    student_id = make_learner(get_store())
+    with open_tutor(profile) as tutor:
+        events = list(tutor.stream(student_id, "t-ask", "why do we flip the sign when we move a term?", now=NOW))
+    tokens = [e for e in events if e["event"] == "token"]
+    assert tokens and all(e["node"] == "explain" for e in tokens)
+    assert events[-1]["event"] == "state" and "".join(e["text"] for e in tokens).strip()

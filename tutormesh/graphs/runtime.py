@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from tutormesh.core.checkpoints import open_checkpointer
@@ -57,7 +57,7 @@ class Tutor:
                 yield {"event": "stage", "node": chunk["name"], "status": "done" if "result" in chunk else "started"}
             else:
                 message, meta = chunk
-                if message.type.startswith("ai") and message.content:
+                if isinstance(message, AIMessage | AIMessageChunk) and message.content:
                     yield {"event": "token", "node": meta.get("langgraph_node"), "text": str(message.text)}
         self._maybe_prune(thread_id, state)
         yield {"event": "state", "state": state}
