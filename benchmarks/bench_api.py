@@ -24,6 +24,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -90,7 +91,8 @@ def server(env: dict[str, str], workers: int) -> Iterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    full = {**os.environ, **env, "TUTORMESH_API_PORT": str(port), "TUTORMESH_API_WORKERS": str(workers)}
+    full = {**os.environ, **env, "TUTORMESH_API_PORT": str(port), "TUTORMESH_API_WORKERS": str(workers),
+            "TUTORMESH_LLM_PORT": str(port + 1)}
     log = None if os.environ.get("BENCH_SERVER_LOG") else subprocess.DEVNULL  # BENCH_SERVER_LOG=1 shows it
     proc = subprocess.Popen([sys.executable, "-m", "tutormesh.cli", "serve"], env=full, text=True,
                             stdout=subprocess.PIPE, stderr=log)
@@ -98,6 +100,8 @@ def server(env: dict[str, str], workers: int) -> Iterator[str]:
     for line in proc.stdout:
         if "TutorMesh is running" in line:
             break
+    # Keep draining the children's output: a full pipe would block every child that logs.
+    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -20,10 +20,13 @@ def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets WAL and foreign keys so it behaves like a server database."""
     if url.startswith("sqlite"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # Pool sized for the API's worker threads (anyio runs 40 per process): a turn never waits
+        # for a connection while another thread holds one, and an overload fails in 10 s, not 30.
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, pool_size=20,
+                               max_overflow=30, pool_timeout=10)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30, pool_timeout=10)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

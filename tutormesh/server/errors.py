@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
@@ -61,6 +62,20 @@ async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse
     return JSONResponse({"error": {"code": "invalid", "message": reasons}}, status_code=422)
 
 
+async def on_overload(_request: Request, exc: Exception) -> JSONResponse:
+    """The database is saturated (pool checkout or lock wait timed out): ask the client to retry."""
+    log.warning("overloaded: %s", type(exc).__name__)
+    return JSONResponse({"error": {"code": "busy", "message": "server busy, retry shortly"}}, status_code=503,
+                        headers={"Retry-After": "1"})
+
+
+async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """SQLite's lock wait ran out under load: that is overload too; anything else is a 500."""
+    if "database is locked" in str(exc):
+        return await on_overload(request, exc)
+    return await on_unexpected_error(request, exc)
+
+
 async def on_unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
     """Anything unforeseen: log it with its traceback on the server, answer a plain 500."""
     log.error("unhandled %s", type(exc).__name__, exc_info=exc)
@@ -72,4 +87,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(TutorMeshError, on_domain_error)
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(sqlalchemy.exc.TimeoutError, on_overload)
+    app.add_exception_handler(sqlalchemy.exc.OperationalError, on_database_error)
     app.add_exception_handler(Exception, on_unexpected_error)
