@@ -80,19 +80,24 @@ def fresh_postgres_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def profile(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+BOTH_PROFILES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def _settings_for(request: pytest.FixtureRequest, database_fixture: str) -> Settings:
+    if request.param == "sqlite":
+        return get_settings()
+    url = request.getfixturevalue(database_fixture)
+    tmp_path: Path = request.getfixturevalue("tmp_path")
+    return _use(request.getfixturevalue("monkeypatch"), data_dir=str(tmp_path / "data"), database_url=url)
+
+
+@pytest.fixture(params=BOTH_PROFILES)
+def profile(request: pytest.FixtureRequest) -> Settings:
     """Run a test on the embedded profile (SQLite) and on Postgres for SQL and checkpoints."""
-    if request.param == "sqlite":
-        return get_settings()
-    url = request.getfixturevalue("postgres_url")
-    return _use(monkeypatch, data_dir=str(tmp_path / "data"), database_url=url)
+    return _settings_for(request, "postgres_url")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def fresh_profile(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+@pytest.fixture(params=BOTH_PROFILES)
+def fresh_profile(request: pytest.FixtureRequest) -> Settings:
     """Like `profile`, with a Postgres database of its own (for tests that drop the schema)."""
-    if request.param == "sqlite":
-        return get_settings()
-    url = request.getfixturevalue("fresh_postgres_url")
-    return _use(monkeypatch, data_dir=str(tmp_path / "data"), database_url=url)
+    return _settings_for(request, "fresh_postgres_url")
