@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -120,11 +119,3 @@ def relay(sessions: sessionmaker[Session], event_ids: list[int] | None = None, *
         queue += _deliver_one(sessions, queue.pop(0))
         delivered += 1
     return delivered
-
-
-def events_for(sessions: sessionmaker[Session], student_id: str, *, after_id: int = 0) -> list[dict[str, Any]]:
-    """Return a student's events after `after_id`, oldest first (what an SSE stream sends)."""
-    with sessions() as s:
-        rows = s.scalars(select(AssessmentEvent).where(AssessmentEvent.student_id == student_id,
-                                                        AssessmentEvent.id > after_id).order_by(AssessmentEvent.id))
-        return [{"id": r.id, "kind": r.kind, "quiz_id": r.quiz_id, **r.payload} for r in rows]

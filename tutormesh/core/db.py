@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -51,18 +49,6 @@ def _sessionmaker_for(url: str) -> sessionmaker[Session]:
 def sessionmaker_for(settings: Settings | None = None) -> sessionmaker[Session]:
     """Return the session factory of the configured database."""
     return _sessionmaker_for((settings or get_settings()).sql_url)
-
-
-@contextmanager
-def session_scope(settings: Settings | None = None) -> Iterator[Session]:
-    """Open a session that commits on success and rolls back on error."""
-    with sessionmaker_for(settings)() as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
 
 
 def migrate(url: str) -> None:
