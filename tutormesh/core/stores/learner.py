@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, func, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tutormesh.core.models import (
@@ -69,6 +69,34 @@ def _aware(ts: datetime | None) -> datetime | None:
     return ts if ts is None or ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
+# -- the hot path's statements, built once ---------------------------------------------------
+# Building a Core statement and its cache key costs more than running it on SQLite, so the
+# statements of every turn are module constants with bound parameters.
+_LOAD_PROFILE = select(Profile.__table__).where(Profile.student_id == bindparam("student_id"))
+_LOAD_PLAN = select(CurriculumPlan.__table__).where(
+    CurriculumPlan.student_id == bindparam("student_id"), CurriculumPlan.subject == bindparam("subject"))
+_LOAD_MASTERY = select(Mastery.__table__).where(Mastery.student_id == bindparam("student_id"))
+_LOAD_COMMITTED = select(
+    Negotiation.id, Negotiation.subject, Negotiation.skill, Negotiation.baseline_mastery, Negotiation.review_at
+).where(Negotiation.student_id == bindparam("student_id"), Negotiation.status == "committed")
+_INSERT_ATTEMPT = insert(Attempt).returning(Attempt.id)
+_INSERT_GRADE = insert(Grade)
+_INSERT_MASTERY = insert(Mastery)
+_INSERT_MESSAGES = insert(ThreadMessage)
+_INSERT_SESSION = insert(LearningSession)
+# Update statements may not bind a column's own name, hence the "row_" and "new_" names.
+_MASTERY_ROW = (Mastery.student_id == bindparam("row_student_id")) & (Mastery.skill == bindparam("row_skill"))
+_UPDATE_MASTERY = {
+    correct: update(Mastery).where(_MASTERY_ROW).values(
+        p_known=bindparam("new_p_known"), attempts=Mastery.attempts + 1, correct=Mastery.correct + int(correct),
+        streak=Mastery.streak + 1 if correct else 0, fail_streak=0 if correct else Mastery.fail_streak + 1,
+        updated_at=bindparam("new_at"))
+    for correct in (True, False)
+}
+_TOUCH_SESSION = update(LearningSession).where(LearningSession.thread_id == bindparam("row_thread_id")).values(
+    turns=LearningSession.turns + bindparam("new_turns"), status="active", last_active_at=bindparam("new_at"))
+
+
 class LearnerStore:
     """Reads and writes one student's learner model; each method is one short transaction."""
 
@@ -83,24 +111,16 @@ class LearnerStore:
     def load_learner(self, student_id: str, subject: str, *, today: date, now: datetime) -> dict[str, Any]:
         """Load a learner (spawning it on first use): profile, mastery rows, plan, due reviews."""
         with self.engine.connect() as c:
-            profile = c.execute(select(Profile.__table__).where(Profile.student_id == student_id)).mappings().first()
-            plan = c.execute(
-                select(CurriculumPlan.__table__).where(
-                    CurriculumPlan.student_id == student_id, CurriculumPlan.subject == subject
-                )
-            ).mappings().first()
+            key = {"student_id": student_id}
+            profile = c.execute(_LOAD_PROFILE, key).mappings().first()
+            plan = c.execute(_LOAD_PLAN, {**key, "subject": subject}).mappings().first()
             if profile is None or plan is None:
                 c.rollback()
                 self.ensure_student(student_id)
                 self.plan(student_id, subject, today=today)
                 return self.load_learner(student_id, subject, today=today, now=now)
-            rows = c.execute(select(Mastery.__table__).where(Mastery.student_id == student_id)).mappings()
-            mastery = {r["skill"]: _mastery_dict(r) for r in rows}
-            committed = c.execute(
-                select(Negotiation.id, Negotiation.subject, Negotiation.skill, Negotiation.baseline_mastery,
-                       Negotiation.review_at)
-                .where(Negotiation.student_id == student_id, Negotiation.status == "committed")
-            ).mappings()
+            mastery = {r["skill"]: _mastery_dict(r) for r in c.execute(_LOAD_MASTERY, key).mappings()}
+            committed = c.execute(_LOAD_COMMITTED, key).mappings()
             due = [
                 {"id": r["id"], "subject": r["subject"], "skill": r["skill"], "baseline_mastery": r["baseline_mastery"]}
                 for r in committed
@@ -128,22 +148,17 @@ class LearnerStore:
         now = datetime.now(UTC)
         with self.engine.begin() as s:
             attempt_id = s.execute(
-                insert(Attempt).returning(Attempt.id),
+                _INSERT_ATTEMPT,
                 {"student_id": student_id, "thread_id": thread_id, "item_id": item["id"], "skill": item["skill"],
                  "difficulty": item["difficulty"], "answer": answer, "p_known_before": p_before,
                  "p_known_after": p_after, "created_at": now},
             ).scalar_one()
-            s.execute(insert(Grade), {"attempt_id": attempt_id, "correct": correct, "reason": grade["reason"],
+            s.execute(_INSERT_GRADE, {"attempt_id": attempt_id, "correct": correct, "reason": grade["reason"],
                                       "feedback": grade["feedback"], "grader": "symbolic", "confidence": 1.0})
-            updated = s.execute(
-                update(Mastery)
-                .where(Mastery.student_id == student_id, Mastery.skill == item["skill"])
-                .values(p_known=p_after, attempts=Mastery.attempts + 1, correct=Mastery.correct + int(correct),
-                        streak=Mastery.streak + 1 if correct else 0,
-                        fail_streak=0 if correct else Mastery.fail_streak + 1, updated_at=now)
-            )
+            updated = s.execute(_UPDATE_MASTERY[correct], {"row_student_id": student_id, "row_skill": item["skill"],
+                                                          "new_p_known": p_after, "new_at": now})
             if updated.rowcount == 0:
-                s.execute(insert(Mastery), {"student_id": student_id, "skill": item["skill"], "p_known": p_after,
+                s.execute(_INSERT_MASTERY, {"student_id": student_id, "skill": item["skill"], "p_known": p_after,
                                             "attempts": 1, "correct": int(correct), "streak": int(correct),
                                             "fail_streak": int(not correct), "time_on_task_s": 0.0,
                                             "updated_at": now})
@@ -335,16 +350,13 @@ class LearnerStore:
         rows = [{"thread_id": thread_id, "role": "assistant", "content": ai_text, "created_at": now}]
         if user_text is not None:
             rows.insert(0, {"thread_id": thread_id, "role": "user", "content": user_text, "created_at": now})
-        s.execute(insert(ThreadMessage), rows)
-        turn = int(user_text is not None)
-        touched = s.execute(
-            update(LearningSession)
-            .where(LearningSession.thread_id == thread_id)
-            .values(turns=LearningSession.turns + turn, status="active", last_active_at=now)
-        )
+        s.execute(_INSERT_MESSAGES, rows)
+        touched = s.execute(_TOUCH_SESSION, {"row_thread_id": thread_id, "new_turns": int(user_text is not None),
+                                           "new_at": now})
         if touched.rowcount == 0:  # type: ignore[attr-defined]
-            s.execute(insert(LearningSession), {"thread_id": thread_id, "student_id": student_id, "turns": turn,
-                                                "status": "active", "started_at": now, "last_active_at": now})
+            s.execute(_INSERT_SESSION, {"thread_id": thread_id, "student_id": student_id,
+                                        "turns": int(user_text is not None), "status": "active", "started_at": now,
+                                        "last_active_at": now})
 
     def history(self, thread_id: str, *, limit: int = 200) -> list[dict[str, str]]:
         """Return the last `limit` messages of a thread, oldest first."""
