@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -74,6 +75,36 @@ def test_token_of_a_deleted_user_stops_working(api: Api) -> None:
     user = api.user()
     headers = api.login(user)
     api.services.accounts.delete_user(user["id"])
+    assert api.client.get("/v1/threads", headers=headers).status_code == 401
+
+
+def test_a_token_checked_before_still_expires_on_time(api: Api) -> None:
+    user = api.user()
+    ttl = timedelta(minutes=api.services.settings.jwt_ttl_minutes)
+    token, _ = issue_token(user, api.services.settings, now=datetime.now(UTC) - ttl + timedelta(seconds=1))
+    headers = {"Authorization": f"Bearer {token}"}
+    assert api.client.get("/v1/threads", headers=headers).status_code == 200  # verified and remembered
+    time.sleep(1.1)
+    response = api.client.get("/v1/threads", headers=headers)
+    assert response.status_code == 401 and error_of(response)["code"] == "token_expired"
+
+
+def test_deleting_a_user_through_the_api_revokes_their_token_at_once(api: Api) -> None:
+    admin, user = api.login(api.user("admin", None)), api.user()
+    headers = api.login(user)
+    assert api.client.get("/v1/threads", headers=headers).status_code == 200  # the user is now remembered
+    assert api.client.delete(f"/v1/users/{user['id']}", headers=admin).status_code == 204
+    assert api.client.get("/v1/threads", headers=headers).status_code == 401
+
+
+def test_changes_from_another_process_apply_within_auth_cache_seconds(start_api: Callable[..., Api]) -> None:
+    api = start_api(auth_cache_seconds="0.3")
+    user = api.user()
+    headers = api.login(user)
+    assert api.client.get("/v1/threads", headers=headers).status_code == 200
+    api.services.accounts.delete_user(user["id"])  # as another worker would: this process is not told
+    assert api.client.get("/v1/threads", headers=headers).status_code == 200  # trusted for a moment
+    time.sleep(0.35)
     assert api.client.get("/v1/threads", headers=headers).status_code == 401
 
 

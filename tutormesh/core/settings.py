@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -82,6 +83,9 @@ class Settings(BaseSettings):
     # JWT signing secret. Embedded: generated once into data_dir/jwt_secret (0600). Required on Postgres.
     jwt_secret: SecretStr | None = None
     jwt_ttl_minutes: int = 60
+    # How long an API process trusts its lookup of a token's user (role, cohort, deleted or not).
+    # Changes made through the same process apply at once; through another worker, within this time.
+    auth_cache_seconds: float = 10.0
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_workers: int = 1
@@ -105,7 +109,7 @@ class Settings(BaseSettings):
     @property
     def sql_url(self) -> str:
         """SQLAlchemy URL of the relational store."""
-        return self.database_url or f"sqlite:///{(self.data_dir / 'tutormesh.db').resolve()}"
+        return self.database_url or f"sqlite:///{_resolved(self.data_dir / 'tutormesh.db')}"
 
     @property
     def checkpoints_url(self) -> str:
@@ -113,7 +117,17 @@ class Settings(BaseSettings):
         url = self.checkpoint_url or self.database_url
         if url.startswith("postgresql"):
             return url
-        return str((self.data_dir / "checkpoints.db").resolve())
+        return str(_resolved(self.data_dir / "checkpoints.db"))
+
+
+def _resolved(path: Path) -> Path:
+    """`path.resolve()`, remembered: stores look their URL up several times per turn (syscalls each)."""
+    return _resolve(path, "" if path.is_absolute() else os.getcwd())
+
+
+@lru_cache(maxsize=64)
+def _resolve(path: Path, cwd: str) -> Path:
+    return path.resolve()
 
 
 @lru_cache

@@ -22,7 +22,7 @@ from tutormesh.core.db import sessionmaker_for
 from tutormesh.core.settings import Settings, get_settings
 from tutormesh.core.stores.accounts import AccountStore
 from tutormesh.server import errors
-from tutormesh.server.deps import Services
+from tutormesh.server.deps import AccessCache, Services
 from tutormesh.server.lifecycle import Lifecycle
 from tutormesh.server.middleware import AccessLog, BodyLimit, IpRateLimit
 from tutormesh.server.ratelimit import RateLimiter
@@ -59,7 +59,8 @@ def build_services(settings: Settings) -> Services:
     learner = get_store(settings)
     accounts = AccountStore(sessionmaker_for(settings))
     return Services(settings=settings, accounts=accounts, learner=learner, limits=RateLimiter(settings),
-                    lifecycle=Lifecycle(accounts, learner, settings))
+                    lifecycle=Lifecycle(accounts, learner, settings),
+                    access=AccessCache(settings.auth_cache_seconds))
 
 
 @contextlib.asynccontextmanager

@@ -21,6 +21,16 @@ _titles: dict[str, str] = {}
 _titles_lock = threading.Lock()
 
 
+def own_thread(services: Services, user: Principal, thread_id: str) -> dict[str, Any] | None:
+    """Return `{thread_id, student_id}` when the process knows `user` owns the thread; None when unsure.
+
+    The fast path of every turn: no SQL. None means "ask `visible_thread`", never "not yours".
+    """
+    if user.role == "student" and user.student_id and services.access.owner(thread_id) == user.student_id:
+        return {"thread_id": thread_id, "student_id": user.student_id}
+    return None
+
+
 def visible_thread(services: Services, user: Principal, thread_id: str, *, write: bool = False) -> dict[str, Any]:
     """Return the thread if `user` may read it (and post to it, with `write`); else raise."""
     found = services.accounts.thread(thread_id)
@@ -28,6 +38,7 @@ def visible_thread(services: Services, user: Principal, thread_id: str, *, write
     if found is None:
         raise missing
     thread, cohort = found
+    services.access.remember_owner(thread_id, thread["student_id"])
     own = user.role == "student" and user.student_id == thread["student_id"]
     if own:
         return thread
@@ -96,7 +107,7 @@ def run_turn(services: Services, thread: dict[str, Any], text: str) -> dict[str,
     """Run one turn to completion (the JSON form of `POST /messages`)."""
     tutor = services.tutor
     with services.lifecycle.lock(thread["thread_id"]):
-        services.lifecycle.before_turn(thread)
+        services.lifecycle.before_turn(thread["student_id"], thread["thread_id"])
         state = tutor.send(thread["student_id"], thread["thread_id"], text)
     return turn_result(services, thread, state)
 
@@ -105,7 +116,7 @@ def stream_turn(services: Services, thread: dict[str, Any], text: str) -> Iterat
     """Run one turn, yielding stage and token events, then a `state` event with the turn result."""
     tutor = services.tutor
     with services.lifecycle.lock(thread["thread_id"]):
-        services.lifecycle.before_turn(thread)
+        services.lifecycle.before_turn(thread["student_id"], thread["thread_id"])
         for event in tutor.stream(thread["student_id"], thread["thread_id"], text):
             if event["event"] == "state":
                 yield {"event": "state", **turn_result(services, thread, event["state"])}

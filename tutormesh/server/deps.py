@@ -6,9 +6,12 @@ Routes declare what they need with the `Annotated` aliases at the bottom (`Curre
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
+import anyio.to_thread
+from cachetools import LRUCache, TTLCache
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
@@ -26,6 +29,52 @@ if TYPE_CHECKING:
 oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 
 
+class AccessCache:
+    """Who a token's user is and which student owns a thread, remembered per process.
+
+    Every turn needs both, and reading them from SQL cost more than a third of the API's own work
+    per turn (measured). A thread's owner never changes, so it is kept until evicted; a user is
+    trusted for `auth_cache_seconds` (see Settings) and forgotten at once when this process
+    changes or deletes them.
+    """
+
+    def __init__(self, user_seconds: float) -> None:
+        """Bound both caches; nothing is remembered when `user_seconds` is 0."""
+        self._users: TTLCache[str, Principal] | None = (
+            TTLCache(maxsize=100_000, ttl=user_seconds) if user_seconds > 0 else None)
+        self._owners: LRUCache[str, str] = LRUCache(maxsize=200_000)
+        self._lock = threading.Lock()  # cachetools caches are not thread-safe
+
+    def user(self, user_id: str) -> Principal | None:
+        """Return the remembered user, or None."""
+        if self._users is None:
+            return None
+        with self._lock:
+            return self._users.get(user_id)
+
+    def remember_user(self, user: Principal) -> None:
+        """Remember a user read from SQL."""
+        if self._users is not None:
+            with self._lock:
+                self._users[user.id] = user
+
+    def forget_user(self, user_id: str) -> None:
+        """Drop a user this process just changed or deleted."""
+        if self._users is not None:
+            with self._lock:
+                self._users.pop(user_id, None)
+
+    def owner(self, thread_id: str) -> str | None:
+        """Return the student id owning a thread, if known."""
+        with self._lock:
+            return self._owners.get(thread_id)
+
+    def remember_owner(self, thread_id: str, student_id: str) -> None:
+        """Remember a thread's owner read from SQL."""
+        with self._lock:
+            self._owners[thread_id] = student_id
+
+
 @dataclass
 class Services:
     """What a request may use; built once per process by the app's lifespan."""
@@ -35,6 +84,7 @@ class Services:
     learner: LearnerStore
     limits: RateLimiter
     lifecycle: Lifecycle
+    access: AccessCache
     tutor: Tutor | None = None  # opened by the app's lifespan
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -69,12 +119,16 @@ async def current_user(request: Request, services: ServicesDep,
     if not token:
         raise Unauthorized("not authenticated: send Authorization: Bearer <token>")
     user_id = read_token(token, services.settings)
-    user = services.accounts.get(user_id)
-    if user is None:
-        raise Unauthorized("invalid token")
+    principal = services.access.user(user_id)
+    if principal is None:
+        user = await anyio.to_thread.run_sync(services.accounts.get, user_id)
+        if user is None:
+            raise Unauthorized("invalid token")
+        principal = Principal.of(user)
+        services.access.remember_user(principal)
     request.state.user_id = user_id  # ids are fine in logs; usernames are not
     await services.limits.hit("user", user_id)
-    return Principal.of(user)
+    return principal
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]

@@ -29,6 +29,7 @@ class Lifecycle:
         """Start with no live agents."""
         self.accounts, self.learner, self.settings = accounts, learner, settings
         self.live: dict[str, float] = {}  # student_id -> monotonic time of last activity
+        self.seen: dict[str, float] = {}  # thread_id -> monotonic time of its last turn here
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self.state_loader: Callable[[str], dict[str, Any]] | None = None  # thread_id -> checkpoint
@@ -44,14 +45,19 @@ class Lifecycle:
         self.accounts.record_event(student_id, "spawned", threads[0]["thread_id"] if threads else None)
         log.info("agent spawned student=%s", student_id)
 
-    def before_turn(self, thread: dict[str, Any]) -> None:
-        """Resume a paused thread, or spawn the agent when this process has none (e.g. after a restart)."""
-        student_id, thread_id = thread["student_id"], thread["thread_id"]
-        if thread["status"] == "paused" and self.accounts.resume(thread_id):
+    def before_turn(self, student_id: str, thread_id: str) -> None:
+        """Resume a paused thread, or spawn the agent when this process has none (e.g. after a restart).
+
+        A thread this process served within half the idle time cannot have been paused by any
+        process's sweep (each turn refreshes its `last_active_at`), so the common case costs no SQL.
+        """
+        now = time.monotonic()
+        recent = now - self.seen.get(thread_id, -1e18) < self.settings.agent_idle_minutes * 60 / 2
+        if not recent and self.accounts.resume(thread_id):
             log.info("agent resumed student=%s thread=%s", student_id, thread_id)
         elif student_id not in self.live:
             self.accounts.record_event(student_id, "spawned", thread_id)
-        self.live[student_id] = time.monotonic()
+        self.live[student_id] = self.seen[thread_id] = now
 
     def lock(self, thread_id: str) -> threading.Lock:
         """Return the lock that keeps two turns of one thread from racing on its checkpoint."""
@@ -71,8 +77,12 @@ class Lifecycle:
         for student_id, seen in list(self.live.items()):
             if seen < cutoff:
                 self.live.pop(student_id, None)
+        for thread_id, seen in list(self.seen.items()):
+            if seen < cutoff:
+                self.seen.pop(thread_id, None)
         for row in paused:
             self.live.pop(row["student_id"], None)
+            self.seen.pop(row["thread_id"], None)
             log.info("agent paused student=%s thread=%s", row["student_id"], row["thread_id"])
         return paused
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -86,11 +87,22 @@ def issue_token(user: dict[str, Any], settings: Settings, *, now: datetime | Non
 
 def read_token(token: str, settings: Settings) -> str:
     """Return the user id a token was issued to; raise Unauthorized or TokenExpired."""
+    user_id, expires = _verified(token, signing_secret(settings))
+    if expires <= time.time():
+        raise TokenExpired("token expired: log in again")
+    return user_id
+
+
+@lru_cache(maxsize=16_384)
+def _verified(token: str, secret: str) -> tuple[str, float]:
+    """Check a token's signature once (a client sends the same token many times): (user id, exp).
+
+    Only valid tokens are remembered (exceptions are not cached); expiry is re-checked per use.
+    """
     try:
-        claims = jwt.decode(token, signing_secret(settings), algorithms=[ALGORITHM],
-                            options={"require": ["sub", "exp", "iat"]})
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat"]})
     except jwt.ExpiredSignatureError as exc:
         raise TokenExpired("token expired: log in again") from exc
     except jwt.InvalidTokenError as exc:
         raise Unauthorized("invalid token") from exc
-    return str(claims["sub"])
+    return str(claims["sub"]), float(claims["exp"])

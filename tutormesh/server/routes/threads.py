@@ -74,7 +74,8 @@ async def post_message(thread_id: ThreadId, body: MessageIn, request: Request, u
     turn result is returned as JSON.
     """
     text = chat.clean_content(body.content, services.settings.max_message_chars)
-    thread = await anyio.to_thread.run_sync(lambda: chat.visible_thread(services, user, thread_id, write=True))
+    thread = chat.own_thread(services, user, thread_id) or await anyio.to_thread.run_sync(
+        lambda: chat.visible_thread(services, user, thread_id, write=True))
     if "text/event-stream" in request.headers.get("accept", ""):
         return event_stream(iterate_in_thread(lambda: chat.stream_turn(services, thread, text)))
     return await anyio.to_thread.run_sync(chat.run_turn, services, thread, text)

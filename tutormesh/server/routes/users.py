@@ -72,6 +72,7 @@ async def change_user(user_id: UserId, body: UserChange, _admin: Admin, services
             raise Invalid("password: must not be null")
         fields["password_hash"] = await anyio.to_thread.run_sync(hash_password, fields.pop("password"))
     row = await anyio.to_thread.run_sync(lambda: services.accounts.update_user(user_id, **fields))
+    services.access.forget_user(user_id)
     return UserOut(**row)
 
 
@@ -81,4 +82,5 @@ async def delete_user(user_id: UserId, admin: Admin, services: ServicesDep) -> R
     if user_id == admin.id:
         raise Invalid("you cannot delete your own account")
     await anyio.to_thread.run_sync(services.accounts.delete_user, user_id)
+    services.access.forget_user(user_id)
     return Response(status_code=204)
