@@ -20,6 +20,10 @@ _MAX_DRAWS = 500
 _DRAW_CACHE_SIZE = 50_000
 # Drawn values by (template identity, seed): rebuilding an item from its id should not redraw.
 _DRAWS: dict[tuple[int, int], tuple[ItemTemplate, dict[str, expr.Value]]] = {}
+# Built items by (template identity, seed, variant): every practice turn rebuilds the item it grades
+# and builds the next one, and rendering costs more than grading (measured). Items are frozen.
+_ITEMS: dict[tuple[int, int, str], tuple[ItemTemplate, Item]] = {}
+_ITEM_CACHE_SIZE = 10_000
 
 
 class TemplateError(ValueError):
@@ -198,6 +202,16 @@ class ItemTemplate(_Frozen):
         """Build the item for (seed, variant); the same inputs always give the same item."""
         if variant not in VARIANTS:
             raise ValueError(f"variant must be 'A' or 'B', got {variant!r}")
+        key = (id(self), seed, variant)
+        if (hit := _ITEMS.get(key)) is not None:
+            return hit[1]
+        if len(_ITEMS) >= _ITEM_CACHE_SIZE:
+            _ITEMS.clear()
+        item = self._build(seed, variant)
+        _ITEMS[key] = (self, item)  # holding self keeps id(self) from being reused while cached
+        return item
+
+    def _build(self, seed: int, variant: Variant) -> Item:
         env = self.values(seed)
         return Item(
             id=f"{self.id}.{variant}.{seed}",
