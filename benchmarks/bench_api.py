@@ -34,6 +34,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -101,20 +102,27 @@ class Server:
 
 
 @contextmanager
-def server(env: dict[str, str], workers: int) -> Iterator[Server]:
-    """Run `tutormesh serve` on a free loopback port until the block ends (then Ctrl-C it)."""
+def server(env: dict[str, str], workers: int, *, floor: bool = False) -> Iterator[Server]:
+    """Run `tutormesh serve` (or, with `floor`, floor_app.py) on a free loopback port until the block ends."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     full = {**os.environ, **env, "TUTORMESH_API_PORT": str(port), "TUTORMESH_API_WORKERS": str(workers),
             "TUTORMESH_LLM_PORT": str(port + 1)}
     log = None if os.environ.get("BENCH_SERVER_LOG") else subprocess.DEVNULL  # BENCH_SERVER_LOG=1 shows it
-    proc = subprocess.Popen([sys.executable, "-m", "tutormesh.cli", "serve"], env=full, text=True,
-                            stdout=subprocess.PIPE, stderr=log)
+    command = [sys.executable, "-m", "tutormesh.cli", "serve"]
+    if floor:
+        command = [sys.executable, "-m", "uvicorn", "floor_app:create_app", "--factory", "--app-dir",
+                   str(Path(__file__).resolve().parent), "--host", "127.0.0.1", "--port", str(port),
+                   "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+    proc = subprocess.Popen(command, env=full, text=True, stdout=subprocess.PIPE, stderr=log)
     assert proc.stdout is not None
-    for line in proc.stdout:
-        if "TutorMesh is running" in line:
-            break
+    if floor:
+        _wait_healthy(f"http://127.0.0.1:{port}/v1/health")
+    else:
+        for line in proc.stdout:
+            if "TutorMesh is running" in line:
+                break
     # Keep draining the children's output: a full pipe would block every child that logs.
     threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
     try:
@@ -122,6 +130,22 @@ def server(env: dict[str, str], workers: int) -> Iterator[Server]:
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
+
+
+def _wait_healthy(url: str, timeout: float = 60.0) -> None:
+    """Poll `url` until it answers 200."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.2)
 
 
 def _proc_stats() -> dict[int, tuple[int, int]]:
@@ -356,16 +380,19 @@ def main() -> None:
                         help="open-loop rates to step through, comma-separated (default: %(default)s)")
     parser.add_argument("--settle", type=float, default=10.0, help="seconds to idle after warm-up")
     parser.add_argument("--skip-extras", action="store_true", help="open loop only: no closed-loop or SSE runs")
+    parser.add_argument("--floor", action="store_true",
+                        help="measure floor_app.py (a trivial checkpointed graph behind FastAPI) instead")
     args = parser.parse_args()
     with scratch(args.postgres) as env:
         os.environ.update(env)
         from tutormesh.core.settings import get_settings
 
         get_settings.cache_clear()
-        print(f"profile: {'postgres' if args.postgres else 'sqlite'}, workers: {args.workers}, "
+        print(f"{'FLOOR (trivial graph) ' if args.floor else ''}"
+              f"profile: {'postgres' if args.postgres else 'sqlite'}, workers: {args.workers}, "
               f"cores: {os.cpu_count()}, students: {args.students}")
         students = make_students(args.students)
-        with server(env, args.workers) as target:
+        with server(env, args.workers, floor=args.floor) as target:
             asyncio.run(drive(target, students, args))
 
 
