@@ -1,0 +1,104 @@
+"""Server CPU per tier-1 practice turn through the whole API app in one process: no sockets, no driver.
+
+A quieter figure than bench_api.py's for work on the hot path: each turn is a real
+`POST /v1/threads/{id}/messages` through the middleware, auth, routing, thread hop, student graph,
+SQLite and checkpointer, called as ASGI from this process one at a time. Answers (3 right : 1 wrong)
+are looked up before each timed call. Prints CPU time (all threads) and wall time per turn.
+
+    python benchmarks/bench_api_cpu.py --turns 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+
+async def call(app: Any, path: str, headers: dict[str, str], body: bytes) -> int:
+    """POST `body` to `path` as one ASGI request; return the status."""
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+             "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+             + [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")],
+             "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000), "state": {}, "app": app}
+    sent, status = False, 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            await asyncio.sleep(3600)  # no disconnect while the response is sent
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope, receive, send)
+    return status
+
+
+async def measure(turns: int, students: int) -> None:
+    """Warm up `students` threads, then time `turns` practice answers."""
+    from bench_api import make_students
+
+    from tutormesh.server.app import create_app
+    from tutormesh.tools.curriculum import load_curriculum
+
+    curriculum = load_curriculum()
+    people = make_students(students)
+    app = create_app()
+    async with app.router.lifespan_context(app):
+        tutor = app.state.services.tutor
+
+        def next_body(student: dict[str, Any]) -> bytes:
+            item = tutor.state(student["thread"]).get("current_item")
+            student["turns"] += 1
+            wrong = not item or student["turns"] % 4 == 3
+            return json.dumps({"content": "x = 12345" if wrong else curriculum.item(item["id"]).answer}).encode()
+
+        for student in people:
+            body = json.dumps({"content": "practice linear equations"}).encode()
+            assert await call(app, f"/v1/threads/{student['thread']}/messages", student["headers"], body) == 200
+        cpu: list[float] = []
+        wall: list[float] = []
+        for i in range(turns + students):
+            student = people[i % students]
+            body = next_body(student)
+            w, c = time.perf_counter(), time.process_time()
+            status = await call(app, f"/v1/threads/{student['thread']}/messages", student["headers"], body)
+            if i >= students:  # the first round warms caches and connections
+                cpu.append(time.process_time() - c)
+                wall.append(time.perf_counter() - w)
+            assert status == 200, status
+    cpu.sort()
+    wall.sort()
+    print(f"{turns} practice turns, one at a time: CPU per turn mean {sum(cpu) / turns * 1000:.2f} ms, "
+          f"p50 {cpu[turns // 2] * 1000:.2f} ms; wall p50 {wall[turns // 2] * 1000:.2f} ms, "
+          f"p95 {wall[int(turns * 0.95)] * 1000:.2f} ms")
+
+
+def main() -> None:
+    """Parse arguments; run on a scratch data dir with limits out of the way."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--turns", type=int, default=1000)
+    parser.add_argument("--students", type=int, default=50)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="tm-bench-") as tmp:
+        os.environ.update(TUTORMESH_DATA_DIR=tmp, TUTORMESH_JWT_SECRET=secrets.token_urlsafe(48),
+                          TUTORMESH_RATE_LIMIT_USER="1000000/second", TUTORMESH_RATE_LIMIT_IP="1000000/second")
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        asyncio.run(measure(args.turns, args.students))
+
+
+if __name__ == "__main__":
+    main()
