@@ -3,7 +3,8 @@
 Runs one thread of N turns (a practice mix: mostly right answers, some wrong, so negotiations
 happen too) on one core, in-process, and prints p50/p95/p99, turns/s, the growth from the first
 to the last 50 turns, checkpoint bytes per thread, the same for LangGraph's defaults (no window,
-no pruning, durability "async") and for a trivial 3-node graph (the floor), and BKT update time.
+no pruning, durability "async") and for a trivial 3-node graph (the floor), the learner model's
+hot-path read and write timed alone, and BKT update time.
 
     python benchmarks/bench_turns.py                 # SQLite (embedded)
     python benchmarks/bench_turns.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
@@ -19,6 +20,7 @@ import tempfile
 import time
 import timeit
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -123,6 +125,27 @@ def trivial_floor(turns: int) -> list[float]:
     return times
 
 
+def learner_sql_cost(rounds: int = 1000) -> tuple[float, float]:
+    """Mean wall ms of the hot path's one read and one write of the learner model, in isolation."""
+    from tutormesh.tools.curriculum import load_curriculum
+    from tutormesh.tools.store import get_store
+
+    store, now = get_store(), datetime.now(UTC)
+    topic = load_curriculum().subjects["math"].topics[0]
+    item = {"id": topic.template(1).instantiate(1).id, "skill": topic.skill, "difficulty": 1}
+    grade = {"correct": True, "reason": "equivalent", "feedback": "Correct."}
+    store.load_learner("sql-cost", "math", today=now.date(), now=now)  # spawns the learner
+    start = time.perf_counter()
+    for _ in range(rounds):
+        store.load_learner("sql-cost", "math", today=now.date(), now=now)
+    load = (time.perf_counter() - start) / rounds
+    start = time.perf_counter()
+    for _ in range(rounds):
+        store.record_practice(student_id="sql-cost", thread_id="sql-cost", item=item, answer="x = 3", grade=grade,
+                              p_before=0.3, p_after=0.4, reply="Correct!")
+    return load * 1000, (time.perf_counter() - start) / rounds * 1000
+
+
 def report(label: str, times: list[float], size: int | None = None) -> None:
     """Print one row of the results table."""
     head, tail = times[:50], times[-50:]
@@ -142,18 +165,22 @@ def main() -> None:
     print(f"{args.turns} turns on one thread, one process (one core). Times in ms.\n")
     print("| setup | p50 | p95 | p99 | turns/s | growth 1-50 -> last 50 | KiB/thread |")
     print("|---|---|---|---|---|---|---|")
+    sql_costs: dict[str, tuple[float, float]] = {}
     backends = [("sqlite", None)] + ([("postgres", args.postgres)] if args.postgres else [])
     with tempfile.TemporaryDirectory() as tmp:
         for name, url in backends:
             configure(Path(tmp) / name, url, window=12, prune=True)
             result = run_thread(args.turns, durability="exit")
             report(f"student graph, {name} (ours)", result["times"], result["bytes"])
+            sql_costs[name] = learner_sql_cost()
             if not args.skip_defaults:
                 configure(Path(tmp) / f"{name}-defaults", url, window=100_000, prune=False)
                 result = run_thread(args.turns, durability=None)
                 report(f"student graph, {name}, LangGraph defaults", result["times"], result["bytes"])
         configure(Path(tmp) / "floor", None, window=12, prune=True)
         report("trivial 3-node graph, sqlite (floor)", trivial_floor(args.turns))
+    for name, (load, write) in sql_costs.items():
+        print(f"\nLearner model SQL, {name}: load_learner {load:.2f} ms, record_practice {write:.2f} ms (wall, mean)")
     from tutormesh.tools import bkt
 
     params = bkt.BKTParams()
