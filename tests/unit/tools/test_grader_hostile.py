@@ -82,6 +82,13 @@ def test_watchdog_stops_runaway_work_in_worker_threads() -> None:
     assert all(0.2 <= d < 1.0 for d in durations), durations
 
 
+def test_limits_longer_than_the_watchdogs_idle_look_fire_on_time() -> None:
+    # Registering such a call does not wake the watchdog; its periodic look must still catch it.
+    limit = guard._Watchdog.IDLE_LOOK_S * 2.5
+    durations = [_timed(limit) for _ in range(2)]
+    assert all(limit <= d < limit + 0.5 for d in durations), durations
+
+
 def test_grade_time_limit_holds_in_worker_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     def stuck(*args: object, **kwargs: object) -> tuple[str, str]:
         _spin()
