@@ -22,7 +22,7 @@ import timeit
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -100,20 +100,11 @@ def run_thread(turns: int, *, durability: str | None) -> dict[str, Any]:
 
 def trivial_floor(turns: int) -> list[float]:
     """A trivial 3-node graph with SqliteSaver and one checkpoint per turn: the floor."""
-    from langgraph.graph import END, START, StateGraph
+    from floor_app import trivial_graph
 
     from tutormesh.core.checkpoints import open_checkpointer
 
-    class S(TypedDict, total=False):
-        n: int
-
-    builder = StateGraph(S)
-    for name in ("a", "b", "c"):
-        builder.add_node(name, lambda s: {"n": s.get("n", 0) + 1})
-    builder.add_edge(START, "a")
-    builder.add_edge("a", "b")
-    builder.add_edge("b", "c")
-    builder.add_edge("c", END)
+    builder = trivial_graph()
     times = []
     with open_checkpointer() as saver:
         graph = builder.compile(checkpointer=saver)

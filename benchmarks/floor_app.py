@@ -34,8 +34,8 @@ class MessageIn(BaseModel):
     content: str
 
 
-def create_app() -> FastAPI:
-    """The floor app: one route running the trivial graph with one checkpoint per turn."""
+def trivial_graph() -> StateGraph[State]:
+    """Three nodes in a row, each adding one to a counter (also bench_turns.py's floor)."""
     builder = StateGraph(State)
     for name in ("a", "b", "c"):
         builder.add_node(name, lambda s: {"n": s.get("n", 0) + 1})
@@ -43,6 +43,12 @@ def create_app() -> FastAPI:
     builder.add_edge("a", "b")
     builder.add_edge("b", "c")
     builder.add_edge("c", END)
+    return builder
+
+
+def create_app() -> FastAPI:
+    """The floor app: one route running the trivial graph with one checkpoint per turn."""
+    builder = trivial_graph()
     graphs: dict[str, Any] = {}
 
     @contextlib.asynccontextmanager
