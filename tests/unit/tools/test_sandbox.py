@@ -55,10 +55,73 @@ def test_all_tests_pass() -> None:
     assert result.to_json()["verdict"] == "passed"
 
 
-def test_some_fail_with_counts_and_line() -> None:
-    result = _run(ADD, ADD_TESTS + STRICT_TESTS.split("\n", 1)[1])
-    assert (result.verdict, result.passed, result.failed) == ("failed", 1, 1)
-    assert "assert add(2, 2) == 5" in result.tests[1]["message"]
+def test_some_fail_with_counts_and_the_line_of_a_visible_test() -> None:
+    visible = "from sandbox import visible\n\n@visible\ndef test_shown():\n    assert add(2, 2) == 5\n"
+    result = _run(ADD, ADD_TESTS + STRICT_TESTS.split("\n", 1)[1] + visible)
+    assert (result.verdict, result.passed, result.failed) == ("failed", 1, 2)
+    assert [t["message"] for t in result.tests[1:]] == ["failed", "line 12: assert add(2, 2) == 5 -> AssertionError"]
+
+
+def test_a_visible_hint_is_all_the_student_sees() -> None:
+    tests = (
+        "from solution import add\nfrom sandbox import visible\n\n"
+        "@visible('Try two negative numbers.')\ndef test_negative():\n    assert add(-1, -1) == 2\n"
+    )
+    result = _run(ADD, tests)
+    assert result.tests == [{"name": "test_negative", "passed": False, "message": "Try two negative numbers."}]
+
+
+def test_visible_needs_a_literal_hint() -> None:
+    tests = "from solution import add\nfrom sandbox import visible\nH = 'x'\n\n@visible(H)\ndef test_a():\n    pass\n"
+    result = _run(ADD, tests)
+    assert result.verdict == "error" and "string literal" in result.detail
+
+
+def test_plain_values_cross_as_themselves() -> None:
+    solution = (
+        "import collections\n\ndef echo(x):\n    return x\n\n"
+        "def pair(a, b):\n    return collections.namedtuple('P', 'a b')(a, b)\n\nLIMIT = 10\n"
+    )
+    tests = (
+        "import solution\nfrom solution import echo, pair, LIMIT\n\ndef test_values():\n"
+        "    for value in [None, True, 0, -7, 2**80, 1.5, float('inf'), 'é\\n', [1, [2]], (1, (2, 3)),\n"
+        "                  {1: 'a', (2, 3): [4]}, {1, 2}, frozenset({3})]:\n"
+        "        back = echo(value)\n"
+        "        assert back == value and type(back) is type(value), (value, back)\n"
+        "    assert pair(1, 2) == (1, 2) and type(pair(1, 2)) is tuple\n"
+        "    assert LIMIT == 10 and solution.LIMIT == 10\n"
+        "    assert echo(x=3) == 3\n"
+    )
+    result = _run(solution, tests)
+    assert result.verdict == "passed", result
+
+
+def test_exceptions_arrive_as_builtin_classes() -> None:
+    solution = (
+        "class Broke(KeyError):\n    pass\n\ndef div(a, b):\n    return a / b\n\n"
+        "def look(d, k):\n    raise Broke(k)\n"
+    )
+    tests = (
+        "from solution import div, look\nfrom sandbox import SolutionError\n\ndef test_raises():\n"
+        "    try:\n        div(1, 0)\n    except ZeroDivisionError as exc:\n"
+        "        assert isinstance(exc, SolutionError) and exc.type_name == 'ZeroDivisionError'\n"
+        "    else:\n        raise AssertionError('no exception')\n"
+        "    try:\n        look({}, 'k')\n    except KeyError:\n        pass\n"
+        "\ndef test_uncaught():\n    div(1, 0)\n"
+    )
+    result = _run(solution, tests)
+    assert [t["passed"] for t in result.tests] == [True, False]
+    assert result.tests[1]["message"] == "failed: your code raised ZeroDivisionError"
+
+
+def test_a_missing_function_is_named() -> None:
+    result = _run("def plus(a, b):\n    return a + b\n", ADD_TESTS)
+    assert (result.verdict, result.tests[0]["message"]) == ("failed", "your solution does not define add")
+
+
+def test_a_broken_tests_file_is_not_blamed_on_the_solution() -> None:
+    result = _run(ADD, "from solution import add\nundefined_name\n\ndef test_a():\n    pass\n")
+    assert result.verdict == "error" and "problem in the tests" in result.detail
 
 
 def test_syntax_error_in_solution_is_error() -> None:
@@ -230,8 +293,8 @@ def test_forged_output_and_files_are_ignored() -> None:
         pytest.param("import os\nos._exit(0)\n" + ADD, ("failed", "error"), id="os-exit-at-import"),
         pytest.param("import sys\ndef add(a, b):\n    sys.exit(0)\n", ("failed",), id="sys-exit-in-test"),
         pytest.param("import os\ndef add(a, b):\n    os._exit(0)\n", ("failed",), id="os-exit-in-test"),
-        pytest.param("import os\ndef add(a, b):\n    os.kill(os.getppid(), 9)\n", ("error",), id="kill-parent"),
-        pytest.param("import os\ndef add(a, b):\n    os.kill(-1, 9)\n", ("error",), id="kill-everything"),
+        pytest.param("import os\ndef add(a, b):\n    os.kill(os.getppid(), 9)\n", ("failed",), id="kill-parent"),
+        pytest.param("import os\ndef add(a, b):\n    os.kill(-1, 9)\n", ("failed",), id="kill-everything"),
     ],
 )
 def test_early_exit_and_killing_count_against_the_solution(solution: str, verdicts: tuple[str, ...]) -> None:

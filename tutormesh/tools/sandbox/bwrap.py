@@ -1,12 +1,12 @@
-"""Build the bubblewrap command line that isolates one grading run.
+"""Build the bubblewrap command line for one sandbox (a grading run uses two: solution and tests).
 
 Two modes, one filesystem view:
 
-* not root: bwrap makes an unprivileged user namespace (``--unshare-user``), and the harness's
-  RLIMIT_NPROC counts only processes inside that namespace;
+* not root: bwrap makes an unprivileged user namespace (``--unshare-user``), and RLIMIT_NPROC
+  counts only processes inside that namespace;
 * root (CI): RLIMIT_NPROC is never enforced for uid 0, and an unprivileged bwrap could not bind a
   Python that lives under ``/root``. So bwrap runs privileged, keeps only CAP_SETUID, CAP_SETGID
-  and CAP_CHOWN for the harness, and the harness drops at once to a random unused uid.
+  and CAP_CHOWN, and the sandboxed process drops at once to a random unused uid (confine.py).
 """
 
 from __future__ import annotations
@@ -15,23 +15,12 @@ import os
 import secrets
 import shutil
 import sys
-from dataclasses import dataclass
 
 from .result import SandboxLimits, SandboxUnavailable
 
 # Random uids for root mode come from here: far above any distribution's or subuid's range, so
 # no host process shares a sandbox's uid (and so its process count).
 _UID_BASE, _UID_SPAN = 1_500_000_000, 500_000_000
-
-
-@dataclass(frozen=True)
-class Layout:
-    """File descriptors bwrap copies into the sandbox (all readable from offset 0)."""
-
-    solution_fd: int
-    tests_fd: int
-    harness_fd: int
-    seccomp_fd: int | None
 
 
 def find_bwrap() -> str:
@@ -75,15 +64,20 @@ def _ancestors(path: str) -> list[str]:
     return ["/" + "/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def command(bwrap: str, layout: Layout, limits: SandboxLimits, config_json: str, uid: int | None) -> list[str]:
-    """Return the argv that runs the harness under bwrap.
+def command(
+    bwrap: str, files: dict[str, int], limits: SandboxLimits, module: str, config_json: str, uid: int | None,
+    seccomp_fd: int | None,
+) -> list[str]:
+    """Return the argv that runs ``main()`` of an in-sandbox module under bwrap.
 
     Args:
         bwrap: Path of the bwrap binary.
-        layout: Descriptors holding the files to place under ``/box``.
-        limits: Resource limits; only the scratch size is applied here, the rest by the harness.
-        config_json: The harness's configuration (no secrets: argv is not private).
-        uid: Uid the harness drops to (root mode), or None (user-namespace mode).
+        files: Read-only files to create, by path under ``/box``, each from a descriptor at offset 0.
+        limits: Resource limits; only the scratch size is applied here, the rest inside.
+        module: The module (under ``/box``) whose ``main()`` runs, e.g. ``_box.student_side``.
+        config_json: Its configuration, in ``sys.argv[1]`` (no secrets: argv is not private).
+        uid: Uid the process drops to (root mode), or None (user-namespace mode).
+        seccomp_fd: Descriptor holding the seccomp filter, or None to run without one.
     """
     args = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
     args += ["--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv"]
@@ -94,12 +88,15 @@ def command(bwrap: str, layout: Layout, limits: SandboxLimits, config_json: str,
             args += ["--cap-add", cap]
     args += _system_binds()
     args += ["--dev", "/dev"]
-    args += ["--perms", "0444", "--ro-bind-data", str(layout.solution_fd), "/box/solution.py"]
-    args += ["--perms", "0444", "--ro-bind-data", str(layout.tests_fd), "/box/tests.py"]
-    args += ["--perms", "0444", "--ro-bind-data", str(layout.harness_fd), "/box/harness.py"]
+    for directory in sorted({os.path.dirname(p) for p in files}):
+        for parent in [*_ancestors(directory), directory]:
+            args += ["--perms", "0755", "--dir", parent]
+    for path, fd in files.items():
+        args += ["--perms", "0444", "--ro-bind-data", str(fd), path]
     args += ["--perms", "1777", "--size", str(limits.scratch_mb * 1024 * 1024), "--tmpfs", "/tmp"]
     args += ["--remount-ro", "/", "--chdir", "/tmp"]
-    if layout.seccomp_fd is not None:
-        args += ["--seccomp", str(layout.seccomp_fd)]
-    args += [os.path.realpath(sys.executable), "-I", "-S", "-B", "/box/harness.py", config_json]
+    if seccomp_fd is not None:
+        args += ["--seccomp", str(seccomp_fd)]
+    bootstrap = f"import sys; sys.path[:0] = ['/box']; from {module} import main; main()"
+    args += [os.path.realpath(sys.executable), "-I", "-S", "-B", "-c", bootstrap, config_json]
     return args

@@ -24,6 +24,8 @@ class SandboxLimits:
         max_file_mb: Largest file a process may write (RLIMIT_FSIZE).
         scratch_mb: Size of the private tmpfs that is the only writable directory.
         max_open_files: Open descriptors per process (RLIMIT_NOFILE).
+        call_seconds: Wall-clock limit on one call from the tests into the solution (and its import).
+        max_return_kb: Largest reply one call may send back, in KiB of its JSON form.
     """
 
     wall_seconds: float = 10.0
@@ -33,6 +35,8 @@ class SandboxLimits:
     max_file_mb: int = 8
     scratch_mb: int = 16
     max_open_files: int = 64
+    call_seconds: float = 5.0
+    max_return_kb: int = 1024
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,8 @@ class SandboxResult:
         passed: Tests that returned normally.
         failed: Tests that did not (including ones never run because the budget ran out).
         verdict: One of ``VERDICTS``.
-        tests: Per test ``{"name", "passed", "message"}``; the message is short and truncated.
+        tests: Per test ``{"name", "passed", "message"}``, in file order. The message is what the
+            student may see: ``failed`` unless the teacher marked the test visible.
         wall_ms: Time from the call to the verdict.
         detail: A sentence for the student or teacher.
     """
