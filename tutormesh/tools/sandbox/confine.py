@@ -51,16 +51,18 @@ def limit_process(cpu_seconds: int, memory_mb: int, max_file_mb: int, max_open_f
 def kill_others() -> None:
     """Kill every process in this pid namespace except init and the caller, and reap them.
 
-    Loops until kill(-1) finds nobody (zombies count until they are reaped).
+    Loops until kill(-1) finds nobody: a zombie still counts until it is reaped, by the caller
+    (its own children, waited for here) or by init (anything reparented to it).
     """
-    for _ in range(400):  # about 2 s at most; normally the first or second pass finds nobody
+    for attempt in range(1000):  # about 2 s at most; normally the second pass finds nobody
         try:
             os.kill(-1, 9)
         except ProcessLookupError:
             return
         try:
-            while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            while os.waitpid(-1, 0)[0] > 0:
                 pass
         except ChildProcessError:
             pass
-        time.sleep(0.002)
+        if attempt:  # what is left was reparented to init: give it a moment to reap them
+            time.sleep(0.002)

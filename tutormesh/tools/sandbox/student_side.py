@@ -5,23 +5,25 @@ no test, no expected value and no channel to the verdict, only a request pipe fr
 process and a reply pipe back to it. Whatever the student's code does, it can only change the
 replies, which the tests' process reads as plain values (see wire.py, docs/sandbox.md).
 
-A supervisor that never runs student code relays between the pipes and one child per test: at
-each ``start`` it kills every other process, empties the scratch directory and forks a fresh child
-that imports the solution, so module state never carries over from one test to the next.
+A supervisor that never runs student code relays between those pipes and one child per test (a
+pipe pair each way): at each ``start`` it kills every other process, empties the scratch
+directory and forks a fresh child that imports the solution, so module state never carries over
+from one test to the next.
 """
 
 from __future__ import annotations
 
 import builtins
-import json
 import os
 import resource
 import select
-import socket
 import sys
-from typing import Any, NoReturn
 
 from . import confine, wire
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 BOX = "/box"
 # Exceptions the tests' side can raise again as themselves; any other class travels as its
@@ -32,6 +34,7 @@ PORTABLE_EXCEPTIONS = (
     "ValueError", "ZeroDivisionError", "Exception",
 )  # fmt: skip
 _MAX_TEXT = 2000
+_MAX_NAMES = 1000
 
 
 def _describe(exc: BaseException) -> dict[str, Any]:
@@ -79,16 +82,29 @@ def _answer(module: Any, message: dict[str, Any]) -> dict[str, Any]:
         return {**reply, "unsupported": str(exc)}
 
 
-def _send(sock: socket.socket, reply: dict[str, Any]) -> None:
+def _send(out: int, reply: dict[str, Any]) -> None:
     try:
         data = wire.dumps(reply)
     except (ValueError, RecursionError) as exc:  # e.g. an int past the digit limit
         data = wire.dumps({"id": reply.get("id"), "unsupported": f"the value cannot be written: {exc}"})
-    sock.sendall(b"\n" + data)  # a fresh line, whatever the solution itself wrote to this socket
+    view = memoryview(b"\n" + data)  # a fresh line, whatever the solution itself wrote to this pipe
+    while view:
+        view = view[os.write(out, view) :]
 
 
-def _serve(code: Any, sock: socket.socket, gen: int, cfg: dict[str, Any]) -> NoReturn:
-    """In a fresh child: import the solution, then answer requests until the socket closes."""
+def _lines(fd: int) -> Any:
+    """Yield the lines read from ``fd`` until end of file."""
+    pending = b""
+    while True:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return
+        *lines, pending = (pending + chunk).split(b"\n")
+        yield from lines
+
+
+def _serve(code: Any, requests: int, out: int, gen: int, cfg: dict[str, Any]) -> NoReturn:
+    """In a fresh child: import the solution, then answer requests until the supervisor goes."""
     confine.limit_process(int(cfg["cpu_seconds"]), int(cfg["memory_mb"]), int(cfg["max_file_mb"]),
                           int(cfg["max_open_files"]))  # fmt: skip
     os.chdir(confine.SCRATCH)
@@ -99,18 +115,19 @@ def _serve(code: Any, sock: socket.socket, gen: int, cfg: dict[str, Any]) -> NoR
     try:
         exec(code, module.__dict__)
     except BaseException as exc:  # SystemExit too: a solution that exits at import cannot be tested
-        _send(sock, {"id": gen, "import_error": _describe(exc)})
+        _send(out, {"id": gen, "import_error": _describe(exc)})
         os._exit(0)
-    _send(sock, {"id": gen, "ready": True})
-    reader = sock.makefile("rb")
-    for line in reader:
+    # The callables' names save the tests a round trip per ``from solution import f``.
+    names = [k for k, v in list(vars(module).items())[:_MAX_NAMES] if not k.startswith("__") and callable(v)]
+    _send(out, {"id": gen, "ready": True, "callables": names})
+    for line in _lines(requests):
         try:
-            reply = _answer(module, wire.loads(line))
+            reply = _answer(module, wire.loads_message(line))
         except wire.WireError:
             continue
         except BaseException:
             os._exit(0)  # sys.exit() inside the solution ends its process, like anywhere else
-        _send(sock, reply)
+        _send(out, reply)
     os._exit(0)
 
 
@@ -127,14 +144,17 @@ def _empty_scratch(path: str = confine.SCRATCH) -> None:
                 pass
 
 
+class _Stopped(Exception):
+    """The tests are done."""
+
+
 class _Supervisor:
     """Relay between the tests' pipes and the current test's child; never runs student code."""
 
     def __init__(self, code: Any, req: int, resp: int, cfg: dict[str, Any]) -> None:
         self.code, self.req, self.resp, self.cfg = code, req, resp, cfg
-        self.child: socket.socket | None = None
+        self.to_fd = self.from_fd = self.pidfd = -1  # the current child's pipes and pidfd (-1: none)
         self.gen = self.pid = 0
-        self.pidfd = -1
         self.from_tests = bytearray()
         self.to_tests = bytearray()
         self.to_child = bytearray()
@@ -146,28 +166,28 @@ class _Supervisor:
         self.drop_child()
         confine.kill_others()
         _empty_scratch()
-        parent, child = socket.socketpair()
+        requests_r, requests_w = os.pipe()
+        replies_r, replies_w = os.pipe()
         pid = os.fork()
         if pid == 0:
             try:
                 os.setsid()  # kill(0, ...) from the solution reaches only its own process group
-                parent.close()
-                os.close(self.req)
-                os.close(self.resp)
-                _serve(self.code, child, gen, self.cfg)
+                for fd in (self.req, self.resp, requests_w, replies_r):
+                    os.close(fd)
+                _serve(self.code, requests_r, replies_w, gen, self.cfg)
             finally:
                 os._exit(70)
-        child.close()
-        parent.setblocking(False)
-        self.child, self.gen, self.pid, self.pidfd = parent, gen, pid, os.pidfd_open(pid)
+        os.close(requests_r)
+        os.close(replies_w)
+        os.set_blocking(requests_w, False)
+        os.set_blocking(replies_r, False)
+        self.to_fd, self.from_fd, self.gen, self.pid, self.pidfd = requests_w, replies_r, gen, pid, os.pidfd_open(pid)
 
     def drop_child(self) -> None:
-        if self.child is not None:
-            self.child.close()
-            self.child = None
-        if self.pidfd >= 0:
-            os.close(self.pidfd)
-            self.pidfd = -1
+        for fd in (self.to_fd, self.from_fd, self.pidfd):
+            if fd >= 0:
+                os.close(fd)
+        self.to_fd = self.from_fd = self.pidfd = -1
         self.to_child.clear()
         self.to_tests += b"\n"  # a reply cut short by the child's end never runs into the next line
 
@@ -175,7 +195,7 @@ class _Supervisor:
         """Tell the tests' side how the child ended (it ended, or must end, without answering)."""
         how = "flooded its channel"
         if not flooded:
-            # Its socket closes a moment before it becomes a zombie: give it that moment.
+            # Its pipe closes a moment before it becomes a zombie: give it that moment.
             select.select([self.pidfd], [], [], 0.2)
             done, status = os.waitpid(self.pid, os.WNOHANG)
             if done == 0:
@@ -190,43 +210,53 @@ class _Supervisor:
 
     def on_request_line(self, line: bytes) -> None:
         try:
-            message = wire.loads(line)
+            message = wire.loads_message(line)
         except wire.WireError:
             return  # an empty separator line, or a request cut short by a timeout on the tests' side
         if message.get("op") == "start":
             self.start(int(message.get("id", 0)))
-        elif self.child is not None:
+        elif message.get("op") == "stop":
+            raise _Stopped
+        elif self.to_fd >= 0:
             self.to_child += line + b"\n"
         else:
             self.to_tests += wire.dumps({"gen": self.gen, "died": "gone"})
 
-    def run(self) -> None:
-        """Relay until the tests' side closes its request pipe."""
+    def run(self) -> NoReturn:
+        """Relay until the tests' side says ``stop`` or closes its request pipe, then exit."""
+        try:
+            self._relay()
+        except _Stopped:
+            pass
+        # Exit at once: bwrap's init then ends, the kernel kills whatever is left in the namespace,
+        # and bwrap returns only once it is empty.
+        os._exit(0)
+
+    def _relay(self) -> None:
         os.set_blocking(self.req, False)
         os.set_blocking(self.resp, False)
         while True:
-            readers: list[int] = [self.req] if self.child is None else [self.req, self.child.fileno()]
-            writers: list[int] = [self.resp] if self.to_tests else []
-            if self.child is not None and self.to_child:
-                writers.append(self.child.fileno())
+            child = self.from_fd >= 0
+            readers = [self.req, self.from_fd] if child else [self.req]
+            writers = [self.resp] if self.to_tests else []
+            if child and self.to_child:
+                writers.append(self.to_fd)
             ready, writable, _ = select.select(readers, writers, [])
             if self.resp in writable:
                 try:
                     del self.to_tests[: os.write(self.resp, self.to_tests[:65536])]
                 except BlockingIOError:
                     pass
-            if self.child is not None and self.child.fileno() in writable:
+            if child and self.to_fd in writable:
                 try:
-                    del self.to_child[: self.child.send(self.to_child[:65536])]
-                except (BlockingIOError, ConnectionError):
+                    del self.to_child[: os.write(self.to_fd, self.to_child[:65536])]
+                except (BlockingIOError, BrokenPipeError):
                     pass
-            if self.child is not None and self.child.fileno() in ready:
+            if child and self.from_fd in ready:
                 try:
-                    chunk = self.child.recv(65536)
+                    chunk: bytes | None = os.read(self.from_fd, 65536)
                 except BlockingIOError:
                     chunk = None
-                except ConnectionError:
-                    chunk = b""
                 if chunk == b"" or len(self.to_tests) > self.max_pending:
                     self.child_ended(flooded=bool(chunk))
                 elif chunk:
@@ -234,8 +264,6 @@ class _Supervisor:
             if self.req in ready:
                 chunk = os.read(self.req, 65536)
                 if not chunk:  # the tests are done
-                    self.drop_child()
-                    confine.kill_others()
                     return
                 self.from_tests += chunk
                 while b"\n" in self.from_tests:
@@ -246,7 +274,7 @@ class _Supervisor:
 
 def main() -> None:
     """Confine this process, check that the solution compiles, then relay until the tests finish."""
-    cfg: dict[str, Any] = json.loads(sys.argv[1])
+    cfg: dict[str, Any] = wire.loads(sys.argv[1])
     req, resp = int(cfg["request_fd"]), int(cfg["reply_fd"])
     confine.enter({req, resp}, cfg.get("drop_to_uid"), int(cfg["max_processes"]))
     confine.set_limit(resource.RLIMIT_AS, int(cfg["memory_mb"]) * confine.MB)
