@@ -7,6 +7,7 @@ and 6, so any pass is a forgery; the honest way to pass (return the right value)
 from __future__ import annotations
 
 import shutil
+import time
 
 import pytest
 
@@ -217,3 +218,51 @@ def test_a_later_tests_inputs_do_not_leak_through_an_import_error() -> None:
     )
     result = _run(solution, tests)
     assert SECRET not in str(result.to_json()), result
+
+
+def test_a_call_that_never_answers_fails_that_test_only_and_quickly() -> None:
+    solution = "import time\n\ndef add(a, b):\n    if a == 1:\n        time.sleep(60)\n    return a + b\n"
+    tests = "from solution import add\n\ndef test_slow():\n    add(1, 1)\n\n" + (
+        "def test_quick():\n    assert add(2, 2) == 4\n"
+    )
+    limits = SandboxLimits(wall_seconds=6.0, cpu_seconds=2, memory_mb=128, call_seconds=1.0)
+    started = time.monotonic()
+    result = _run(solution, tests, limits)
+    assert time.monotonic() - started < 4
+    assert (result.verdict, result.passed) == ("timeout", 1)
+    assert result.tests[0]["message"] == "timed out: your code did not answer within 1 s"
+
+
+def test_a_reply_over_the_size_cap_fails_even_if_the_test_catches_everything() -> None:
+    solution = "def add(a, b):\n    return 'x' * (3 * 1024 * 1024)\n"
+    tests = "from solution import add\n\ndef test_add():\n    try:\n        add(1, 1)\n" + (
+        "    except BaseException:\n        pass\n"
+    )
+    result = _run(solution, tests, SandboxLimits(wall_seconds=4.0, memory_mb=128, max_return_kb=1024))
+    assert (result.verdict, result.passed) == ("failed", 0)
+    assert result.tests[0]["message"] == "your code returned more than 1024 KiB"
+
+
+def test_killing_everything_it_can_reach_leaves_the_tests_and_the_record_intact() -> None:
+    solution = (
+        "import os\n\ndef add(a, b):\n    for pid in range(1, 1000):\n        try:\n            os.kill(pid, 9)\n"
+        "        except OSError:\n            pass\n    return a + b\n"
+    )
+    tests = "from solution import add\n\ndef test_a():\n    assert add(1, 1) == 2\n\ndef test_b():\n    pass\n"
+    result = _run(solution, tests)
+    # It killed its own side (its answer and later tests with it), never the tests' process,
+    # which reports both tests.
+    assert (result.verdict, [t["name"] for t in result.tests]) == ("failed", ["test_a", "test_b"])
+    assert [t["message"] for t in result.tests] == ["your code's process ended before it answered"] * 2
+
+
+def test_the_tests_run_in_a_sandbox_of_their_own() -> None:
+    tests = (
+        "import os, socket\n\ndef test_confined():\n"
+        "    assert not os.path.exists('/box/solution.py') and not os.path.exists('/etc/passwd')\n"
+        "    assert not os.path.exists('/proc/1') and os.listdir('/tmp') == []\n"
+        "    try:\n        socket.create_connection(('127.0.0.1', 5432), timeout=1)\n"
+        "    except OSError:\n        pass\n    else:\n        raise AssertionError('network')\n"
+    )
+    result = _run(ADD, tests)
+    assert result.verdict == "passed", result
