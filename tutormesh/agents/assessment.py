@@ -19,7 +19,8 @@ from tutormesh.tools.curriculum import Item, load_curriculum
 log = logging.getLogger(__name__)
 KINDS = ("choice", "symbolic", "open", "code")
 _UNREADABLE = ("parse_error", "too_complex", "timeout")
-_SANDBOX_UNSURE = {"killed": "the sandbox killed the program", "no_tests": "the tests define no test_* function"}
+_SANDBOX_UNSURE = {"killed": "the sandbox killed the program", "no_tests": "the tests define no test_* function",
+                   "tests_error": "the tests themselves could not run"}
 
 
 class QuestionGrade(BaseModel):

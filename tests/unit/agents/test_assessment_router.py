@@ -62,6 +62,14 @@ def test_code_answers_run_in_the_sandbox() -> None:
     assert (half.correct, half.score) == (False, 2) and "test_zero" in half.feedback
 
 
+def test_code_tests_that_cannot_run_are_flagged_not_blamed_on_the_student() -> None:
+    broken = {"kind": "code", "points": 2, "spec": {"tests": "from solution import add\nundefined\n\n"
+                                                             "def test_a():\n    assert add(1, 1) == 2\n"}}
+    verdict = grade_question(broken, "def add(a, b):\n    return a + b\n")
+    assert (verdict.reason, verdict.confidence) == ("tests_error", 0.4)
+    assert verdict.flag == "the tests themselves could not run"
+
+
 def test_unsure_symbolic_verdict_is_flagged(monkeypatch: pytest.MonkeyPatch) -> None:
     def fake(expected: str, answer: str) -> Any:
         return SimpleNamespace(correct=False, reason="parse_error", feedback="I could not read that.", kind="math")

@@ -74,7 +74,7 @@ def test_a_visible_hint_is_all_the_student_sees() -> None:
 def test_visible_needs_a_literal_hint() -> None:
     tests = "from solution import add\nfrom sandbox import visible\nH = 'x'\n\n@visible(H)\ndef test_a():\n    pass\n"
     result = _run(ADD, tests)
-    assert result.verdict == "error" and "string literal" in result.detail
+    assert result.verdict == "tests_error" and "string literal" in result.detail
 
 
 def test_plain_values_cross_as_themselves() -> None:
@@ -121,7 +121,7 @@ def test_a_missing_function_is_named() -> None:
 
 def test_a_broken_tests_file_is_not_blamed_on_the_solution() -> None:
     result = _run(ADD, "from solution import add\nundefined_name\n\ndef test_a():\n    pass\n")
-    assert result.verdict == "error" and "problem in the tests" in result.detail
+    assert result.verdict == "tests_error" and "problem in the tests" in result.detail
 
 
 def test_syntax_error_in_solution_is_error() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-VERDICTS = ("passed", "failed", "error", "timeout", "memory", "killed", "no_tests")
+VERDICTS = ("passed", "failed", "error", "timeout", "memory", "killed", "no_tests", "tests_error")
 
 
 class SandboxUnavailable(RuntimeError):

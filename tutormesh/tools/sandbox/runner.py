@@ -35,7 +35,7 @@ _MESSAGE_CHARS = 300
 
 # Outcome codes written by teacher_side.py, in the order that decides the overall verdict.
 _CODE_VERDICT = {
-    "E": "error", "B": "error", "T": "timeout", "M": "memory", "L": "killed", "X": "failed", "F": "failed",
+    "B": "tests_error", "E": "error", "T": "timeout", "M": "memory", "L": "killed", "X": "failed", "F": "failed",
 }  # fmt: skip
 
 
@@ -172,8 +172,8 @@ def _collect(
                         waiting_for.clear()
                 else:
                     tails[key.data] = (tails[key.data] + chunk)[-_MAX_STDERR:]
-        # The tests said stop: the supervisor kills the rest and exits, and bwrap returns only once
-        # its namespace is empty, so no student process outlives the run.
+        # The tests said stop: the supervisor kills every other process there, then exits, and
+        # bwrap follows. So no student process outlives the run.
         for proc in (tests, solution):
             try:
                 proc.wait(timeout=0 if timed_out else _SHUTDOWN_SECONDS)
@@ -236,7 +236,7 @@ def _judge(record: dict[str, Any], names: list[str], t0: float) -> SandboxResult
     first = next((t for t, c in zip(tests, codes, strict=True) if c == worst), None)
     if verdict == "passed":
         detail = f"All {passed} tests passed."
-    elif "B" in codes:
+    elif verdict == "tests_error":
         detail = "The tests could not run: a problem in the tests, not in the solution."
     elif verdict == "error" and first:
         detail = first["message"][:1].upper() + first["message"][1:]
@@ -278,9 +278,9 @@ def run_tests(solution_code: str, tests_code: str, *, limits: SandboxLimits | No
     try:
         tests = _collect_tests(tests_code)
     except SyntaxError as exc:
-        return _result(0, 0, "error", [], t0, f"The tests file has a syntax error (line {exc.lineno}).")
+        return _result(0, 0, "tests_error", [], t0, f"The tests file has a syntax error (line {exc.lineno}).")
     except _BadTests as exc:
-        return _result(0, 0, "error", [], t0, f"The tests file cannot be used: {exc}.")
+        return _result(0, 0, "tests_error", [], t0, f"The tests file cannot be used: {exc}.")
     if not tests:
         return _result(0, 0, "no_tests", [], t0, "The tests file defines no test_* functions.")
     exe = bwrap.find_bwrap()

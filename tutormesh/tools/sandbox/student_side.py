@@ -228,8 +228,10 @@ class _Supervisor:
             self._relay()
         except _Stopped:
             pass
-        # Exit at once: bwrap's init then ends, the kernel kills whatever is left in the namespace,
-        # and bwrap returns only once it is empty.
+        # bwrap returns as soon as this process exits, before its namespace is torn down: so
+        # nothing the student started may be left by then.
+        self.drop_child()
+        confine.kill_others()
         os._exit(0)
 
     def _relay(self) -> None:
