@@ -1,8 +1,9 @@
 """Measure the sandbox: start-to-verdict overhead and how long hostile programs take to contain.
 
 Run ``python benchmarks/bench_sandbox.py [--runs 30]``. Prints p50/p95 for a trivial solution
-(with and without the seccomp filter, next to a bare ``python -I -S`` start for scale), then one
-line per hostile program with its verdict and time to verdict.
+(with and without the seccomp filter, next to a bare ``python -I -S`` start for scale), for three
+tests and for one test making 100 calls (the cost of a call across the process boundary), then
+one line per hostile program with its verdict and time to verdict.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from tutormesh.tools.sandbox import SandboxLimits, run_tests, seccomp
 
 ADD = "def add(a, b):\n    return a + b\n"
 TESTS = "from solution import add\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+THREE_TESTS = TESTS + "\ndef test_b():\n    assert add(2, 2) == 4\n\ndef test_c():\n    assert add(0, 0) == 0\n"
+HUNDRED_CALLS = "from solution import add\n\ndef test_many():\n    for i in range(100):\n" + (
+    "        assert add(i, 1) == i + 1\n"
+)
 HOSTILE = {
     "infinite loop": "def add(a, b):\n    while True:\n        pass\n",
     "sleep forever": "import time\n\ndef add(a, b):\n    time.sleep(3600)\n",
@@ -28,8 +33,17 @@ HOSTILE = {
     "huge file": "def add(a, b):\n    f = open('f', 'wb')\n    while True:\n        f.write(bytes(10**6))\n",
     "kill parent": "import os\n\ndef add(a, b):\n    os.kill(os.getppid(), 9)\n",
     "os._exit at import": "import os\nos._exit(0)\n" + ADD,
+    "returns 8 MiB": "def add(a, b):\n    return 'x' * (8 * 1024 * 1024)\n",
+    # The forgery that passed the old in-process harness: rewrite its audit hook, walk the stack.
+    "forged grade (hook + frames)": "import __main__, os, sys\n"
+    "__main__._audit_hook.__defaults__ = (frozenset(), frozenset(), frozenset(), type, str)\n"
+    "frame = sys._getframe()\nwhile frame is not None and 'token' not in frame.f_locals:\n"
+    "    frame = frame.f_back\nos.write(frame.f_locals['out'], frame.f_locals['token'] + b'Pforged')\n"
+    "os._exit(0)\ndef add(a, b):\n    return 0\n",
+    "lying __eq__": "class Liar(int):\n    def __eq__(self, other):\n        return True\n"
+    "def add(a, b):\n    return Liar(0)\n",
 }
-LIMITS = SandboxLimits(wall_seconds=3.0, cpu_seconds=2)
+LIMITS = SandboxLimits(wall_seconds=3.0, cpu_seconds=2, call_seconds=1.0)
 
 
 def _percentiles(samples: list[float]) -> str:
@@ -58,13 +72,18 @@ def main() -> None:
     bare = [os.path.realpath(sys.executable), "-I", "-S", "-c", "pass"]
     print(f"{'bare python -I -S start':28} {_percentiles(_time(lambda: subprocess.run(bare, check=True), runs))}")
 
-    def trivial() -> None:
-        result = run_tests(ADD, TESTS)
-        assert result.verdict == "passed", result
+    def passing(tests: str) -> Callable[[], None]:
+        def call() -> None:
+            result = run_tests(ADD, tests)
+            assert result.verdict == "passed", result
 
-    print(f"{'trivial run_tests':28} {_percentiles(_time(trivial, runs))}")
+        return call
+
+    print(f"{'trivial run_tests':28} {_percentiles(_time(passing(TESTS), runs))}")
     with mock.patch.object(seccomp, "build_filter", lambda machine=None: None):
-        print(f"{'trivial, seccomp off':28} {_percentiles(_time(trivial, runs))}")
+        print(f"{'trivial, seccomp off':28} {_percentiles(_time(passing(TESTS), runs))}")
+    print(f"{'three tests':28} {_percentiles(_time(passing(THREE_TESTS), runs))}")
+    print(f"{'one test, 100 calls':28} {_percentiles(_time(passing(HUNDRED_CALLS), runs))}")
 
     print(f"\nhostile programs (limits: {LIMITS})")
     for name, solution in HOSTILE.items():
