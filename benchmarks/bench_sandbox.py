@@ -4,17 +4,22 @@ Run ``python benchmarks/bench_sandbox.py [--runs 30]``. Prints p50/p95 for a tri
 (with and without the seccomp filter, next to a bare ``python -I -S`` start for scale), for three
 tests and for one test making 100 calls (the cost of a call across the process boundary), then
 one line per hostile program with its verdict and time to verdict.
+
+``--against DIR`` instead compares this tree with another checkout (e.g. a ``git worktree`` of an
+older commit): the trivial case runs in alternating batches of 5 in each, so both see the same load.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from unittest import mock
 
 from tutormesh.tools.sandbox import SandboxLimits, run_tests, seccomp
@@ -62,11 +67,44 @@ def _time(call: Callable[[], object], runs: int) -> list[float]:
     return samples
 
 
+# One batch in a fresh interpreter whose working directory (first on sys.path) is the tree measured.
+_BATCH = """import json, sys, time
+from tutormesh.tools.sandbox import run_tests
+run_tests(sys.argv[1], sys.argv[2])
+samples = []
+for _ in range(5):
+    started = time.perf_counter()
+    assert run_tests(sys.argv[1], sys.argv[2]).verdict == "passed"
+    samples.append((time.perf_counter() - started) * 1000)
+print(json.dumps(samples))
+"""
+
+
+def _interleaved(other: Path, runs: int) -> None:
+    """Print p50/p95 of this tree and of ``other``, measured in alternating batches."""
+    here = Path(__file__).resolve().parent.parent
+    samples: dict[Path, dict[str, list[float]]] = {here: {}, other: {}}
+    for _ in range(max(1, runs // 5)):
+        for tree in (other, here):
+            for label, tests in (("1 test", TESTS), ("3 tests", THREE_TESTS)):
+                out = subprocess.run([sys.executable, "-c", _BATCH, ADD, tests], cwd=tree, check=True,
+                                     capture_output=True, text=True).stdout  # fmt: skip
+                samples[tree].setdefault(label, []).extend(json.loads(out))
+    for tree, by_label in samples.items():
+        for label, values in by_label.items():
+            print(f"{str(tree)[-28:]:28} {label:8} {_percentiles(values)}")
+
+
 def main() -> None:
     """Run the measurements and print them."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=30)
-    runs = parser.parse_args().runs
+    parser.add_argument("--against", type=Path, default=None, help="another checkout to compare with")
+    args = parser.parse_args()
+    runs = args.runs
+    if args.against is not None:
+        _interleaved(args.against.resolve(), runs)
+        return
     print(f"python {sys.version.split()[0]}, uid {os.geteuid()}, {os.cpu_count()} cpus, {runs} runs each")
 
     bare = [os.path.realpath(sys.executable), "-I", "-S", "-c", "pass"]

@@ -29,9 +29,9 @@ BOX = "/box"
 # Exceptions the tests' side can raise again as themselves; any other class travels as its
 # nearest ancestor in this list (its own name, chosen by the student, is never shown).
 PORTABLE_EXCEPTIONS = (
-    "ArithmeticError", "AssertionError", "AttributeError", "IndexError", "KeyError", "LookupError",
-    "NameError", "NotImplementedError", "OverflowError", "RecursionError", "RuntimeError", "TypeError",
-    "ValueError", "ZeroDivisionError", "Exception",
+    "ArithmeticError", "AssertionError", "AttributeError", "FileNotFoundError", "IndexError", "KeyError",
+    "LookupError", "NameError", "NotImplementedError", "OSError", "OverflowError", "PermissionError",
+    "RecursionError", "RuntimeError", "TypeError", "ValueError", "ZeroDivisionError", "Exception",
 )  # fmt: skip
 _MAX_TEXT = 2000
 _MAX_NAMES = 1000
