@@ -114,6 +114,11 @@ def test_exceptions_arrive_as_builtin_classes() -> None:
     assert result.tests[1]["message"] == "failed: your code raised ZeroDivisionError"
 
 
+def test_star_import_brings_in_the_functions() -> None:
+    result = _run(ADD + "SECRET_CONSTANT = 1\n", "from solution import *\n\ndef test_a():\n    assert add(1, 2) == 3\n")
+    assert result.verdict == "passed", result
+
+
 def test_a_missing_function_is_named() -> None:
     result = _run("def plus(a, b):\n    return a + b\n", ADD_TESTS)
     assert (result.verdict, result.tests[0]["message"]) == ("failed", "your solution does not define add")

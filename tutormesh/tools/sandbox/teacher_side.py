@@ -245,6 +245,8 @@ class _SolutionModule(ModuleType):
         self._channel = channel
 
     def __getattr__(self, name: str) -> Any:
+        if name == "__all__":  # what ``from solution import *`` brings in: the solution's functions
+            return [n for n, v in self._channel.cache.items() if isinstance(v, _RemoteFunction)]
         if name.startswith("__"):  # the import system probes __path__, __spec__ and the like
             raise AttributeError(name)
         return self._channel.get(name)
