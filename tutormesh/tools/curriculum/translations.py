@@ -227,7 +227,11 @@ def _mismatches(source: str, text: str) -> list[str]:
 def _slot_shape(placeholder: str) -> str:
     """Return a placeholder with its wording literals blanked: ``{'add' if b > 0 else 'subtract'}``
     may be translated, while ``'x'`` in ``terms(a,'x')`` is notation and must stay."""
-    return _LITERAL.sub(lambda m: "'…'" if needs_translation(m.group(1)) else m.group(0), placeholder)
+    return _LITERAL.sub(lambda m: "'…'" if _is_wording(m.group(1)) else m.group(0), placeholder)
+
+
+def _is_wording(literal: str) -> bool:
+    return needs_translation(literal) or any(c.isalpha() and not c.isascii() for c in literal)
 
 
 def _bullets(text: str) -> int:
