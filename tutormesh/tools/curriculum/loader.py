@@ -114,9 +114,10 @@ def load_subject(path: str | Path, language: str = translations.SOURCE_LANGUAGE)
         raise CurriculumError(f"{where}: invalid curriculum:\n{exc}") from None
 
 
-@lru_cache
 def load_curriculum(language: str = translations.SOURCE_LANGUAGE, directory: str | Path | None = None) -> Curriculum:
     """Load every ``*.yaml`` subject in the curriculum directory (the shipped one by default).
+
+    Loaded once per language and directory, however the arguments are spelt.
 
     Args:
         language: "en", "hi" or "es"; the same curriculum with its student-facing text translated.
@@ -129,7 +130,11 @@ def load_curriculum(language: str = translations.SOURCE_LANGUAGE, directory: str
         translations.check_language(language)
     except translations.TranslationError as exc:
         raise CurriculumError(str(exc)) from None
-    folder = Path(directory) if directory is not None else CURRICULUM_DIR
+    return _load(language, Path(directory) if directory is not None else CURRICULUM_DIR)
+
+
+@lru_cache
+def _load(language: str, folder: Path) -> Curriculum:
     files = sorted(folder.glob("*.yaml"))
     if not files:
         raise CurriculumError(f"{folder}: no curriculum files")

@@ -260,7 +260,8 @@ def skeleton(raw: dict[str, Any]) -> dict[str, Any]:
         for part in parents:
             node = node.setdefault(part, {})
         node[last] = text
-    return _lists(out)
+    nested: dict[str, Any] = _lists(out)
+    return nested
 
 
 def _lists(node: Any) -> Any:
