@@ -99,7 +99,9 @@ def rewrite(text: str, language: str = "en", key_names: Collection[str] = (), ke
     """
     if not isinstance(text, str) or len(text) > 2_000:
         return text  # the lexer refuses these with its own message
-    s = text.translate(_DEVANAGARI_DIGITS)
+    s = text.translate(_DEVANAGARI_DIGITS).strip()
+    if s.endswith("।"):  # the Devanagari full stop ends a sentence, like "."
+        s = s[:-1]
     if not _WORTH_A_LOOK.search(s):
         return s
     names = {n.lower() for n in key_names}
