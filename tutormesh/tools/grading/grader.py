@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from tutormesh.tools.grading import feedback as fb
 from tutormesh.tools.grading import guard, interpret, messages, phrases
+from tutormesh.tools.grading.answer import AnswerParser
 from tutormesh.tools.grading.compare import compare
 from tutormesh.tools.grading.kinds import Answer
 from tutormesh.tools.grading.lexer import tokenize
@@ -55,17 +56,14 @@ class Grade:
 
 
 @lru_cache(maxsize=4096)
-def _read_expected(text: str) -> Answer:
-    return interpret.read(text)  # answer keys repeat across students: parse each once
+def _read_expected(text: str) -> tuple[Answer, frozenset[str]]:
+    """Parse an answer key once (keys repeat across students), with its variable names.
 
-
-@lru_cache(maxsize=4096)
-def _key_names(text: str) -> frozenset[str]:
-    """Return the answer key's variable names, so a student's word is never read over one."""
-    try:
-        return frozenset(t.text for t in tokenize(text)[1] if t.kind == "name")
-    except MathParseError:
-        return frozenset()
+    The names keep a student's word from being read over one of the key's variables (see phrases).
+    """
+    source, tokens = tokenize(text)
+    names = frozenset(t.text for t in tokens if t.kind == "name")
+    return interpret.interpret(AnswerParser(source, tokens).parse()), names
 
 
 def grade(expected: str, answer: str, *, time_limit_s: float = 1.0, form: str = "any", language: str = "en") -> Grade:
@@ -109,12 +107,11 @@ def grade(expected: str, answer: str, *, time_limit_s: float = 1.0, form: str = 
 
 def _grade(expected: str, answer: str, state: dict[str, str], form: str, language: str) -> Grade:
     try:
-        key = _read_expected(expected) if isinstance(expected, str) else interpret.read(expected)
+        key, names = _read_expected(expected) if isinstance(expected, str) else (interpret.read(expected), frozenset())
     except (MathParseError, TooComplex) as err:
         state["problem"] = str(err)
         return Grade(False, fb.INVALID_EXPECTED, "invalid_expected", "unknown")
     kind = state["kind"] = key.kind
-    names = _key_names(expected) if isinstance(expected, str) else frozenset()
     try:
         given = interpret.read(phrases.rewrite(answer, language, names, key_is_number=kind == "number"))
     except MathParseError as err:
