@@ -83,8 +83,18 @@ _LAKH = re.compile(r"(?<![\d,.])[1-9]\d?(?:,\d{2})+,\d{3}(?![\d,.])")
 _COMMA_DECIMAL = re.compile(r"(?<![\d,.])(\d+),(\d+)(?![\d,.])")
 _THOUSANDS = re.compile(r"[1-9]\d{0,2},\d{3}")
 _LONE_COMMA_NUMBER = re.compile(r"\s*-?\s*\d+,\d+\s*")
-# A cheap first look: most answers are plain math and skip every rule below.
-_WORTH_A_LOOK = re.compile(r"[\u0900-\u097f]|[A-Za-z\u00c0-\u024f]{2,}|\d,\d|(?<!\S)[yYoOóuU](?!\S)")
+# A cheap first look: most answers are plain math and skip every rule below. Every Latin-script
+# word that some rule reads is listed here.
+_WORTH_A_LOOK = re.compile(r"[\u0900-\u097f]|\d,\d")
+_LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
+_TRIGGERS = frozenset(
+    {w for phrase in _SETS for w in phrase.split()}
+    | set(_NUMBER_WORDS) | set(_SPANISH_DENOMINATORS)
+    | {"la", "el", "mi", "respuesta", "resultado", "solución", "solucion", "the", "my", "answer", "result",
+       "mera", "uttar", "jawab", "hai", "hain", "ka", "ki", "maan", "ke", "barabar", "es", "igual", "vale",
+       "equals", "is", "menos", "minus", "más", "mas", "plus", "o", "ó", "u", "ya", "aur", "y", "un", "and",
+       "half"}
+)
 
 
 def rewrite(text: str, language: str = "en", key_names: Collection[str] = (), key_is_number: bool = False) -> str:
@@ -102,7 +112,7 @@ def rewrite(text: str, language: str = "en", key_names: Collection[str] = (), ke
     s = text.translate(_DEVANAGARI_DIGITS).strip()
     if s.endswith("।"):  # the Devanagari full stop ends a sentence, like "."
         s = s[:-1]
-    if not _WORTH_A_LOOK.search(s):
+    if not _WORTH_A_LOOK.search(s) and not any(w.lower() in _TRIGGERS for w in _LATIN_WORD.findall(s)):
         return s
     names = {n.lower() for n in key_names}
 
