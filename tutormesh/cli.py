@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 
-def _grade_one(expected: str, answer: str) -> dict[str, Any]:
+def _grade_one(expected: str, answer: str, language: str = "en") -> dict[str, Any]:
     from tutormesh.tools.grading import grade
 
-    result = grade(expected, answer)
+    result = grade(expected, answer, language=language)
     return {"correct": result.correct, "feedback": result.feedback, "reason": result.reason, "kind": result.kind}
 
 
@@ -24,7 +24,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         if args.expected is None or args.answer is None:
             print("tutormesh grade: give --expected and --answer, or --jsonl [FILE]", file=sys.stderr)
             return 2
-        print(json.dumps(_grade_one(args.expected, args.answer), ensure_ascii=False))
+        print(json.dumps(_grade_one(args.expected, args.answer, args.language), ensure_ascii=False))
         return 0
     stream: TextIO = sys.stdin if args.jsonl == "-" else open(args.jsonl, encoding="utf-8")  # noqa: SIM115
     failures = 0
@@ -41,11 +41,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
                     row.get("answer"), str
                 ):
                     raise ValueError('each line must be an object with string "expected" and "answer"')
+                if row.get("language", args.language) not in ("en", "hi", "es"):
+                    raise ValueError('"language" must be "en", "hi" or "es"')
             except ValueError as exc:
                 failures += 1
                 print(json.dumps({"line": number, "error": str(exc)}), flush=True)
                 continue
-            out = _grade_one(row["expected"], row["answer"])
+            out = _grade_one(row["expected"], row["answer"], row.get("language", args.language))
             if "id" in row:
                 out = {"id": row["id"], **out}
             print(json.dumps(out, ensure_ascii=False), flush=True)
@@ -113,7 +115,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 # Feature areas add their sub-commands here: each module has `register(subparsers) -> None`.
 COMMAND_MODULES: tuple[str, ...] = ("tutormesh.server.commands", "tutormesh.assessment.commands",
-                                    "tutormesh.evals.commands")
+                                    "tutormesh.evals.commands", "tutormesh.tools.curriculum.commands")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--answer", help="the student's answer")
     grade.add_argument("--jsonl", nargs="?", const="-", metavar="FILE",
                        help='grade JSON lines {"expected", "answer"} from FILE or stdin')
+    grade.add_argument("--language", default="en", choices=("en", "hi", "es"),
+                       help="language of the feedback (and of a decimal comma); default en")
     grade.set_defaults(func=cmd_grade)
     chat = sub.add_parser("chat", help="chat with your learning agent in the terminal")
     chat.add_argument("--student", required=True, help="student name (created if new)")

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from tutormesh.tools.curriculum import translations
 from tutormesh.tools.curriculum.models import VARIANTS, Item, ItemTemplate, Subject, Topic
 
 CURRICULUM_DIR = Path(__file__).resolve().parents[2] / "data" / "curriculum"
@@ -20,11 +21,12 @@ class CurriculumError(ValueError):
 
 
 class Curriculum:
-    """All subjects, with lookups by topic slug, template id and item id."""
+    """All subjects in one language, with lookups by topic slug, template id and item id."""
 
-    def __init__(self, subjects: dict[str, Subject]) -> None:
+    def __init__(self, subjects: dict[str, Subject], language: str = translations.SOURCE_LANGUAGE) -> None:
         """Index the subjects; topic slugs must be unique across subjects."""
         self.subjects = subjects
+        self.language = language
         self._topics: dict[str, Topic] = {}
         for subject in subjects.values():
             for topic in subject.topics:
@@ -88,33 +90,61 @@ class Curriculum:
         return [topic for _, _, topic in sorted(scored, key=lambda s: (s[0], s[1]))]
 
 
-def load_subject(path: str | Path) -> Subject:
-    """Load and validate one subject file; errors name the file and the failing field."""
+def load_subject(path: str | Path, language: str = translations.SOURCE_LANGUAGE) -> Subject:
+    """Load and validate one subject file, in `language`; errors name the file and the failing field.
+
+    The English file is the source: a translation replaces its student-facing strings and nothing
+    else, so items draw the same numbers and grade against the same answers in every language.
+    """
     path = Path(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise CurriculumError(f"{path}: cannot read curriculum: {exc}") from None
+    where = path
+    if language != translations.SOURCE_LANGUAGE and isinstance(raw, dict):
+        try:
+            raw = translations.apply(raw, translations.read_translation(path, language))
+        except translations.TranslationError as exc:
+            raise CurriculumError(str(exc)) from None
+        where = translations.translation_path(path, language)
     try:
         return Subject.model_validate(raw)
     except ValidationError as exc:
-        raise CurriculumError(f"{path}: invalid curriculum:\n{exc}") from None
+        raise CurriculumError(f"{where}: invalid curriculum:\n{exc}") from None
+
+
+def load_curriculum(language: str = translations.SOURCE_LANGUAGE, directory: str | Path | None = None) -> Curriculum:
+    """Load every ``*.yaml`` subject in the curriculum directory (the shipped one by default).
+
+    Loaded once per language and directory, however the arguments are spelt.
+
+    Args:
+        language: "en", "hi" or "es"; the same curriculum with its student-facing text translated.
+        directory: Another curriculum directory (tests).
+
+    Raises:
+        CurriculumError: if the language is unknown or a file is missing or malformed.
+    """
+    try:
+        translations.check_language(language)
+    except translations.TranslationError as exc:
+        raise CurriculumError(str(exc)) from None
+    return _load(language, Path(directory) if directory is not None else CURRICULUM_DIR)
 
 
 @lru_cache
-def load_curriculum(directory: str | Path | None = None) -> Curriculum:
-    """Load every ``*.yaml`` subject in the curriculum directory (the shipped one by default)."""
-    folder = Path(directory) if directory is not None else CURRICULUM_DIR
+def _load(language: str, folder: Path) -> Curriculum:
     files = sorted(folder.glob("*.yaml"))
     if not files:
         raise CurriculumError(f"{folder}: no curriculum files")
     subjects: dict[str, Subject] = {}
     for path in files:
-        subject = load_subject(path)
+        subject = load_subject(path, language)
         if subject.slug in subjects:
             raise CurriculumError(f"{path}: subject {subject.slug!r} is defined twice")
         subjects[subject.slug] = subject
-    return Curriculum(subjects)
+    return Curriculum(subjects, language)
 
 
 def _stem(word: str) -> str:

@@ -2,10 +2,12 @@
 
 `grade(expected, answer)` returns a `Grade(correct, feedback, reason, kind)` and never raises;
 `parse_math(text)` is the safe parser on its own. Rules and measurements: docs/grader.md.
-Modules in pipeline order: `vocabulary`, `tokens`, `lexer`, `mixed` (text to tokens); `parse`
+Modules in pipeline order: `phrases` (answers said in en/hi/es words), `vocabulary`, `tokens`,
+`lexer`, `mixed` (text to tokens); `parse`
 (tokens to sympy, size-checked); `answer`, `notation` (answer structure); `interpret`, `kinds`,
 `ranges`, `realsets` (what the answer is); `evaluate`, `points`, `numeric` (bounded equality
-tests); `values`, `compare`, `compare_sets`, `feedback` (verdicts); `guard` (time limit); `grader`.
+tests); `values`, `compare`, `compare_sets`, `feedback` (verdicts); `messages` (verdicts in hi/es);
+`guard` (time limit); `grader`.
 """
 
 from tutormesh.tools.grading.grader import Grade, grade

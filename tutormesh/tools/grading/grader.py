@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from tutormesh.tools.grading import feedback as fb
-from tutormesh.tools.grading import guard, interpret
+from tutormesh.tools.grading import guard, interpret, messages, phrases
+from tutormesh.tools.grading.answer import AnswerParser
 from tutormesh.tools.grading.compare import compare
 from tutormesh.tools.grading.kinds import Answer
+from tutormesh.tools.grading.lexer import tokenize
 from tutormesh.tools.grading.numeric import TooComplex
 from tutormesh.tools.grading.tokens import MathParseError
 
@@ -38,7 +40,7 @@ class Grade:
 
     Attributes:
         correct: Whether the answer is accepted.
-        feedback: One or two sentences for the student.
+        feedback: One or two sentences for the student, in the language asked for.
         reason: A machine code: "equivalent", "not_equivalent", "sign_error", "wrong_variable",
             "partial_set", "extra_solutions", "not_simplified", "insufficient_precision",
             "wrong_direction", "endpoint_inclusion", "parse_error", "too_complex", "timeout",
@@ -54,12 +56,21 @@ class Grade:
 
 
 @lru_cache(maxsize=4096)
-def _read_expected(text: str) -> Answer:
-    return interpret.read(text)  # answer keys repeat across students: parse each once
+def _read_expected(text: str) -> tuple[Answer, frozenset[str]]:
+    """Parse an answer key once (keys repeat across students), with its variable names.
+
+    The names keep a student's word from being read over one of the key's variables (see phrases).
+    """
+    source, tokens = tokenize(text)
+    names = frozenset(t.text for t in tokens if t.kind == "name")
+    return interpret.interpret(AnswerParser(source, tokens).parse()), names
 
 
-def grade(expected: str, answer: str, *, time_limit_s: float = 1.0, form: str = "any") -> Grade:
+def grade(expected: str, answer: str, *, time_limit_s: float = 1.0, form: str = "any", language: str = "en") -> Grade:
     """Grade `answer` against `expected`.
+
+    The answer may be typed in English, Hindi or Spanish words and digits ("x बराबर ३",
+    "x es igual a 3", "menos 2", "3 y -2"); docs/i18n.md lists what is read.
 
     Args:
         expected: The answer key, written by a curriculum author in the same notation as students.
@@ -68,33 +79,41 @@ def grade(expected: str, answer: str, *, time_limit_s: float = 1.0, form: str = 
             with reason "timeout".
         form: "factored" when the question asks for a factorisation: an equivalent answer that is
             not a product of factors is then wrong (reason "not_factored"); "any" otherwise.
+        language: "en", "hi" or "es": the language of the feedback, and of the two readings that
+            depend on it (a Spanish decimal comma "0,5"; see docs/i18n.md).
 
     Returns:
         The `Grade`. This function never raises for any input strings.
+
+    Raises:
+        ValueError: only for an unknown `language` (a programming error, not student input).
     """
+    messages.check_language(language)
     state = {"kind": "unknown", "problem": ""}
     try:
-        result = guard.run_with_time_limit(lambda: _grade(expected, answer, state, form), time_limit_s)
+        result = guard.run_with_time_limit(lambda: _grade(expected, answer, state, form, language), time_limit_s)
     except guard.GradeTimeout:
-        return Grade(False, fb.TIMEOUT, "timeout", state["kind"])
+        result = Grade(False, fb.TIMEOUT, "timeout", state["kind"])
     except Exception:  # a bug must not take the tutoring session down with it
         # The answer is student text: log its size only (no PII in logs).
         logger.exception("grader failed (expected=%.80r, answer of %d chars)", expected, len(str(answer)))
-        return Grade(False, fb.INTERNAL, "internal_error", state["kind"])
+        result = Grade(False, fb.INTERNAL, "internal_error", state["kind"])
     if state["problem"]:  # logged here, not inside the time limit: logging takes locks
         logger.warning("unreadable expected answer %.80r: %s", expected, state["problem"])
-    return result
+    if language == "en":
+        return result
+    return Grade(result.correct, messages.localise(result.feedback, language), result.reason, result.kind)
 
 
-def _grade(expected: str, answer: str, state: dict[str, str], form: str) -> Grade:
+def _grade(expected: str, answer: str, state: dict[str, str], form: str, language: str) -> Grade:
     try:
-        key = _read_expected(expected) if isinstance(expected, str) else interpret.read(expected)
+        key, names = _read_expected(expected) if isinstance(expected, str) else (interpret.read(expected), frozenset())
     except (MathParseError, TooComplex) as err:
         state["problem"] = str(err)
         return Grade(False, fb.INVALID_EXPECTED, "invalid_expected", "unknown")
     kind = state["kind"] = key.kind
     try:
-        given = interpret.read(answer)
+        given = interpret.read(phrases.rewrite(answer, language, names, key_is_number=kind == "number"))
     except MathParseError as err:
         message = f"I couldn't read your answer: {err}" if err.reason == "parse_error" else str(err)
         return Grade(False, message, err.reason, kind)

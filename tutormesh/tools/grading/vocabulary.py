@@ -41,6 +41,7 @@ CHAR_MAP = str.maketrans(
         **dict.fromkeys("\u00a0\u2002\u2003\u2005\u2006\u2009\u202f\u3000\t\n\r", " "),
         **dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff", ""),
         **{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)},  # full-width ASCII
+        **{chr(0x0966 + d): str(d) for d in range(10)},  # Devanagari digits ०-९
     }
 )
 UNICODE = {
