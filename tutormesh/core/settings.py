@@ -96,7 +96,17 @@ class Settings(BaseSettings):
     rate_limit_storage_url: str = ""
     rate_limit_user: str = "120/minute"
     rate_limit_ip: str = "600/minute"
-    rate_limit_login: str = "10/minute"
+    # FAILED sign-ins per client IP (successful ones never count: a class behind one school address
+    # signs in together).
+    rate_limit_login: str = "30/minute"
+    # Per username (known or not): this many failed sign-ins within the window lock it for
+    # login_lockout_s; an admin lifts it (`POST /v1/users/{id}/unlock`, `tutormesh user unlock NAME`).
+    login_max_failures: int = 10
+    login_failure_window_s: float = 900.0
+    login_lockout_s: float = 900.0
+    # Comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For is believed (uvicorn's
+    # forwarded_allow_ips). Empty: none, the client IP is the socket's peer.
+    trusted_proxies: str = ""
     # A student's agent pauses after this long without a message; the sweep runs this often.
     agent_idle_minutes: float = 10.0
     lifecycle_sweep_seconds: float = 30.0

@@ -11,19 +11,19 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
-from tutormesh.core.errors import RateLimited, TutorMeshError
+from tutormesh.core.errors import Locked, RateLimited, TutorMeshError
 
 log = logging.getLogger("tutormesh.server.errors")
 
 CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
          409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "invalid",
-         429: "rate_limited"}
+         429: "rate_limited", 503: "busy"}
 
 
 def error_response(exc: TutorMeshError) -> JSONResponse:
     """Render a domain error (with Retry-After for rate limits, WWW-Authenticate for 401)."""
     headers: dict[str, str] = {}
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited | Locked):
         headers["Retry-After"] = str(exc.retry_after)
     if exc.status == 401:
         headers["WWW-Authenticate"] = "Bearer"

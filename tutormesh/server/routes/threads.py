@@ -47,7 +47,9 @@ async def list_threads(user: CurrentUser, services: ServicesDep) -> list[dict[st
     if user.role == "student":
         kwargs: dict[str, Any] = {"student_id": user.student_id or ""}
     elif user.role == "teacher":
-        kwargs = {"cohort": user.cohort or "\x00"}  # a teacher with no cohort sees nothing
+        if user.cohort is None:  # a teacher with no cohort sees nothing
+            return []
+        kwargs = {"cohort": user.cohort}
     else:
         kwargs = {}
     return await anyio.to_thread.run_sync(lambda: services.accounts.threads(**kwargs))
