@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     # Request bodies over this many bytes get 413; chat messages over max_message_chars get 422.
     max_body_bytes: int = 65_536
     max_message_chars: int = 2000
+    # ... and over this many tokens (estimated from above, `llm.estimate_tokens`): 2,000 emoji are
+    # 2,000-3,200 tokens, far past a small model's context; 2,000 characters of English are about 500.
+    max_message_tokens: int = 1000
     # Rate limits ("N/second|minute|hour"); storage empty: in-process, or redis://host:port/db.
     rate_limit_storage_url: str = ""
     rate_limit_user: str = "120/minute"

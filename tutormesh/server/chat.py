@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from tutormesh.core import llm
 from tutormesh.core.errors import Forbidden, Invalid, NotFound
 from tutormesh.core.models import Skill
 from tutormesh.server.deps import Principal, Services
@@ -91,8 +92,11 @@ def turn_result(services: Services, thread: dict[str, Any], state: dict[str, Any
             "negotiations": state.get("negotiations") or []}
 
 
-def clean_content(content: str, max_chars: int) -> str:
-    """Validate a chat message: not blank, not over the limit; return it stripped."""
+def clean_content(content: str, max_chars: int, max_tokens: int) -> str:
+    """Validate a chat message: not blank, not over the limits in characters and tokens; return it stripped.
+
+    NUL characters and lone surrogates never get this far (`middleware.CleanText`).
+    """
     text = content.strip()
     if not text:
         raise Invalid("content: must not be blank")
@@ -100,6 +104,10 @@ def clean_content(content: str, max_chars: int) -> str:
         raise Invalid(f"content: at most {max_chars} characters (got {len(text)})")
     if "\x00" in text:
         raise Invalid("content: must not contain NUL characters")
+    tokens = llm.estimate_tokens(text)
+    if tokens > max_tokens:
+        raise Invalid(f"content: at most about {max_tokens} tokens (this is about {tokens}: emoji and some "
+                      "scripts take several tokens per character)")
     return text
 
 

@@ -76,7 +76,8 @@ async def post_message(thread_id: ThreadId, body: MessageIn, request: Request, u
     `token` events with reply text, then one `state` event with the turn result. Otherwise the
     turn result is returned as JSON.
     """
-    text = chat.clean_content(body.content, services.settings.max_message_chars)
+    text = chat.clean_content(body.content, services.settings.max_message_chars,
+                              services.settings.max_message_tokens)
     thread = chat.own_thread(services, user, thread_id) or await anyio.to_thread.run_sync(
         lambda: chat.visible_thread(services, user, thread_id, write=True))
     if "text/event-stream" in request.headers.get("accept", ""):
