@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     assessment_queue: str = "assessment"
     # Seconds an ungraded submission waits before it is dispatched again (covers lost messages).
     assessment_redispatch_s: float = 30.0
+    # A submission sent this many times without a result is dead-lettered (status errored, flagged for staff).
+    assessment_max_dispatches: int = 10
     # Redis only: seconds before an unacknowledged task is delivered to another worker.
     broker_visibility_timeout_s: int = 3600
     # Grades below this confidence are flagged for a human.
