@@ -7,10 +7,13 @@ read is answered exactly like a missing one (404), so its existence is never rev
 
 from __future__ import annotations
 
+import hashlib
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 
 from tutormesh.core import llm
@@ -109,6 +112,62 @@ def clean_content(content: str, max_chars: int, max_tokens: int) -> str:
         raise Invalid(f"content: at most about {max_tokens} tokens (this is about {tokens}: emoji and some "
                       "scripts take several tokens per character)")
     return text
+
+
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+
+
+def check_idempotency_key(key: str | None) -> str | None:
+    """Validate an `Idempotency-Key` header (1-128 of letters, digits and _ . : -), if sent."""
+    if key is not None and not IDEMPOTENCY_KEY.match(key):
+        raise Invalid("Idempotency-Key: 1-128 characters: letters, digits and _ . : -")
+    return key
+
+
+def run_turn_once(services: Services, user: Principal, thread: dict[str, Any], text: str,
+                  key: str | None) -> bytes:
+    """Run a turn (the JSON form) and return its encoded result; with a key, at most once.
+
+    A retry with the same `Idempotency-Key` (same user, thread and message) gets the stored result
+    instead of a second turn: a client whose response was lost can safely send again.
+    """
+    if key is None:
+        return orjson.dumps(run_turn(services, thread, text))
+    accounts, digest = services.accounts, hashlib.sha256(text.encode()).hexdigest()
+    stored = accounts.claim_turn(user.id, thread["thread_id"], key, digest)
+    if stored is not None:
+        return stored.encode()
+    try:
+        encoded = orjson.dumps(run_turn(services, thread, text))
+    except BaseException:
+        accounts.release_turn(user.id, thread["thread_id"], key)
+        raise
+    accounts.finish_turn(user.id, thread["thread_id"], key, encoded.decode())
+    return encoded
+
+
+def stream_turn_once(services: Services, user: Principal, thread: dict[str, Any], text: str,
+                     key: str | None) -> Iterator[dict[str, Any]]:
+    """Stream a turn like `stream_turn`; with a key already used, replay its stored `state` event only."""
+    if key is None:
+        yield from stream_turn(services, thread, text)
+        return
+    accounts, digest = services.accounts, hashlib.sha256(text.encode()).hexdigest()
+    stored = accounts.claim_turn(user.id, thread["thread_id"], key, digest)
+    if stored is not None:
+        yield {"event": "state", **orjson.loads(stored)}
+        return
+    finished = False
+    try:
+        for event in stream_turn(services, thread, text):
+            if event["event"] == "state":
+                result = {k: v for k, v in event.items() if k != "event"}
+                accounts.finish_turn(user.id, thread["thread_id"], key, orjson.dumps(result).decode())
+                finished = True
+            yield event
+    finally:
+        if not finished:
+            accounts.release_turn(user.id, thread["thread_id"], key)
 
 
 def run_turn(services: Services, thread: dict[str, Any], text: str) -> dict[str, Any]:

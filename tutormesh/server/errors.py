@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 import sqlalchemy.exc
@@ -77,8 +78,17 @@ async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def on_unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
-    """Anything unforeseen: log it with its traceback on the server, answer a plain 500."""
-    log.error("unhandled %s", type(exc).__name__, exc_info=exc)
+    """Anything unforeseen: log it with its traceback on the server, answer a plain 500.
+
+    A database error is logged by its first line and stack only: Postgres repeats the failing
+    row's values in its DETAIL line (bound parameters are hidden already, see core/db.py).
+    """
+    if isinstance(exc, sqlalchemy.exc.DBAPIError):
+        first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
+        log.error("unhandled %s: %s\n%s", type(exc.orig).__name__, first,
+                  "".join(traceback.format_tb(exc.__traceback__)))
+    else:
+        log.error("unhandled %s", type(exc).__name__, exc_info=exc)
     return JSONResponse({"error": {"code": "internal", "message": "internal error"}}, status_code=500)
 
 

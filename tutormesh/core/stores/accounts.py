@@ -25,12 +25,14 @@ from tutormesh.core.models import (
     Profile,
     Student,
     ThreadMessage,
+    TurnRecord,
     User,
     utcnow,
 )
 from tutormesh.core.models.accounts import ROLES
 from tutormesh.core.models.assessment import AssessmentEvent, QuizAssignment
 
+TURN_KEY_HOURS = 24
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,79}$")
 COHORT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,79}$")
 
@@ -248,6 +250,45 @@ class AccountStore:
             query = query.join(User, User.student_id == LearningSession.student_id).where(User.cohort == cohort)
         with self.sessions() as s:
             return [_thread(r) for r in s.scalars(query)]
+
+    # -- idempotent turns ----------------------------------------------------------------
+    def claim_turn(self, user_id: str, thread_id: str, key: str, request_hash: str) -> str | None:
+        """Start the turn sent under an Idempotency-Key, or return its stored result (JSON) if it ran.
+
+        Raises Conflict while the first request with this key is still running, and Invalid when
+        the key was used for a different message. Keys are scoped to the user and thread and kept
+        for `TURN_KEY_HOURS`.
+        """
+        with self.sessions.begin() as s:
+            s.execute(delete(TurnRecord).where(TurnRecord.user_id == user_id,
+                                               TurnRecord.created_at < utcnow() - timedelta(hours=TURN_KEY_HOURS)))
+        try:
+            with self.sessions.begin() as s:
+                s.add(TurnRecord(user_id=user_id, thread_id=thread_id, key=key, request_hash=request_hash))
+            return None
+        except IntegrityError:
+            pass
+        with self.sessions() as s:
+            row = s.get(TurnRecord, (user_id, thread_id, key))
+        if row is None:  # released by a failed first attempt in between: run it now
+            return self.claim_turn(user_id, thread_id, key, request_hash)
+        if row.request_hash != request_hash:
+            raise Invalid("Idempotency-Key: already used for a different message on this thread")
+        if row.result is None:
+            raise Conflict("a turn with this Idempotency-Key is still running; retry shortly")
+        return row.result
+
+    def finish_turn(self, user_id: str, thread_id: str, key: str, result: str) -> None:
+        """Store the result of a claimed turn, for retries to get."""
+        with self.sessions.begin() as s:
+            s.execute(update(TurnRecord).where(TurnRecord.user_id == user_id, TurnRecord.thread_id == thread_id,
+                                               TurnRecord.key == key).values(result=result))
+
+    def release_turn(self, user_id: str, thread_id: str, key: str) -> None:
+        """Forget a claimed turn that failed, so a retry runs it again."""
+        with self.sessions.begin() as s:
+            s.execute(delete(TurnRecord).where(TurnRecord.user_id == user_id, TurnRecord.thread_id == thread_id,
+                                               TurnRecord.key == key, TurnRecord.result.is_(None)))
 
     # -- agent lifecycle -----------------------------------------------------------------
     def record_event(self, student_id: str, event: str, thread_id: str | None = None) -> None:
