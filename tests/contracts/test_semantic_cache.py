@@ -78,3 +78,44 @@ def test_replacing_an_entry_keeps_one(cache: SemanticCache) -> None:
     cache.put(SCOPE, "why", unit(1), "new")
     hit = cache.lookup(SCOPE, "Why?", lambda: unit(1))
     assert hit is not None and hit.answer == "new"
+
+
+def _stored_bytes(cache: SemanticCache) -> bytes:
+    """Everything the backend holds, raw."""
+    if isinstance(cache, EmbeddedCache):
+        return repr(cache._db.execute("SELECT * FROM answers").fetchall()).encode()
+    client = cache._redis  # type: ignore[attr-defined]
+    out = b""
+    for name in client.scan_iter(match=f"{cache.prefix}:*"):  # type: ignore[attr-defined]
+        kind = client.type(name)
+        out += name + (repr(client.hgetall(name)).encode() if kind == b"hash" else repr(client.dump(name)).encode())
+    return out
+
+
+def test_no_question_text_is_stored(cache: SemanticCache) -> None:
+    question = "Why do we subtract 4 from both sides of 2x + 4 = 10, asks Priyanka from Pune?"
+    cache.put(SCOPE, question, unit(1), "Because subtracting 4 undoes adding 4.")
+    stored = _stored_bytes(cache)
+    assert b"Priyanka" not in stored and b"Pune" not in stored and b"subtract 4 from" not in stored
+    hit = cache.lookup(SCOPE, question, lambda: unit(1))
+    assert hit is not None and hit.answer.startswith("Because")
+
+
+def test_answers_that_echo_the_asker_are_not_remembered(cache: SemanticCache) -> None:
+    assert not cache.remember(SCOPE, "I'm Cara from Leeds: why subtract 4?", unit(1), "Cara, we subtract 4 because")
+    assert not cache.remember(SCOPE, "my email is cara@example.org, why?", unit(1), "Because.")
+    assert cache.remember(SCOPE, "Why do we subtract 4?", unit(1), "Because it undoes +4.")
+    assert cache.lookup(SCOPE, "why do we subtract 4", lambda: unit(1)) is not None
+
+
+@pytest.mark.parametrize("backend", ["embedded", pytest.param("redis", marks=pytest.mark.integration)])
+def test_an_unreachable_store_is_a_miss_not_an_error(backend: str, tmp_path: Path) -> None:
+    if backend == "embedded":
+        down: SemanticCache = EmbeddedCache(tmp_path / "cache.db", threshold=0.9, ttl_s=3600)
+        down.close()  # every later call raises sqlite3.ProgrammingError
+    else:
+        from tutormesh.core.stores.cache.redis import RedisCache
+
+        down = RedisCache("redis://127.0.0.1:1/0", threshold=0.9, ttl_s=3600)  # nothing listens on port 1
+    assert down.lookup(SCOPE, "why?", lambda: unit(1)) is None
+    assert down.remember(SCOPE, "why?", unit(1), "Because.") is False

@@ -176,8 +176,8 @@ def _generate(question: str, topic: Topic, profile: Mapping[str, Any], outcome: 
 
 
 def _remember(scope: str, question: str, vector: np.ndarray, answer: str) -> None:
-    """Store a checked answer for other students asking the same thing."""
-    open_cache(get_settings()).put(scope, question, vector, answer)
+    """Store a checked answer for other students asking the same thing (never the question's text)."""
+    open_cache(get_settings()).remember(scope, question, vector, answer)
 
 
 def explain(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]:

@@ -5,16 +5,22 @@ transaction, keyed by submission id. A redelivered or duplicated task finds the 
 two workers racing on one submission collide on the primary key and the loser stops. Only then is
 the message acknowledged (acks_late), so a crash at any point either leaves nothing (re-graded on
 redelivery) or everything (skipped on redelivery).
+
+A failure that retrying cannot fix (anything but a lost or busy database) ends the submission as
+`errored`, with the reason in `submissions.error` and an open review flag for staff: it is never
+re-sent. So does a submission dispatched `max_dispatches` times without a result.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from tutormesh.agents.assessment import QuestionGrade, grade_question
@@ -28,6 +34,30 @@ from tutormesh.core.models.assessment import (
 )
 from tutormesh.core.models.base import utcnow
 
+log = logging.getLogger(__name__)
+TRANSIENT = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)  # retried by the task
+
+
+def _reason(exc: BaseException) -> str:
+    """A short, PII-free reason: the error class and the first line of its message (parameters are hidden)."""
+    cause = getattr(exc, "orig", None) or exc  # a DBAPIError's own message comes first, then SQL
+    text = str(cause).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"[:300]
+
+
+def mark_errored(sessions: sessionmaker[Session], submission_id: str, reason: str) -> None:
+    """Dead-letter a submission: status `errored` with the reason, and an open review flag for staff."""
+    with sessions.begin() as s:
+        sub = s.get(Submission, submission_id)
+        if sub is None or sub.status == "graded":
+            return
+        sub.status, sub.error = "errored", reason
+        if s.scalar(select(ReviewFlag.id).where(ReviewFlag.submission_id == submission_id,
+                                                ReviewFlag.question_id == "")) is None:
+            s.add(ReviewFlag(submission_id=submission_id, question_id="", quiz_id=sub.quiz_id,
+                             reason=f"grading failed, not retried: {reason}"))
+    log.error("submission %s errored: %s", submission_id, reason)
+
 
 def _grade_all(questions: list[dict[str, Any]], answers: dict[str, str], min_confidence: float) -> list[QuestionGrade]:
     return [grade_question(q, str(answers.get(q["id"], "")), min_confidence=min_confidence) for q in questions]
@@ -38,14 +68,27 @@ def grade_submission(sessions: sessionmaker[Session], submission_id: str, *, wor
     """Grade every answer of a submission and store the results once; return what happened.
 
     Returns `{"status": "graded", "event_ids": [...]}`, or `{"status": "duplicate"}` when the
-    submission was already graded, or `{"status": "missing"}` when there is no such submission.
+    submission was already graded or gave up, `{"status": "missing"}` when there is no such
+    submission, or `{"status": "errored"}` when grading failed in a way retrying cannot fix.
+    Transient database failures are raised, for the task to retry.
     """
+    try:
+        return _grade_and_store(sessions, submission_id, worker, min_confidence)
+    except TRANSIENT:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a poison submission: dead-letter it instead of looping
+        mark_errored(sessions, submission_id, _reason(exc))
+        return {"status": "errored"}
+
+
+def _grade_and_store(sessions: sessionmaker[Session], submission_id: str, worker: str,
+                     min_confidence: float) -> dict[str, Any]:
     started = time.perf_counter()
     with sessions() as s:
         sub = s.get(Submission, submission_id)
         if sub is None:
             return {"status": "missing"}
-        if sub.status == "graded" or s.get(SubmissionResult, submission_id) is not None:
+        if sub.status in ("graded", "errored") or s.get(SubmissionResult, submission_id) is not None:
             return {"status": "duplicate"}
         quiz_id, student_id, answers = sub.quiz_id, sub.student_id, dict(sub.answers)
         questions = [
@@ -87,15 +130,22 @@ def grade_submission(sessions: sessionmaker[Session], submission_id: str, *, wor
 
 
 def claim_stale(sessions: sessionmaker[Session], *, older_than_s: float, now: datetime | None = None,
-                limit: int = 500) -> list[str]:
+                limit: int = 500, max_dispatches: int = 10) -> list[str]:
     """Claim ungraded submissions last dispatched over `older_than_s` ago; the caller re-sends them.
 
     Each claim is a conditional update, so several sweepers never re-send the same submission twice
     in one window. Re-sending one that is merely waiting in the queue is harmless: it is skipped.
+    One already sent `max_dispatches` times is dead-lettered instead (see `mark_errored`).
     """
     now = now or utcnow()
     cutoff = now - timedelta(seconds=older_than_s)
     claimed: list[str] = []
+    with sessions() as s:
+        exhausted = list(s.scalars(select(Submission.id).where(
+            Submission.status == "queued", Submission.dispatched_at < cutoff,
+            Submission.dispatches >= max_dispatches).limit(limit)))
+    for sid in exhausted:
+        mark_errored(sessions, sid, f"no result after {max_dispatches} dispatches")
     with sessions.begin() as s:
         candidates = list(s.scalars(select(Submission.id).where(Submission.status == "queued",
                                                                 Submission.dispatched_at < cutoff).limit(limit)))

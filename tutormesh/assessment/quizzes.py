@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tutormesh.agents.rubric import Rubric
@@ -134,7 +135,10 @@ def create_submission(session: Session, quiz_id: str, *, student_id: str, cohort
     row = Submission(id=submission_id or uuid.uuid4().hex, quiz_id=quiz_id, student_id=student_id,
                      cohort=cohort, answers=dict(answers))
     session.add(row)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # the same student's other request got there first
+        raise Conflict("this quiz was already submitted") from None
     return row.id
 
 
@@ -144,6 +148,8 @@ def submission_view(session: Session, submission_id: str) -> dict[str, Any]:
     if sub is None:
         raise NotFound(f"no submission {submission_id!r}")
     out: dict[str, Any] = {"id": sub.id, "quiz_id": sub.quiz_id, "student_id": sub.student_id, "status": sub.status}
+    if sub.status == "errored":
+        out["error"] = sub.error
     total = session.get(SubmissionResult, submission_id)
     if total is None:
         return out

@@ -19,6 +19,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from tutormesh.core.db import private_file
 from tutormesh.core.settings import Settings, get_settings
 
 
@@ -68,7 +69,7 @@ def open_checkpointer(settings: Settings | None = None) -> Iterator[BaseCheckpoi
             pg_saver.setup()
             yield pg_saver
         return
-    Path(url).parent.mkdir(parents=True, exist_ok=True)
+    private_file(Path(url))
     conn = sqlite3.connect(url, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")

@@ -37,6 +37,23 @@ class TokenExpired(Unauthorized):
     code = "token_expired"
 
 
+class TokenRevoked(Unauthorized):
+    """The token was issued before the user's password or role changed: log in again."""
+
+    code = "token_revoked"
+
+
+class Locked(TutorMeshError):
+    """Too many failed sign-ins for this username: refused until `retry_after` seconds pass."""
+
+    code, status = "locked", 429
+
+    def __init__(self, message: str = "too many failed sign-ins", *, retry_after: int = 1) -> None:
+        """Remember how long the client should wait."""
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+
 class Forbidden(TutorMeshError):
     """Authenticated, but this role may not do that (used only where existence is not secret)."""
 

@@ -8,6 +8,9 @@ hosted one) when `embedding_base_url` is set.
 
 from __future__ import annotations
 
+import math
+import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any, Literal, TypeVar
@@ -29,6 +32,35 @@ from tutormesh.core.stores.ledger import get_ledger
 Kind = Literal["query", "passage"]
 Schema = TypeVar("Schema", bound=BaseModel)
 _JSON_OBJECT_ONLY: set[str] = set()  # endpoints that reject the json_schema response format
+
+
+_PIECES = re.compile(r"[A-Za-z]+|\s+|.", re.DOTALL)
+
+
+def estimate_tokens(text: str) -> int:
+    """Estimate a text's tokens from above for the usual BPE/SentencePiece vocabularies, offline.
+
+    Calibrated on the packaged Gemma tokenizer (docs/llm.md): English words about one token per
+    three letters, digits and punctuation one each, whitespace half, other scripts' letters and marks
+    about one per three, CJK one per character, emoji and other symbols two. Used to refuse a question that
+    would not fit the model's context long before it is sent.
+    """
+    total = 0.0
+    for piece in _PIECES.findall(text):
+        if piece[0].isascii() and piece[0].isalpha():
+            total += math.ceil(len(piece) / 3)
+        elif piece.isspace():
+            total += 0.5
+        elif piece.isascii():
+            total += 1
+        elif ("\u2e80" <= piece <= "\u9fff" or "\uac00" <= piece <= "\ud7af" or piece >= "\U00020000") and \
+                unicodedata.category(piece).startswith("L"):
+            total += 1
+        elif unicodedata.category(piece)[0] in "LM":
+            total += 0.35
+        else:
+            total += 2
+    return math.ceil(total)
 
 
 class MeteringCallback(BaseCallbackHandler):

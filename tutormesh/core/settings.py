@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     assessment_queue: str = "assessment"
     # Seconds an ungraded submission waits before it is dispatched again (covers lost messages).
     assessment_redispatch_s: float = 30.0
+    # A submission sent this many times without a result is dead-lettered (status errored, flagged for staff).
+    assessment_max_dispatches: int = 10
     # Redis only: seconds before an unacknowledged task is delivered to another worker.
     broker_visibility_timeout_s: int = 3600
     # Grades below this confidence are flagged for a human.
@@ -92,11 +94,24 @@ class Settings(BaseSettings):
     # Request bodies over this many bytes get 413; chat messages over max_message_chars get 422.
     max_body_bytes: int = 65_536
     max_message_chars: int = 2000
+    # ... and over this many tokens (estimated from above, `llm.estimate_tokens`): 2,000 emoji are
+    # 2,000-3,200 tokens, far past a small model's context; 2,000 characters of English are about 500.
+    max_message_tokens: int = 1000
     # Rate limits ("N/second|minute|hour"); storage empty: in-process, or redis://host:port/db.
     rate_limit_storage_url: str = ""
     rate_limit_user: str = "120/minute"
     rate_limit_ip: str = "600/minute"
-    rate_limit_login: str = "10/minute"
+    # FAILED sign-ins per client IP (successful ones never count: a class behind one school address
+    # signs in together).
+    rate_limit_login: str = "30/minute"
+    # Per username (known or not): this many failed sign-ins within the window lock it for
+    # login_lockout_s; an admin lifts it (`POST /v1/users/{id}/unlock`, `tutormesh user unlock NAME`).
+    login_max_failures: int = 10
+    login_failure_window_s: float = 900.0
+    login_lockout_s: float = 900.0
+    # Comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For is believed (uvicorn's
+    # forwarded_allow_ips). Empty: none, the client IP is the socket's peer.
+    trusted_proxies: str = ""
     # A student's agent pauses after this long without a message; the sweep runs this often.
     agent_idle_minutes: float = 10.0
     lifecycle_sweep_seconds: float = 30.0

@@ -24,7 +24,7 @@ from tutormesh.core.stores.accounts import AccountStore
 from tutormesh.server import errors
 from tutormesh.server.deps import AccessCache, Services
 from tutormesh.server.lifecycle import Lifecycle
-from tutormesh.server.middleware import AccessLog, BodyLimit, IpRateLimit
+from tutormesh.server.middleware import AccessLog, BodyLimit, CleanText, IpRateLimit
 from tutormesh.server.ratelimit import RateLimiter
 from tutormesh.server.routes import auth, cohorts, health, quizzes, threads, users
 from tutormesh.server.security import signing_secret
@@ -104,7 +104,8 @@ def create_app(settings: Settings | None = None, *,
     async def page() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers=PAGE_HEADERS)
 
-    # Outermost first at request time: log, then cap the body, then the per-IP limit.
+    # Outermost first at request time: log, then cap the body, then the per-IP limit, then clean text.
+    app.add_middleware(CleanText)
     app.add_middleware(IpRateLimit)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLog)

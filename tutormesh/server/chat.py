@@ -7,12 +7,16 @@ read is answered exactly like a missing one (404), so its existence is never rev
 
 from __future__ import annotations
 
+import hashlib
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 
+from tutormesh.core import llm
 from tutormesh.core.errors import Forbidden, Invalid, NotFound
 from tutormesh.core.models import Skill
 from tutormesh.server.deps import Principal, Services
@@ -91,8 +95,11 @@ def turn_result(services: Services, thread: dict[str, Any], state: dict[str, Any
             "negotiations": state.get("negotiations") or []}
 
 
-def clean_content(content: str, max_chars: int) -> str:
-    """Validate a chat message: not blank, not over the limit; return it stripped."""
+def clean_content(content: str, max_chars: int, max_tokens: int) -> str:
+    """Validate a chat message: not blank, not over the limits in characters and tokens; return it stripped.
+
+    NUL characters and lone surrogates never get this far (`middleware.CleanText`).
+    """
     text = content.strip()
     if not text:
         raise Invalid("content: must not be blank")
@@ -100,7 +107,67 @@ def clean_content(content: str, max_chars: int) -> str:
         raise Invalid(f"content: at most {max_chars} characters (got {len(text)})")
     if "\x00" in text:
         raise Invalid("content: must not contain NUL characters")
+    tokens = llm.estimate_tokens(text)
+    if tokens > max_tokens:
+        raise Invalid(f"content: at most about {max_tokens} tokens (this is about {tokens}: emoji and some "
+                      "scripts take several tokens per character)")
     return text
+
+
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+
+
+def check_idempotency_key(key: str | None) -> str | None:
+    """Validate an `Idempotency-Key` header (1-128 of letters, digits and _ . : -), if sent."""
+    if key is not None and not IDEMPOTENCY_KEY.match(key):
+        raise Invalid("Idempotency-Key: 1-128 characters: letters, digits and _ . : -")
+    return key
+
+
+def run_turn_once(services: Services, user: Principal, thread: dict[str, Any], text: str,
+                  key: str | None) -> bytes:
+    """Run a turn (the JSON form) and return its encoded result; with a key, at most once.
+
+    A retry with the same `Idempotency-Key` (same user, thread and message) gets the stored result
+    instead of a second turn: a client whose response was lost can safely send again.
+    """
+    if key is None:
+        return orjson.dumps(run_turn(services, thread, text))
+    accounts, digest = services.accounts, hashlib.sha256(text.encode()).hexdigest()
+    stored = accounts.claim_turn(user.id, thread["thread_id"], key, digest)
+    if stored is not None:
+        return stored.encode()
+    try:
+        encoded = orjson.dumps(run_turn(services, thread, text))
+    except BaseException:
+        accounts.release_turn(user.id, thread["thread_id"], key)
+        raise
+    accounts.finish_turn(user.id, thread["thread_id"], key, encoded.decode())
+    return encoded
+
+
+def stream_turn_once(services: Services, user: Principal, thread: dict[str, Any], text: str,
+                     key: str | None) -> Iterator[dict[str, Any]]:
+    """Stream a turn like `stream_turn`; with a key already used, replay its stored `state` event only."""
+    if key is None:
+        yield from stream_turn(services, thread, text)
+        return
+    accounts, digest = services.accounts, hashlib.sha256(text.encode()).hexdigest()
+    stored = accounts.claim_turn(user.id, thread["thread_id"], key, digest)
+    if stored is not None:
+        yield {"event": "state", **orjson.loads(stored)}
+        return
+    finished = False
+    try:
+        for event in stream_turn(services, thread, text):
+            if event["event"] == "state":
+                result = {k: v for k, v in event.items() if k != "event"}
+                accounts.finish_turn(user.id, thread["thread_id"], key, orjson.dumps(result).decode())
+                finished = True
+            yield event
+    finally:
+        if not finished:
+            accounts.release_turn(user.id, thread["thread_id"], key)
 
 
 def run_turn(services: Services, thread: dict[str, Any], text: str) -> dict[str, Any]:

@@ -70,6 +70,20 @@ def cmd_user_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_unlock(args: argparse.Namespace) -> int:
+    """Lift a sign-in lockout (too many failed sign-ins) of a username."""
+    from tutormesh.core.db import sessionmaker_for
+    from tutormesh.core.settings import get_settings
+    from tutormesh.core.stores.accounts import AccountStore
+    from tutormesh.tools.store import prepare_database
+
+    settings = get_settings()
+    prepare_database(settings)
+    locked = AccountStore(sessionmaker_for(settings)).clear_failed_logins(args.name)
+    print(f"unlocked {args.name}" if locked else f"{args.name} was not locked (failed sign-ins cleared)")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `serve` and `user` to the `tutormesh` command line."""
     serve = subparsers.add_parser("serve", help="run the API and web chat (and their helper processes)")
@@ -88,3 +102,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     listing.add_argument("--role", choices=["student", "teacher", "admin"])
     listing.add_argument("--cohort")
     listing.set_defaults(func=cmd_user_list)
+    unlock = user_sub.add_parser("unlock", help="lift a lockout after too many failed sign-ins")
+    unlock.add_argument("name", help="username")
+    unlock.set_defaults(func=cmd_user_unlock)

@@ -15,7 +15,7 @@ from cachetools import LRUCache, TTLCache
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from tutormesh.core.errors import Forbidden, Unauthorized
+from tutormesh.core.errors import Forbidden, NotFound, TokenRevoked, Unauthorized
 from tutormesh.core.settings import Settings
 from tutormesh.core.stores.accounts import AccountStore
 from tutormesh.core.stores.learner import LearnerStore
@@ -97,11 +97,12 @@ class Principal:
     role: str
     cohort: str | None
     student_id: str | None
+    token_version: int = 0
 
     @classmethod
     def of(cls, user: dict[str, Any]) -> Principal:
         """Build from an AccountStore user dict."""
-        return cls(user["id"], user["role"], user["cohort"], user["student_id"])
+        return cls(user["id"], user["role"], user["cohort"], user["student_id"], int(user.get("token_version") or 0))
 
 
 def get_services(request: Request) -> Services:
@@ -115,10 +116,14 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 async def current_user(request: Request, services: ServicesDep,
                        token: Annotated[str | None, Depends(oauth2)]) -> Principal:
-    """Authenticate the bearer token, then count the request against the user's rate limit."""
+    """Authenticate the bearer token, then count the request against the user's rate limit.
+
+    A token issued before the user's latest password or role change carries an older version and
+    is refused: at once in the process that made the change, within `auth_cache_seconds` elsewhere.
+    """
     if not token:
         raise Unauthorized("not authenticated: send Authorization: Bearer <token>")
-    user_id = read_token(token, services.settings)
+    user_id, version = read_token(token, services.settings)
     principal = services.access.user(user_id)
     if principal is None:
         user = await anyio.to_thread.run_sync(services.accounts.get, user_id)
@@ -126,6 +131,8 @@ async def current_user(request: Request, services: ServicesDep,
             raise Unauthorized("invalid token")
         principal = Principal.of(user)
         services.access.remember_user(principal)
+    if version != principal.token_version:
+        raise TokenRevoked("token revoked (the password or role changed): log in again")
     request.state.user_id = user_id  # ids are fine in logs; usernames are not
     await services.limits.hit("user", user_id)
     return principal
@@ -146,6 +153,19 @@ def require_staff(user: CurrentUser) -> Principal:
     if user.role not in ("teacher", "admin"):
         raise Forbidden("teachers and admins only")
     return user
+
+
+def cohort_scope(user: Principal, cohort: str | None = None) -> str | None:
+    """Return the cohort a staff read is limited to (None: every cohort, admins only).
+
+    A teacher reads their own cohort only: naming another one, or having none, is a 404 (a
+    teacher with no cohort sees nothing).
+    """
+    if user.role == "admin":
+        return cohort
+    if user.cohort is None or cohort not in (None, user.cohort):
+        raise NotFound("cohort not found")
+    return user.cohort
 
 
 Admin = Annotated[Principal, Depends(require_admin)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 import sqlalchemy.exc
@@ -11,19 +12,19 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
-from tutormesh.core.errors import RateLimited, TutorMeshError
+from tutormesh.core.errors import Locked, RateLimited, TutorMeshError
 
 log = logging.getLogger("tutormesh.server.errors")
 
 CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
          409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "invalid",
-         429: "rate_limited"}
+         429: "rate_limited", 503: "busy"}
 
 
 def error_response(exc: TutorMeshError) -> JSONResponse:
     """Render a domain error (with Retry-After for rate limits, WWW-Authenticate for 401)."""
     headers: dict[str, str] = {}
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited | Locked):
         headers["Retry-After"] = str(exc.retry_after)
     if exc.status == 401:
         headers["WWW-Authenticate"] = "Bearer"
@@ -77,8 +78,17 @@ async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def on_unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
-    """Anything unforeseen: log it with its traceback on the server, answer a plain 500."""
-    log.error("unhandled %s", type(exc).__name__, exc_info=exc)
+    """Anything unforeseen: log it with its traceback on the server, answer a plain 500.
+
+    A database error is logged by its first line and stack only: Postgres repeats the failing
+    row's values in its DETAIL line (bound parameters are hidden already, see core/db.py).
+    """
+    if isinstance(exc, sqlalchemy.exc.DBAPIError):
+        first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
+        log.error("unhandled %s: %s\n%s", type(exc.orig).__name__, first,
+                  "".join(traceback.format_tb(exc.__traceback__)))
+    else:
+        log.error("unhandled %s", type(exc).__name__, exc_info=exc)
     return JSONResponse({"error": {"code": "internal", "message": "internal error"}}, status_code=500)
 
 

@@ -67,7 +67,7 @@ def signing_secret(settings: Settings) -> str:
 
 @lru_cache(maxsize=8)
 def _stored_secret(path: Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -81,21 +81,25 @@ def issue_token(user: dict[str, Any], settings: Settings, *, now: datetime | Non
     """Return a signed bearer token for the user and its lifetime in seconds."""
     now = now or datetime.now(UTC)
     ttl = settings.jwt_ttl_minutes * 60
-    claims = {"sub": user["id"], "role": user["role"], "iat": now, "exp": now + timedelta(seconds=ttl)}
+    claims = {"sub": user["id"], "role": user["role"], "ver": int(user.get("token_version") or 0), "iat": now,
+              "exp": now + timedelta(seconds=ttl)}
     return jwt.encode(claims, signing_secret(settings), algorithm=ALGORITHM), ttl
 
 
-def read_token(token: str, settings: Settings) -> str:
-    """Return the user id a token was issued to; raise Unauthorized or TokenExpired."""
-    user_id, expires = _verified(token, signing_secret(settings))
+def read_token(token: str, settings: Settings) -> tuple[str, int]:
+    """Return the user id a token was issued to and its token version; raise Unauthorized or TokenExpired.
+
+    The caller compares the version with the user's current one (see `deps.current_user`).
+    """
+    user_id, version, expires = _verified(token, signing_secret(settings))
     if expires <= time.time():
         raise TokenExpired("token expired: log in again")
-    return user_id
+    return user_id, version
 
 
 @lru_cache(maxsize=16_384)
-def _verified(token: str, secret: str) -> tuple[str, float]:
-    """Check a token's signature once (a client sends the same token many times): (user id, exp).
+def _verified(token: str, secret: str) -> tuple[str, int, float]:
+    """Check a token's signature once (a client sends the same token many times): (user id, version, exp).
 
     Only valid tokens are remembered (exceptions are not cached); expiry is re-checked per use.
     """
@@ -105,4 +109,7 @@ def _verified(token: str, secret: str) -> tuple[str, float]:
         raise TokenExpired("token expired: log in again") from exc
     except jwt.InvalidTokenError as exc:
         raise Unauthorized("invalid token") from exc
-    return str(claims["sub"]), float(claims["exp"])
+    version = claims.get("ver", 0)
+    if not isinstance(version, int):
+        raise Unauthorized("invalid token")
+    return str(claims["sub"]), version, float(claims["exp"])

@@ -48,6 +48,11 @@ def api_child(settings: Settings) -> ChildSpec:
     argv = [sys.executable, "-m", "uvicorn", "tutormesh.server.app:create_app", "--factory", "--host", host,
             "--port", port, "--workers", str(settings.api_workers), "--no-access-log",
             "--timeout-graceful-shutdown", "5", "--log-level", "warning"]
+    # X-Forwarded-For is believed from configured proxies only (uvicorn trusts 127.0.0.1 by default).
+    if settings.trusted_proxies.strip():
+        argv += ["--proxy-headers", "--forwarded-allow-ips", settings.trusted_proxies.strip()]
+    else:
+        argv += ["--no-proxy-headers"]
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     return ChildSpec("api", argv, ready_url=f"http://{shown}:{port}/v1/health")
 

@@ -119,7 +119,8 @@ def sweep_once(settings: Settings) -> tuple[int, int]:
     from tutormesh.assessment import events, grading
 
     sessions = sessionmaker_for(settings)
-    stale = grading.claim_stale(sessions, older_than_s=settings.assessment_redispatch_s)
+    stale = grading.claim_stale(sessions, older_than_s=settings.assessment_redispatch_s,
+                                max_dispatches=settings.assessment_max_dispatches)
     if stale:
         log.warning("re-sending %d submissions left ungraded for %.0fs", len(stale), settings.assessment_redispatch_s)
         dispatch(stale, settings)

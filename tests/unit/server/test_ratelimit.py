@@ -37,8 +37,8 @@ async def test_in_process_limit_counts_per_key(isolated_settings: Settings) -> N
                                                  ("a\x00", "NUL")])
 def test_bad_messages_are_refused_with_a_reason(content: str, reason: str) -> None:
     with pytest.raises(Invalid, match=reason):
-        clean_content(content, 10)
+        clean_content(content, 10, 1000)
 
 
 def test_messages_are_stripped() -> None:
-    assert clean_content("  x = 3 \n", 10) == "x = 3"
+    assert clean_content("  x = 3 \n", 10, 1000) == "x = 3"

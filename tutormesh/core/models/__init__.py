@@ -1,7 +1,7 @@
 """SQL rows (SQLAlchemy 2), one module per area; Alembic sees every table through `Base`."""
 
 from tutormesh.core.models import assessment as assessment  # registers the assessment tables
-from tutormesh.core.models.accounts import LifecycleEvent, User
+from tutormesh.core.models.accounts import LifecycleEvent, LoginFailure, TurnRecord, User
 from tutormesh.core.models.base import Base, utcnow
 from tutormesh.core.models.learning import (
     Attempt,
@@ -31,6 +31,7 @@ __all__ = [
     "ItemTemplateRow",
     "LedgerEntry",
     "LifecycleEvent",
+    "LoginFailure",
     "LearningSession",
     "LlmBudget",
     "Mastery",
@@ -41,6 +42,7 @@ __all__ = [
     "Student",
     "Subject",
     "ThreadMessage",
+    "TurnRecord",
     "User",
     "utcnow",
 ]

@@ -1,10 +1,10 @@
-"""Account rows: users who sign in (students, teachers, admins) and agent lifecycle events."""
+"""Account rows: users who sign in, failed sign-ins, agent lifecycle events and stored turn results."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tutormesh.core.models.base import Base, utcnow
@@ -25,6 +25,33 @@ class User(Base):
         ForeignKey("students.id", ondelete="SET NULL"), nullable=True, unique=True
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Carried in every token; bumped on password or role change, so older tokens stop working.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class LoginFailure(Base):
+    """Failed sign-ins of one username (known or not) in the current window, and any lockout.
+
+    Keyed by a hash of the username typed: people type passwords into the username field.
+    """
+
+    __tablename__ = "login_failures"
+    username_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class TurnRecord(Base):
+    """The stored result of a turn sent with an `Idempotency-Key`, so a retry returns it again."""
+
+    __tablename__ = "turn_records"
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    thread_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    result: Mapped[str | None] = mapped_column(Text, nullable=True)  # None: the turn is still running
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
 class LifecycleEvent(Base):

@@ -62,7 +62,9 @@ class Submission(Base):
     student_id: Mapped[str] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"), index=True)
     cohort: Mapped[str | None] = mapped_column(String(80), nullable=True)
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | graded
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | graded | errored
+    # Why grading gave up (errored): shown to staff; never the answer text.
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     dispatched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     dispatches: Mapped[int] = mapped_column(Integer, default=1)

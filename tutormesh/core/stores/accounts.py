@@ -1,36 +1,77 @@
-"""Accounts in SQL: users and roles, thread ownership and visibility, agent lifecycle events.
+"""Accounts in SQL: users and roles, failed sign-ins, thread ownership, agent lifecycle events.
 
 Plain dicts in and out (never the password hash, except from `credentials`). One SQLAlchemy code
-path for SQLite and Postgres; each method is one short transaction.
+path for SQLite and Postgres; each method is one short transaction. A student user owns exactly
+one learner record, linked by id when the user is created and erased with the user.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tutormesh.core.errors import Conflict, Invalid, NotFound
-from tutormesh.core.models import LearningSession, LifecycleEvent, Profile, Student, User, utcnow
+from tutormesh.core.models import (
+    LearningSession,
+    LifecycleEvent,
+    LoginFailure,
+    Profile,
+    Student,
+    ThreadMessage,
+    TurnRecord,
+    User,
+    utcnow,
+)
 from tutormesh.core.models.accounts import ROLES
+from tutormesh.core.models.assessment import AssessmentEvent, QuizAssignment
 
+TURN_KEY_HOURS = 24
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,79}$")
 COHORT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,79}$")
 
 
 def _user(row: User) -> dict[str, Any]:
     return {"id": row.id, "username": row.username, "role": row.role, "cohort": row.cohort,
-            "student_id": row.student_id}
+            "student_id": row.student_id, "token_version": row.token_version or 0}
+
+
+def _aware(ts: datetime) -> datetime:
+    # SQLite drops tzinfo; every timestamp we write is UTC.
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 def _iso(ts: datetime) -> str:
-    # SQLite drops tzinfo; every timestamp we write is UTC.
-    return (ts if ts.tzinfo else ts.replace(tzinfo=UTC)).isoformat()
+    return _aware(ts).isoformat()
+
+
+def username_hash(username: str) -> str:
+    """Return the key failed sign-ins are counted under (never the typed text itself)."""
+    return hashlib.sha256(username.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def erase_learner(s: Session, student_id: str) -> list[str]:
+    """Delete a learner record and everything recorded about that learner; return their thread ids.
+
+    Chat history, threads, mastery, attempts, plans, negotiations, escalations, submissions and
+    their results go (foreign keys cascade from `students`; the rest is deleted here). The cost
+    ledger keeps its rows under the now meaningless random id. The caller drops the threads'
+    checkpoints, which live outside SQL.
+    """
+    threads = list(s.scalars(select(LearningSession.thread_id).where(LearningSession.student_id == student_id)))
+    if threads:
+        s.execute(delete(ThreadMessage).where(ThreadMessage.thread_id.in_(threads)))
+    s.execute(delete(AssessmentEvent).where(AssessmentEvent.student_id == student_id))
+    s.execute(delete(QuizAssignment).where(QuizAssignment.student_id == student_id))
+    s.execute(update(User).where(User.student_id == student_id).values(student_id=None))
+    s.execute(delete(Student).where(Student.id == student_id))
+    return threads
 
 
 def _thread(row: LearningSession) -> dict[str, Any]:
@@ -57,7 +98,11 @@ class AccountStore:
 
     # -- users ---------------------------------------------------------------------------
     def create_user(self, username: str, password_hash: str, role: str, cohort: str | None = None) -> dict[str, Any]:
-        """Create a user; a student also gets (or is linked to) a learner record of the same name."""
+        """Create a user; a student also gets a new learner record of their own, linked by id.
+
+        Never by name: a learner record left by someone else (an old account, a CLI chat) is not
+        theirs to read.
+        """
         check_user_fields(username, role, cohort)
         try:
             with self.sessions.begin() as s:
@@ -65,19 +110,23 @@ class AccountStore:
                     raise Conflict("username: already taken")
                 student_id = None
                 if role == "student":
-                    student_id = s.scalar(select(Student.id).where(Student.name == username))
-                    if student_id is None:
-                        student_id = uuid.uuid4().hex[:12]
-                        s.add(Student(id=student_id, name=username))
-                        s.flush()
-                        s.add(Profile(student_id=student_id))
+                    student_id = uuid.uuid4().hex[:12]
+                    s.add(Student(id=student_id, name=f"user-{student_id}"))
+                    s.flush()
+                    s.add(Profile(student_id=student_id))
                 row = User(id=uuid.uuid4().hex, username=username, password_hash=password_hash, role=role,
-                           cohort=cohort, student_id=student_id)
+                           cohort=cohort, student_id=student_id, token_version=0)
                 s.add(row)
                 s.flush()
                 return _user(row)
-        except IntegrityError as exc:  # a concurrent create, or a learner already linked to another user
+        except IntegrityError as exc:  # a concurrent create of the same username
             raise Conflict("username: already taken") from exc
+
+    def by_username(self, username: str) -> dict[str, Any] | None:
+        """Return a user by username, or None."""
+        with self.sessions() as s:
+            row = s.scalar(select(User).where(User.username == username))
+            return _user(row) if row else None
 
     def credentials(self, username: str) -> tuple[dict[str, Any], str] | None:
         """Return the user and their password hash, or None."""
@@ -102,24 +151,76 @@ class AccountStore:
             return [_user(r) for r in s.scalars(query)]
 
     def update_user(self, user_id: str, **fields: Any) -> dict[str, Any]:
-        """Change cohort or password_hash (role changes would orphan learner data: recreate instead)."""
-        check_user_fields(cohort=fields.get("cohort"))
+        """Change cohort, role (staff only) or password_hash; a new password or role revokes older tokens."""
+        check_user_fields(cohort=fields.get("cohort"), role=fields.get("role"))
         with self.sessions.begin() as s:
             row = s.get(User, user_id)
             if row is None:
                 raise NotFound("user not found")
-            for key in ("cohort", "password_hash"):
+            role = fields.get("role", row.role)
+            if role != row.role and "student" in (role, row.role):
+                raise Invalid("role: a student account cannot change role (its learner data is the student's); "
+                              "create a new account")
+            if ("password_hash" in fields and fields["password_hash"] != row.password_hash) or role != row.role:
+                row.token_version = (row.token_version or 0) + 1
+            for key in ("cohort", "password_hash", "role"):
                 if key in fields:
                     setattr(row, key, fields[key])
             return _user(row)
 
-    def delete_user(self, user_id: str) -> None:
-        """Delete a login; the learner record and its history stay (they belong to the school)."""
+    def delete_user(self, user_id: str) -> list[str]:
+        """Delete a login and erase its learner data (see `erase_learner`); return the erased thread ids."""
         with self.sessions.begin() as s:
             row = s.get(User, user_id)
             if row is None:
                 raise NotFound("user not found")
+            student_id = row.student_id
             s.delete(row)
+            s.flush()
+            return erase_learner(s, student_id) if student_id else []
+
+    # -- failed sign-ins -----------------------------------------------------------------
+    def lockout_seconds(self, username: str) -> int:
+        """Return how long sign-ins of this username are still refused (0: not locked)."""
+        with self.sessions() as s:
+            row = s.get(LoginFailure, username_hash(username))
+            if row is None or row.locked_until is None:
+                return 0
+            return max(0, int((_aware(row.locked_until) - utcnow()).total_seconds() + 0.999))
+
+    def record_failed_login(self, username: str, *, limit: int, window_s: float, lockout_s: float) -> int:
+        """Count a failed sign-in; lock the username for `lockout_s` at `limit` failures within `window_s`.
+
+        Returns the lockout in seconds that this failure started (0: not locked). Unknown usernames
+        are counted too, so a lockout does not reveal which accounts exist.
+        """
+        key, now = username_hash(username), utcnow()
+        for _ in range(2):  # a concurrent first failure may insert the row between our read and write
+            try:
+                with self.sessions.begin() as s:
+                    row = s.get(LoginFailure, key, with_for_update=True)
+                    if row is None:
+                        row = LoginFailure(username_hash=key, failures=0, window_started_at=now)
+                        s.add(row)
+                    if (now - _aware(row.window_started_at)).total_seconds() > window_s:
+                        row.failures, row.window_started_at = 0, now
+                    row.failures += 1
+                    if row.failures >= limit:
+                        row.locked_until, row.failures, row.window_started_at = (
+                            now + timedelta(seconds=lockout_s), 0, now)
+                        return int(lockout_s)
+                    return 0
+            except IntegrityError:
+                continue
+        return 0
+
+    def clear_failed_logins(self, username: str) -> bool:
+        """Forget a username's failed sign-ins and lift its lockout; return whether there was one."""
+        with self.sessions.begin() as s:
+            row = s.get(LoginFailure, username_hash(username))
+            locked = row is not None and row.locked_until is not None and _aware(row.locked_until) > utcnow()
+            s.execute(delete(LoginFailure).where(LoginFailure.username_hash == username_hash(username)))
+            return locked
 
     # -- threads -------------------------------------------------------------------------
     def create_thread(self, student_id: str) -> dict[str, Any]:
@@ -149,6 +250,45 @@ class AccountStore:
             query = query.join(User, User.student_id == LearningSession.student_id).where(User.cohort == cohort)
         with self.sessions() as s:
             return [_thread(r) for r in s.scalars(query)]
+
+    # -- idempotent turns ----------------------------------------------------------------
+    def claim_turn(self, user_id: str, thread_id: str, key: str, request_hash: str) -> str | None:
+        """Start the turn sent under an Idempotency-Key, or return its stored result (JSON) if it ran.
+
+        Raises Conflict while the first request with this key is still running, and Invalid when
+        the key was used for a different message. Keys are scoped to the user and thread and kept
+        for `TURN_KEY_HOURS`.
+        """
+        with self.sessions.begin() as s:
+            s.execute(delete(TurnRecord).where(TurnRecord.user_id == user_id,
+                                               TurnRecord.created_at < utcnow() - timedelta(hours=TURN_KEY_HOURS)))
+        try:
+            with self.sessions.begin() as s:
+                s.add(TurnRecord(user_id=user_id, thread_id=thread_id, key=key, request_hash=request_hash))
+            return None
+        except IntegrityError:
+            pass
+        with self.sessions() as s:
+            row = s.get(TurnRecord, (user_id, thread_id, key))
+        if row is None:  # released by a failed first attempt in between: run it now
+            return self.claim_turn(user_id, thread_id, key, request_hash)
+        if row.request_hash != request_hash:
+            raise Invalid("Idempotency-Key: already used for a different message on this thread")
+        if row.result is None:
+            raise Conflict("a turn with this Idempotency-Key is still running; retry shortly")
+        return row.result
+
+    def finish_turn(self, user_id: str, thread_id: str, key: str, result: str) -> None:
+        """Store the result of a claimed turn, for retries to get."""
+        with self.sessions.begin() as s:
+            s.execute(update(TurnRecord).where(TurnRecord.user_id == user_id, TurnRecord.thread_id == thread_id,
+                                               TurnRecord.key == key).values(result=result))
+
+    def release_turn(self, user_id: str, thread_id: str, key: str) -> None:
+        """Forget a claimed turn that failed, so a retry runs it again."""
+        with self.sessions.begin() as s:
+            s.execute(delete(TurnRecord).where(TurnRecord.user_id == user_id, TurnRecord.thread_id == thread_id,
+                                               TurnRecord.key == key, TurnRecord.result.is_(None)))
 
     # -- agent lifecycle -----------------------------------------------------------------
     def record_event(self, student_id: str, event: str, thread_id: str | None = None) -> None:

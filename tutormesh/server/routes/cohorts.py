@@ -7,19 +7,20 @@ from typing import Annotated, Any
 import anyio.to_thread
 from fastapi import APIRouter, Path
 
-from tutormesh.core.errors import NotFound
 from tutormesh.server import chat
-from tutormesh.server.deps import ServicesDep, Staff
+from tutormesh.server.deps import ServicesDep, Staff, cohort_scope
 
 router = APIRouter(prefix="/v1/cohorts", tags=["cohorts"])
 Cohort = Annotated[str, Path(min_length=1, max_length=80)]
 
 
-@router.get("/{cohort}/students", responses={404: {"description": "no such cohort, or not yours"}})
+@router.get("/{cohort}/students", responses={
+    401: {"description": "not signed in, or a bad, expired or revoked token"},
+    403: {"description": "teachers and admins only"}, 404: {"description": "no such cohort, or not yours"},
+    422: {"description": "malformed cohort"}})
 async def cohort_students(cohort: Cohort, user: Staff, services: ServicesDep) -> list[dict[str, Any]]:
     """List the cohort's students: mastery per skill, pace, and their threads."""
-    if user.role == "teacher" and user.cohort != cohort:
-        raise NotFound("cohort not found")
+    cohort_scope(user, cohort)
 
     def rows() -> list[dict[str, Any]]:
         out = []

@@ -21,10 +21,11 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from tutormesh.assessment import analysis, quizzes
 from tutormesh.core.db import sessionmaker_for
-from tutormesh.core.errors import Forbidden, Invalid, NotFound
+from tutormesh.core.errors import Forbidden, NotFound
+from tutormesh.core.models import User
 from tutormesh.core.models.assessment import ReviewFlag, Submission
 from tutormesh.server import worker
-from tutormesh.server.deps import CurrentUser, Principal, ServicesDep, Staff
+from tutormesh.server.deps import CurrentUser, Principal, ServicesDep, Staff, cohort_scope
 
 router = APIRouter(prefix="/v1", tags=["quizzes"])
 Id = Annotated[str, Path(min_length=1, max_length=64)]
@@ -53,39 +54,50 @@ async def _in_db(services: ServicesDep, work: Callable[[Session], T]) -> T:
     return await anyio.to_thread.run_sync(run)
 
 
-def _own_cohort(user: Principal, cohort: str | None) -> str | None:
-    if user.role == "teacher":
-        if cohort not in (None, user.cohort):
-            raise NotFound("cohort not found")
-        return user.cohort
-    return cohort
-
-
 def _readable(session: Session, user: Principal, submission_id: str) -> Submission:
     sub = session.get(Submission, submission_id)
-    mine = sub is not None and (sub.student_id == user.student_id or user.role == "admin"
-                                or (user.role == "teacher" and sub.cohort == user.cohort))
+    mine = sub is not None and (sub.student_id == user.student_id or user.role == "admin" or (
+        user.role == "teacher" and user.cohort is not None and sub.cohort == user.cohort))
     if sub is None or not mine:
         raise NotFound("submission not found")
     return sub
 
 
-@router.post("/quizzes", status_code=201)
+def _check_assignee(session: Session, user: Principal, body: AssignIn) -> None:
+    """Teachers assign to their own cohort, or to a student in it; a student must exist."""
+    if body.cohort is not None and user.role == "teacher" and (user.cohort is None or body.cohort != user.cohort):
+        raise Forbidden("teachers assign to their own cohort")
+    if body.student_id is not None:
+        cohort = session.execute(select(User.cohort).where(User.student_id == body.student_id,
+                                                           User.role == "student")).first()
+        if cohort is None or (user.role == "teacher" and (user.cohort is None or cohort[0] != user.cohort)):
+            raise NotFound("student not found")
+
+
+SIGNED_IN = {401: {"description": "not signed in, or a bad, expired or revoked token"},
+             422: {"description": "malformed input, with the reason"}}
+STAFF = {**SIGNED_IN, 403: {"description": "teachers and admins only"}}
+
+
+@router.post("/quizzes", status_code=201, responses=STAFF)
 async def create_quiz(body: quizzes.QuizIn, user: Staff, services: ServicesDep) -> dict[str, Any]:
     """Write a quiz (choice, symbolic, open with a rubric, code with tests)."""
     return await _in_db(services, lambda s: quizzes.create_quiz(s, body, created_by=user.id))
 
 
-@router.post("/quizzes/{quiz_id}/assignments", status_code=201)
+@router.post("/quizzes/{quiz_id}/assignments", status_code=201, responses={
+    **STAFF, 403: {"description": "staff only; teachers assign to their own cohort"},
+    404: {"description": "no such quiz, or no such student in your cohort"}})
 async def assign_quiz(quiz_id: Id, body: AssignIn, user: Staff, services: ServicesDep) -> dict[str, Any]:
-    """Assign a quiz to a cohort (teachers: their own) or to one student."""
-    if user.role == "teacher" and body.cohort is not None and body.cohort != user.cohort:
-        raise Forbidden("teachers assign to their own cohort")
-    return await _in_db(services, lambda s: quizzes.assign(s, quiz_id, cohort=body.cohort,
-                                                           student_id=body.student_id, assigned_by=user.id))
+    """Assign a quiz to a cohort or to one student (teachers: their own cohort and its students)."""
+    def store(s: Session) -> dict[str, Any]:
+        _check_assignee(s, user, body)
+        return quizzes.assign(s, quiz_id, cohort=body.cohort, student_id=body.student_id, assigned_by=user.id)
+
+    return await _in_db(services, store)
 
 
-@router.get("/quizzes/{quiz_id}")
+@router.get("/quizzes/{quiz_id}", responses={**SIGNED_IN, 404: {"description": "no such quiz, or not assigned"}})
 async def get_quiz(quiz_id: Id, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     """Show a quiz's questions (never its answers) to staff and to students it was assigned to."""
     def view(s: Session) -> dict[str, Any]:
@@ -97,11 +109,13 @@ async def get_quiz(quiz_id: Id, user: CurrentUser, services: ServicesDep) -> dic
     return await _in_db(services, view)
 
 
-@router.post("/quizzes/{quiz_id}/submissions", status_code=202)
+@router.post("/quizzes/{quiz_id}/submissions", status_code=202, responses={
+    **SIGNED_IN, 403: {"description": "only students submit quizzes"},
+    404: {"description": "no such quiz, or not assigned to you"}, 409: {"description": "already submitted"}})
 async def submit(quiz_id: Id, body: SubmitIn, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     """Hand in answers: stored at once, graded by a worker within seconds."""
-    if user.student_id is None:
-        raise Invalid("only students submit quizzes")
+    if user.role != "student" or user.student_id is None:
+        raise Forbidden("only students submit quizzes")
 
     def store(s: Session) -> str:
         if not quizzes.is_assigned(s, quiz_id, student_id=str(user.student_id), cohort=user.cohort):
@@ -117,7 +131,7 @@ async def submit(quiz_id: Id, body: SubmitIn, user: CurrentUser, services: Servi
     return {"submission_id": submission_id, "status": "queued"}
 
 
-@router.get("/submissions/{submission_id}")
+@router.get("/submissions/{submission_id}", responses={**SIGNED_IN, 404: {"description": "no such submission"}})
 async def get_submission(submission_id: Id, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     """Show a submission: queued, or graded with feedback and any re-teaching explanations."""
     def view(s: Session) -> dict[str, Any]:
@@ -127,7 +141,9 @@ async def get_submission(submission_id: Id, user: CurrentUser, services: Service
     return await _in_db(services, view)
 
 
-@router.get("/submissions/{submission_id}/events")
+@router.get("/submissions/{submission_id}/events", responses={
+    **SIGNED_IN, 200: {"content": {"text/event-stream": {}}, "description": "status events, then the result"},
+    404: {"description": "no such submission"}})
 async def stream_submission(submission_id: Id, user: CurrentUser, services: ServicesDep) -> EventSourceResponse:
     """Stream `status` events until the submission is graded, then one `result` event (SSE)."""
     await _in_db(services, lambda s: _readable(s, user, submission_id))
@@ -136,7 +152,7 @@ async def stream_submission(submission_id: Id, user: CurrentUser, services: Serv
         deadline = time.monotonic() + STREAM_SECONDS
         while time.monotonic() < deadline:
             view = await _in_db(services, lambda s: quizzes.submission_view(s, submission_id))
-            if view["status"] == "graded":
+            if view["status"] in ("graded", "errored"):
                 yield ServerSentEvent(json.dumps(view, default=str), event="result")
                 return
             yield ServerSentEvent(json.dumps({"status": view["status"]}), event="status")
@@ -145,11 +161,12 @@ async def stream_submission(submission_id: Id, user: CurrentUser, services: Serv
     return EventSourceResponse(events())
 
 
-@router.get("/quizzes/{quiz_id}/analysis")
+@router.get("/quizzes/{quiz_id}/analysis", responses={
+    **STAFF, 404: {"description": "no such quiz, or a cohort that is not yours"}})
 async def item_analysis(quiz_id: Id, user: Staff, services: ServicesDep,
                         cohort: Annotated[str | None, Query(max_length=80)] = None) -> dict[str, Any]:
     """Per question: attempts, % correct, common wrong answers, discrimination (teachers: own cohort)."""
-    scope = _own_cohort(user, cohort)
+    scope = cohort_scope(user, cohort)
 
     def rows(s: Session) -> dict[str, Any]:
         quizzes.quiz_view(s, quiz_id)  # 404 for an unknown quiz
@@ -158,9 +175,12 @@ async def item_analysis(quiz_id: Id, user: Staff, services: ServicesDep,
     return await _in_db(services, rows)
 
 
-@router.get("/quizzes/{quiz_id}/flags")
+@router.get("/quizzes/{quiz_id}/flags", responses=STAFF)
 async def review_flags(quiz_id: Id, user: Staff, services: ServicesDep) -> list[dict[str, Any]]:
-    """Answers flagged for a human, with the reason (teachers: their cohort's)."""
+    """Answers flagged for a human, and submissions whose grading failed, with the reason (teachers: their cohort's)."""
+    if user.role == "teacher" and user.cohort is None:
+        return []
+
     def rows(s: Session) -> list[dict[str, Any]]:
         query = select(ReviewFlag, Submission.cohort).join(Submission, Submission.id == ReviewFlag.submission_id)
         query = query.where(ReviewFlag.quiz_id == quiz_id, ReviewFlag.status == "open")

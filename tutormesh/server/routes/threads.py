@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import anyio.to_thread
-import orjson
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Header, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from tutormesh.core.errors import Forbidden
@@ -47,7 +46,9 @@ async def list_threads(user: CurrentUser, services: ServicesDep) -> list[dict[st
     if user.role == "student":
         kwargs: dict[str, Any] = {"student_id": user.student_id or ""}
     elif user.role == "teacher":
-        kwargs = {"cohort": user.cohort or "\x00"}  # a teacher with no cohort sees nothing
+        if user.cohort is None:  # a teacher with no cohort sees nothing
+            return []
+        kwargs = {"cohort": user.cohort}
     else:
         kwargs = {}
     return await anyio.to_thread.run_sync(lambda: services.accounts.threads(**kwargs))
@@ -65,20 +66,28 @@ async def read_thread(thread_id: ThreadId, user: CurrentUser, services: Services
 
 @router.post("/{thread_id}/messages", responses={
     200: {"content": {"text/event-stream": {}}, "description": "the turn (JSON), or its SSE stream"},
-    404: {"description": "no such thread, or not yours"}, 413: {}, 422: {}, 429: {}})
+    403: {"description": "not the thread's student"}, 404: {"description": "no such thread, or not yours"},
+    409: {"description": "a turn with this Idempotency-Key is still running"},
+    413: {"description": "body over the limit"}, 422: {"description": "malformed input, with the reason"},
+    429: {"description": "rate limited"}})
 async def post_message(thread_id: ThreadId, body: MessageIn, request: Request, user: CurrentUser,
-                       services: ServicesDep) -> Any:
+                       services: ServicesDep,
+                       idempotency_key: Annotated[str | None, Header(
+                           max_length=128, description="send the same key to retry a turn safely: "
+                           "the stored result comes back instead of a second turn")] = None) -> Any:
     """Send a message to your learning agent.
 
     With `Accept: text/event-stream` the reply streams as SSE: `stage` events per agent step,
     `token` events with reply text, then one `state` event with the turn result. Otherwise the
     turn result is returned as JSON.
     """
-    text = chat.clean_content(body.content, services.settings.max_message_chars)
+    text = chat.clean_content(body.content, services.settings.max_message_chars,
+                              services.settings.max_message_tokens)
+    key = chat.check_idempotency_key(idempotency_key)
     thread = chat.own_thread(services, user, thread_id) or await anyio.to_thread.run_sync(
         lambda: chat.visible_thread(services, user, thread_id, write=True))
     if "text/event-stream" in request.headers.get("accept", ""):
-        return event_stream(iterate_in_thread(lambda: chat.stream_turn(services, thread, text)))
+        return event_stream(iterate_in_thread(lambda: chat.stream_turn_once(services, user, thread, text, key)))
     # orjson straight from the dict: FastAPI's generic encoder cost 0.14 ms per turn (measured).
-    result = await anyio.to_thread.run_sync(chat.run_turn, services, thread, text)
-    return Response(orjson.dumps(result), media_type="application/json")
+    encoded = await anyio.to_thread.run_sync(chat.run_turn_once, services, user, thread, text, key)
+    return Response(encoded, media_type="application/json")

@@ -1,4 +1,4 @@
-"""User administration (admins only): list, create, change cohort or password, delete."""
+"""User administration (admins only): list, create, change, unlock after failed sign-ins, delete."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import anyio.to_thread
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from tutormesh.core.errors import Invalid
-from tutormesh.server.deps import Admin, ServicesDep
+from tutormesh.core.errors import Invalid, NotFound
+from tutormesh.server.deps import Admin, Services, ServicesDep
 from tutormesh.server.security import check_password_strength, hash_password
 
-router = APIRouter(prefix="/v1/users", tags=["users"])
+router = APIRouter(prefix="/v1/users", tags=["users"], responses={
+    401: {"description": "not signed in, or a bad, expired or revoked token"},
+    403: {"description": "admins only"}, 422: {"description": "malformed input, with the reason"}})
 UserId = Annotated[str, Path(pattern=r"^[a-f0-9]{32}$", description="a user id")]
 Role = Literal["student", "teacher", "admin"]
 
@@ -28,7 +30,7 @@ class UserOut(BaseModel):
 
 
 class NewUser(BaseModel):
-    """A user to create; a student gets a learner record of the same name."""
+    """A user to create; a student gets a learner record of their own."""
 
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=1, max_length=80)
@@ -38,14 +40,15 @@ class NewUser(BaseModel):
 
 
 class UserChange(BaseModel):
-    """Fields an admin may change."""
+    """Fields an admin may change (a new password or role signs the user out everywhere)."""
 
     model_config = ConfigDict(extra="forbid")
     cohort: str | None = Field(default=None, max_length=80)
     password: str | None = Field(default=None, min_length=8, max_length=256)
+    role: Literal["teacher", "admin"] | None = Field(default=None, description="staff only: teacher <-> admin")
 
 
-@router.get("")
+@router.get("", responses={200: {"description": "users, by username"}})
 async def list_users(_admin: Admin, services: ServicesDep, role: Role | None = None,
                      cohort: Annotated[str | None, Query(max_length=80)] = None) -> list[UserOut]:
     """List users, optionally by role and cohort."""
@@ -63,24 +66,43 @@ async def create_user(body: NewUser, _admin: Admin, services: ServicesDep) -> Us
     return UserOut(**row)
 
 
-@router.patch("/{user_id}", responses={404: {}})
+@router.patch("/{user_id}", responses={404: {"description": "no such user"}})
 async def change_user(user_id: UserId, body: UserChange, _admin: Admin, services: ServicesDep) -> UserOut:
-    """Move a user to another cohort or set a new password."""
+    """Move a user to another cohort, set a new password, or change a staff role."""
     fields: dict[str, Any] = body.model_dump(exclude_unset=True)
+    for key in ("password", "role"):
+        if key in fields and fields[key] is None:
+            raise Invalid(f"{key}: must not be null")
     if "password" in fields:
-        if fields["password"] is None:
-            raise Invalid("password: must not be null")
+        check_password_strength(fields["password"])
         fields["password_hash"] = await anyio.to_thread.run_sync(hash_password, fields.pop("password"))
     row = await anyio.to_thread.run_sync(lambda: services.accounts.update_user(user_id, **fields))
     services.access.forget_user(user_id)
     return UserOut(**row)
 
 
-@router.delete("/{user_id}", status_code=204, responses={404: {}})
+@router.post("/{user_id}/unlock", responses={404: {"description": "no such user"}})
+async def unlock_user(user_id: UserId, _admin: Admin, services: ServicesDep) -> UserOut:
+    """Lift a lockout after too many failed sign-ins (and forget those failures)."""
+    row = await anyio.to_thread.run_sync(services.accounts.get, user_id)
+    if row is None:
+        raise NotFound("user not found")
+    await anyio.to_thread.run_sync(services.accounts.clear_failed_logins, row["username"])
+    return UserOut(**row)
+
+
+def _drop_checkpoints(services: Services, thread_ids: list[str]) -> None:
+    if services.tutor is not None:
+        for thread_id in thread_ids:
+            services.tutor.saver.delete_thread(thread_id)
+
+
+@router.delete("/{user_id}", status_code=204, responses={404: {"description": "no such user"}})
 async def delete_user(user_id: UserId, admin: Admin, services: ServicesDep) -> Response:
-    """Delete a login (the learner's data stays); admins cannot delete themselves."""
+    """Delete a login and erase the learner's data (threads, checkpoints, results); not your own."""
     if user_id == admin.id:
         raise Invalid("you cannot delete your own account")
-    await anyio.to_thread.run_sync(services.accounts.delete_user, user_id)
+    threads = await anyio.to_thread.run_sync(services.accounts.delete_user, user_id)
     services.access.forget_user(user_id)
+    await anyio.to_thread.run_sync(_drop_checkpoints, services, threads)
     return Response(status_code=204)

@@ -3,11 +3,20 @@
 Entries are scoped by curriculum topic (or item) and language, so a cached answer is only reused
 for the same topic in the same language. The answer stored is the generic, checked one;
 personalisation (name, examples for the learner's style) is applied after retrieval.
+
+Shared across students, so it holds no student's words: an entry is the hash of the normalised
+question, the question's math signature (digits and operators only), its embedding and the
+answer; never the question's text. Answers that repeat something identifying from the question
+are not stored (`may_identify`). See docs/llm.md.
+
+The cache is an optimisation: when its store is unreachable, `lookup` is a miss and `remember`
+does nothing (with a warning), so a question is still answered.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import time
 from abc import ABC, abstractmethod
@@ -16,15 +25,31 @@ from dataclasses import dataclass
 
 import numpy as np
 
+log = logging.getLogger(__name__)
+_CONTACT = re.compile(r"[^\s@]+@[^\s@]+\.\w+|\d[\d\s().-]{6,}\d")
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]{2,}\b")
+
 
 @dataclass(frozen=True)
 class CacheHit:
     """A cached answer and how it was found: "exact" (score 1.0) or "semantic" (cosine similarity)."""
 
     answer: str
-    question: str
+    signature: str
     score: float
     how: str
+
+
+def may_identify(question: str, answer: str) -> bool:
+    """Whether an answer may carry something identifying from the question: never share it.
+
+    An email address or phone-like number in the question, or a capitalised word inside a
+    sentence of the question (a name, a place) that the answer repeats.
+    """
+    if _CONTACT.search(question):
+        return True
+    names = {m.group(0) for m in _NAME.finditer(question.strip())}
+    return any(re.search(rf"\b{re.escape(name)}\b", answer) for name in names)
 
 
 def normalise(question: str) -> str:
@@ -54,6 +79,8 @@ def scope_of(topic: str, language: str) -> str:
 class SemanticCache(ABC):
     """Answers keyed by scope and question; `max_entries` per scope, oldest evicted first."""
 
+    unavailable: tuple[type[Exception], ...] = ()  # what the backend raises when its store is down
+
     def __init__(self, *, threshold: float, ttl_s: int, max_entries: int = 500) -> None:
         """Set the similarity threshold (cosine), entry lifetime and the per-scope cap."""
         self.threshold, self.ttl_s, self.max_entries = threshold, ttl_s, max_entries
@@ -76,11 +103,11 @@ class SemanticCache(ABC):
         hit = self.get_exact(scope, keys[best])
         if hit is None:
             return None
-        return CacheHit(answer=hit.answer, question=hit.question, score=float(scores[best]), how="semantic")
+        return CacheHit(answer=hit.answer, signature=hit.signature, score=float(scores[best]), how="semantic")
 
     @abstractmethod
     def put(self, scope: str, question: str, vector: np.ndarray, answer: str) -> None:
-        """Store an answer (replacing one under the same key), evicting the oldest past the cap."""
+        """Store an answer under the question's key and signature (not its text), evicting the oldest past the cap."""
 
     @abstractmethod
     def clear(self) -> None:
@@ -91,14 +118,29 @@ class SemanticCache(ABC):
 
     def lookup(self, scope: str, question: str, vector: Callable[[], np.ndarray]) -> CacheHit | None:
         """Return a hit: exact first (no embedding needed), then the nearest entry above the threshold
-        whose question has the same math in it."""
-        exact = self.get_exact(scope, question_key(question))
-        if exact is not None:
-            return exact
-        near = self.nearest(scope, vector())
-        if near is None or near.score < self.threshold or math_signature(near.question) != math_signature(question):
+        whose question had the same math in it; a miss when the store is unreachable."""
+        try:
+            exact = self.get_exact(scope, question_key(question))
+            if exact is not None:
+                return exact
+            near = self.nearest(scope, vector())
+        except self.unavailable as exc:
+            log.warning("semantic cache unavailable, treated as a miss: %s", type(exc).__name__)
+            return None
+        if near is None or near.score < self.threshold or near.signature != math_signature(question):
             return None
         return near
+
+    def remember(self, scope: str, question: str, vector: np.ndarray, answer: str) -> bool:
+        """Store an answer for other students unless it may identify the asker; return whether it was stored."""
+        if may_identify(question, answer):
+            return False
+        try:
+            self.put(scope, question, vector, answer)
+        except self.unavailable as exc:
+            log.warning("semantic cache unavailable, answer not stored: %s", type(exc).__name__)
+            return False
+        return True
 
     def _expired(self, created: float) -> bool:
         return time.time() - created > self.ttl_s

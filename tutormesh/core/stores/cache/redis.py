@@ -1,6 +1,6 @@
 """Redis semantic cache (production): plain Redis, no search module needed.
 
-Per scope: one hash per entry (`question`, `answer`, `vector` bytes) with a TTL, a sorted set of
+Per scope: one hash per entry (`signature`, `answer`, `vector` bytes; never the question) with a TTL, a sorted set of
 keys by insertion time (eviction and enumeration), and a version counter. Similarity runs
 client-side with numpy over the scope's vectors, cached per process until the version changes; a
 scope holds at most `max_entries` answers, so that matrix stays small.
@@ -14,17 +14,22 @@ import time
 import numpy as np
 import redis
 
-from tutormesh.core.stores.cache.base import CacheHit, SemanticCache, question_key
+from tutormesh.core.stores.cache.base import CacheHit, SemanticCache, math_signature, question_key
 
 
 class RedisCache(SemanticCache):
-    """Cache in Redis at `url` (redis://host:6379/0); keys live under `prefix`."""
+    """Cache in Redis at `url` (redis://host:6379/0); keys live under `prefix`.
+
+    The prefix moved from `tm:cache` (whose entries held question text) to `tm:answers`.
+    """
+
+    unavailable = (redis.RedisError,)
 
     def __init__(self, url: str, *, threshold: float, ttl_s: int, max_entries: int = 500,
-                 prefix: str = "tm:cache") -> None:
+                 prefix: str = "tm:answers") -> None:
         """Connect to Redis (lazily: the first command opens the connection)."""
         super().__init__(threshold=threshold, ttl_s=ttl_s, max_entries=max_entries)
-        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self.prefix = prefix
         self._lock = threading.Lock()
         self._matrices: dict[str, tuple[int, list[str], np.ndarray]] = {}
@@ -38,18 +43,18 @@ class RedisCache(SemanticCache):
 
     def get_exact(self, scope: str, key: str) -> CacheHit | None:
         """Return the entry under this key (Redis expires it after the TTL)."""
-        found: list[bytes | None] = self._redis.hmget(self._k(scope, "e", key), ["question", "answer"])  # type: ignore[assignment]
-        question, answer = found
-        if question is None or answer is None:
+        found: list[bytes | None] = self._redis.hmget(self._k(scope, "e", key), ["signature", "answer"])  # type: ignore[assignment]
+        signature, answer = found
+        if signature is None or answer is None:
             return None
-        return CacheHit(answer=answer.decode(), question=question.decode(), score=1.0, how="exact")
+        return CacheHit(answer=answer.decode(), signature=signature.decode(), score=1.0, how="exact")
 
     def put(self, scope: str, question: str, vector: np.ndarray, answer: str) -> None:
         """Store an answer with a TTL and evict the oldest past the per-scope cap."""
         key = question_key(question)
         index = self._k(scope, "keys")
         pipe = self._redis.pipeline()
-        pipe.hset(self._k(scope, "e", key), mapping={"question": question, "answer": answer,
+        pipe.hset(self._k(scope, "e", key), mapping={"signature": math_signature(question), "answer": answer,
                                                      "vector": np.asarray(vector, dtype=np.float32).tobytes()})
         pipe.expire(self._k(scope, "e", key), self.ttl_s)
         pipe.zadd(index, {key: time.time()})

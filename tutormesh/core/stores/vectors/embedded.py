@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tutormesh.core.db import private_file
 from tutormesh.core.stores.vectors.base import Doc, Hit, VectorStore
 
 _SCHEMA = """
@@ -36,7 +37,7 @@ class EmbeddedVectorStore(VectorStore):
     def __init__(self, path: str | Path = ":memory:") -> None:
         """Open (and create) the index file."""
         if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(path))
         self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()

@@ -1,0 +1,153 @@
+"""Every endpoint, walked by every role: who may read or write what (students, cohorts, admins).
+
+The world: cohort 9a has student Ana (a thread, a graded quiz submission with an open review flag)
+and her teacher; 9b has student Ben and his teacher; one teacher has no cohort; one admin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+
+from tests.integration.conftest import Api
+from tutormesh.assessment.grading import grade_submission
+from tutormesh.core.models.assessment import ReviewFlag
+
+pytestmark = pytest.mark.integration
+ROLES = ["student", "other_student", "teacher", "other_teacher", "teacher_without_cohort", "admin", "anonymous"]
+QUIZ = {"title": "Check", "questions": [{"kind": "choice", "prompt": "2 + 3 * 4 = ?",
+                                         "spec": {"choices": {"a": "20", "b": "14"}, "answer": "b"}}]}
+
+
+@dataclass
+class World:
+    api: Api
+    headers: dict[str, dict[str, str]]
+    ana: dict[str, Any]
+    thread: str
+    quiz: str
+    submission: str
+    spare_user: str
+
+
+def build(api: Api) -> World:
+    ana, ben = api.user("student", "9a"), api.user("student", "9b")
+    users = {"student": ana, "other_student": ben, "teacher": api.user("teacher", "9a"),
+             "other_teacher": api.user("teacher", "9b"), "teacher_without_cohort": api.user("teacher", None),
+             "admin": api.user("admin", None)}
+    headers = {role: api.login(user) for role, user in users.items()} | {"anonymous": {}}
+    thread = api.client.post("/v1/threads", headers=headers["student"]).json()["thread_id"]
+    api.say(headers["student"], thread, "practice linear equations")
+    quiz = api.client.post("/v1/quizzes", headers=headers["teacher"], json=QUIZ).json()
+    assert api.client.post(f"/v1/quizzes/{quiz['id']}/assignments", headers=headers["teacher"],
+                           json={"cohort": "9a"}).status_code == 201
+    sent = api.client.post(f"/v1/quizzes/{quiz['id']}/submissions", headers=headers["student"],
+                           json={"answers": {quiz["questions"][0]["id"]: "a"}}).json()
+    grade_submission(api.services.accounts.sessions, sent["submission_id"])
+    with api.services.accounts.sessions.begin() as s:
+        s.add(ReviewFlag(submission_id=sent["submission_id"], question_id=quiz["questions"][0]["id"],
+                         quiz_id=quiz["id"], reason="low confidence"))
+    spare = api.user("student", "9a")
+    return World(api, headers, ana, thread, quiz["id"], sent["submission_id"], spare["id"])
+
+
+def expect(**by_role: int) -> dict[str, int]:
+    """Statuses per role: signed-out callers get 401 unless listed."""
+    return {"anonymous": 401, **by_role}
+
+
+EVERYONE_SIGNED_IN = {r: 200 for r in ROLES if r != "anonymous"}
+STAFF_ONLY = {"student": 403, "other_student": 403}
+ADMIN_ONLY = {"student": 403, "other_student": 403, "teacher": 403, "other_teacher": 403,
+              "teacher_without_cohort": 403}
+
+
+def cases(w: World) -> list[tuple[str, str, dict[str, Any], dict[str, int]]]:
+    """(method, path, request kwargs, expected status per role); destructive calls come last."""
+    ana_student = w.ana["student_id"]
+    return [
+        ("GET", "/v1/health", {}, {r: 200 for r in ROLES}),
+        ("POST", "/v1/auth/token", {"data": {"username": "nobody", "password": "wrong-password"}},
+         {r: 401 for r in ROLES}),
+        ("GET", "/v1/auth/me", {}, expect(**EVERYONE_SIGNED_IN)),
+        ("POST", "/v1/auth/password", {"json": {"current_password": "wrong-password", "new_password": "x" * 12}},
+         expect(**{r: 401 for r in EVERYONE_SIGNED_IN})),
+        ("GET", "/v1/threads", {}, expect(**EVERYONE_SIGNED_IN)),
+        ("GET", f"/v1/threads/{w.thread}", {}, expect(student=200, other_student=404, teacher=200, other_teacher=404,
+                                                     teacher_without_cohort=404, admin=200)),
+        ("POST", f"/v1/threads/{w.thread}/messages", {"json": {"content": "hint"}},
+         expect(student=200, other_student=404, teacher=403, other_teacher=404, teacher_without_cohort=404,
+                admin=403)),
+        ("GET", "/v1/cohorts/9a/students", {}, expect(**STAFF_ONLY, teacher=200, other_teacher=404,
+                                                      teacher_without_cohort=404, admin=200)),
+        ("GET", f"/v1/quizzes/{w.quiz}", {}, expect(student=200, other_student=404, teacher=200, other_teacher=200,
+                                                    teacher_without_cohort=200, admin=200)),
+        ("GET", f"/v1/quizzes/{w.quiz}/analysis", {}, expect(**STAFF_ONLY, teacher=200, other_teacher=200,
+                                                             teacher_without_cohort=404, admin=200)),
+        ("GET", f"/v1/quizzes/{w.quiz}/analysis?cohort=9a", {}, expect(
+            **STAFF_ONLY, teacher=200, other_teacher=404, teacher_without_cohort=404, admin=200)),
+        ("GET", f"/v1/quizzes/{w.quiz}/flags", {}, expect(**STAFF_ONLY, teacher=200, other_teacher=200,
+                                                          teacher_without_cohort=200, admin=200)),
+        ("GET", f"/v1/submissions/{w.submission}", {}, expect(
+            student=200, other_student=404, teacher=200, other_teacher=404, teacher_without_cohort=404, admin=200)),
+        ("GET", f"/v1/submissions/{w.submission}/events", {}, expect(
+            student=200, other_student=404, teacher=200, other_teacher=404, teacher_without_cohort=404, admin=200)),
+        ("GET", "/v1/users", {}, expect(**ADMIN_ONLY, admin=200)),
+        ("POST", "/v1/threads", {}, expect(student=201, other_student=201, teacher=403, other_teacher=403,
+                                           teacher_without_cohort=403, admin=403)),
+        ("POST", "/v1/quizzes", {"json": QUIZ}, expect(**STAFF_ONLY, teacher=201, other_teacher=201,
+                                                       teacher_without_cohort=201, admin=201)),
+        ("POST", f"/v1/quizzes/{w.quiz}/assignments", {"json": {"cohort": "9a"}}, expect(
+            **STAFF_ONLY, teacher=201, other_teacher=403, teacher_without_cohort=403, admin=201)),
+        ("POST", f"/v1/quizzes/{w.quiz}/assignments", {"json": {"student_id": ana_student}}, expect(
+            **STAFF_ONLY, teacher=201, other_teacher=404, teacher_without_cohort=404, admin=201)),
+        ("POST", f"/v1/quizzes/{w.quiz}/submissions", {"json": {"answers": {}}}, expect(
+            student=409, other_student=404, teacher=403, other_teacher=403, teacher_without_cohort=403, admin=403)),
+        ("POST", "/v1/users", {"json": {"username": "made-here", "password": "long-enough-pw", "role": "teacher"}},
+         expect(**ADMIN_ONLY, admin=201)),
+        ("PATCH", f"/v1/users/{w.ana['id']}", {"json": {"cohort": "9a"}}, expect(**ADMIN_ONLY, admin=200)),
+        ("POST", f"/v1/users/{w.ana['id']}/unlock", {}, expect(**ADMIN_ONLY, admin=200)),
+        ("DELETE", f"/v1/users/{w.spare_user}", {}, expect(**ADMIN_ONLY, admin=204)),
+    ]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_endpoint_answers_each_role_as_its_scope_allows(start_api: Any, role: str) -> None:
+    w = build(start_api(llm_enabled="false"))
+    failures = []
+    for method, path, kwargs, statuses in cases(w):
+        response = w.api.client.request(method, path, headers=w.headers[role], **kwargs)
+        if response.status_code != statuses[role]:
+            failures.append(f"{method} {path}: {response.status_code} (expected {statuses[role]}) "
+                            f"{response.text[:120]}")
+    assert not failures, "\n".join(failures)
+
+
+def test_the_walk_covers_every_route(start_api: Any) -> None:
+    w = build(start_api(llm_enabled="false"))
+    walked = set()
+    for method, path, _, _ in cases(w):
+        walked |= {(method, r.path) for r in w.api.client.app.routes  # type: ignore[attr-defined]
+                   if isinstance(r, APIRoute) and method in r.methods and r.path_regex.match(path.split("?")[0])}
+    served = {(m, r.path) for r in w.api.client.app.routes if isinstance(r, APIRoute)  # type: ignore[attr-defined]
+              for m in r.methods if r.path.startswith("/v1")}
+    assert served - walked == set()
+
+
+def test_what_each_teacher_sees_is_their_cohort_only(start_api: Any) -> None:
+    w = build(start_api(llm_enabled="false"))
+    client, h = w.api.client, w.headers
+    threads = {role: [t["thread_id"] for t in client.get("/v1/threads", headers=h[role]).json()]
+               for role in ("teacher", "other_teacher", "teacher_without_cohort", "admin")}
+    assert threads == {"teacher": [w.thread], "other_teacher": [], "teacher_without_cohort": [], "admin": [w.thread]}
+    flags = {role: len(client.get(f"/v1/quizzes/{w.quiz}/flags", headers=h[role]).json())
+             for role in ("teacher", "other_teacher", "teacher_without_cohort", "admin")}
+    assert flags == {"teacher": 1, "other_teacher": 0, "teacher_without_cohort": 0, "admin": 1}
+    analysis = client.get(f"/v1/quizzes/{w.quiz}/analysis", headers=h["other_teacher"]).json()
+    assert analysis["cohort"] == "9b" and analysis["items"][0]["attempts"] == 0
+    ana_only = client.post(f"/v1/quizzes/{w.quiz}/assignments", headers=h["other_teacher"],
+                           json={"student_id": w.ana["student_id"]})
+    assert ana_only.status_code == 404  # a student of another cohort is not assignable
