@@ -18,13 +18,16 @@ import numpy as np
 import openai
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
 
 from tutormesh import prompts
-from tutormesh.agents import guards
+from tutormesh.agents import guards, student
 from tutormesh.core import llm
 from tutormesh.core.settings import get_settings
 from tutormesh.core.stores.cache import open_cache, scope_of
 from tutormesh.core.stores.ledger import OverBudget, get_ledger
+from tutormesh.graphs.context import RunContext
+from tutormesh.graphs.student.context import StudentContext
 from tutormesh.tools import retrieval
 from tutormesh.tools.curriculum import Topic, load_curriculum
 from tutormesh.tools.store import get_store
@@ -79,12 +82,21 @@ def personalise(answer: str, topic: Topic, profile: Mapping[str, Any]) -> str:
     return answer
 
 
-def build_messages(question: str, topic: Topic, language: str, context: list[str], version: int = 1) -> list[
-        BaseMessage]:
+def prompt_text(name: str, run: RunContext | None = None) -> str:
+    """Return prompt `name` as this run chose it: an override's full text, a pinned version, or the default."""
+    run = run or RunContext()
+    if name in run.prompt_overrides:
+        return run.prompt_overrides[name]
+    version = run.prompt_versions.get(name, "").removeprefix("v")
+    return prompts.load(name, int(version) if version else None)
+
+
+def build_messages(question: str, topic: Topic, language: str, context: list[str],
+                   run: RunContext | None = None) -> list[BaseMessage]:
     """Assemble the prompt: rules and curriculum in the system message, the question as tagged data."""
-    system = prompts.fill(prompts.load("explainer/system", version), language_name=LANGUAGES.get(language, "English"),
+    system = prompts.fill(prompt_text("explainer/system", run), language_name=LANGUAGES.get(language, "English"),
                           topic_title=topic.title, context="\n---\n".join(context))
-    user = prompts.fill(prompts.load("explainer/user", version), question=guards.as_data(question))
+    user = prompts.fill(prompt_text("explainer/user", run), question=guards.as_data(question))
     return [SystemMessage(system), HumanMessage(user)]
 
 
@@ -100,13 +112,13 @@ def _lines(model: Any, messages: list[BaseMessage]) -> Iterator[str]:
 
 
 def checked_lines(model: Any, messages: list[BaseMessage], topic: Topic, outcome: Outcome,
-                  version: int = 1) -> Iterator[str]:
+                  run: RunContext | None = None) -> Iterator[str]:
     """Yield generated lines that pass the rules and the math check; regenerate once, then replace."""
     checker, approved = guards.MathChecker(), list[str]()
     for attempt in range(2):
         wrong = None
         prompt = messages if attempt == 0 else [*messages, AIMessage("".join(approved)), HumanMessage(
-            prompts.fill(prompts.load("explainer/retry", version), wrong_step=outcome.wrong_steps[-1]))]
+            prompts.fill(prompt_text("explainer/retry", run), wrong_step=outcome.wrong_steps[-1]))]
         for line in _lines(model, prompt):
             verdict = guards.check_rules(line)
             if not verdict.ok:
@@ -138,19 +150,18 @@ def _fallback(outcome: Outcome, reason: str, topic: Topic, visual: bool) -> str:
 
 
 def _generate(question: str, topic: Topic, profile: Mapping[str, Any], outcome: Outcome, scope: str,
-              query_vector: Any, config: RunnableConfig) -> Iterator[str]:
+              query_vector: Any, run: RunContext) -> Iterator[str]:
     """Yield the checked LLM answer as it is approved; fall back to the lesson when it cannot finish."""
     settings, student_id = get_settings(), outcome.student_id
     language = profile.get("language", "en")
     visual = profile.get("learning_style", {}).get("visual", 0.5) >= 0.5
-    version = int((config.get("configurable") or {}).get("prompt_version", 1))
     lines: list[str] = []
     try:
         context = [h.text for h in retrieval.retrieve(question, topic=topic.slug, vector=query_vector(),
                                                       settings=settings)]
         model = llm.chat_model(student_id=student_id, purpose="explain", streaming=True, settings=settings)
-        for line in checked_lines(model, build_messages(question, topic, language, context, version), topic,
-                                  outcome, version):
+        for line in checked_lines(model, build_messages(question, topic, language, context, run), topic,
+                                  outcome, run):
             lines.append(line)
             yield line
     except openai.APIError as exc:
@@ -180,7 +191,7 @@ def _remember(scope: str, question: str, vector: np.ndarray, answer: str) -> Non
     open_cache(get_settings()).put(scope, question, vector, answer)
 
 
-def explain(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]:
+def explain(state: Mapping[str, Any], runtime: Runtime[StudentContext], config: RunnableConfig) -> dict[str, Any]:
     """Answer a free-form question (intent "ask"): cache, budget, grounded LLM with guards, or the lesson."""
     settings, store = get_settings(), get_store()
     student_id, profile = state["student_id"], state.get("profile") or {}
@@ -206,7 +217,8 @@ def explain(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]:
     else:
         try:
             get_ledger(settings).check(student_id)  # enforced before the call, never after
-            source = _generate(question, topic, profile, outcome, scope, query_vector, config)
+            run = runtime.context or StudentContext()
+            source = _generate(question, topic, profile, outcome, scope, query_vector, run)
         except OverBudget as exc:
             log.info("tier 1 for %s: %s", student_id, exc)
             source = iter([_fallback(outcome, "budget", topic, visual)])
@@ -217,6 +229,5 @@ def explain(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]:
                                       "injection": guards.looks_like_injection(question),
                                       "wrong_steps": outcome.wrong_steps, "rejected": outcome.rejected,
                                       "replaced": outcome.replaced})
-    store.record_turn(str((config.get("configurable") or {}).get("thread_id", "")), student_id, question,
-                      str(message.content))
+    store.record_turn(student.thread_id_of(runtime), student_id, question, str(message.content))
     return {"messages": [message]}

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from langgraph.runtime import Runtime
+
 from tutormesh.agents.protocol import (
     PACES,
     Accept,
@@ -25,6 +27,7 @@ from tutormesh.agents.protocol import (
 from tutormesh.agents.sme import SUPPORT_COST
 from tutormesh.core import clock
 from tutormesh.core.settings import get_settings
+from tutormesh.graphs.negotiation.context import NegotiationContext
 from tutormesh.tools.store import get_store
 
 VISUAL, PRACTICE, RECAP = list(SUPPORT_COST)
@@ -91,11 +94,12 @@ def respond(
                    student_profile=last.student_profile)
 
 
-def run(state: Mapping[str, Any]) -> dict[str, Any]:
+def run(state: Mapping[str, Any], runtime: Runtime[NegotiationContext]) -> dict[str, Any]:
     """Take the student agent's turn: open the negotiation, or answer the SME's last message."""
     store, settings = get_store(), get_settings()
     student_id, subject = state["student_id"], state["subject"]
-    now = clock.now(state.get("now"))
+    ctx = runtime.context or NegotiationContext()
+    now = clock.now(ctx.now)
     profile = store.profile(student_id)
     update: dict[str, Any] = {}
     if not state.get("negotiation_id"):
@@ -103,7 +107,7 @@ def run(state: Mapping[str, Any]) -> dict[str, Any]:
         message: NegotiationMessage = first_proposal(profile, plan, state["reason"])
         negotiation_id = uuid.uuid4().hex
         kind = message.kind if isinstance(message, Propose) else "PACE_ADJUSTMENT"
-        store.open_negotiation(id=negotiation_id, student_id=student_id, thread_id=state.get("thread_id", ""),
+        store.open_negotiation(id=negotiation_id, student_id=student_id, thread_id=ctx.thread_id,
                                subject=subject, skill=state["skill"], kind=kind,
                                parent_id=state.get("parent_id"))
         update = {"negotiation_id": negotiation_id, "status": "open"}

@@ -12,12 +12,13 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
-from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
 
 from tutormesh.agents.assessment import grade_attempt
 from tutormesh.core import clock
 from tutormesh.core.settings import get_settings
 from tutormesh.core.stores.learner import LearnerStore
+from tutormesh.graphs.student.context import StudentContext
 from tutormesh.tools import bkt
 from tutormesh.tools.curriculum import Item, Topic, load_curriculum
 from tutormesh.tools.store import get_store
@@ -129,23 +130,28 @@ def _text(message: AnyMessage) -> str:
     return " ".join(part.get("text", "") for part in content if isinstance(part, dict))
 
 
-def _configurable(config: RunnableConfig) -> Mapping[str, Any]:
-    return config.get("configurable") or {}
-
-
 def _mastery_view(mastery: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
     return {skill: round(row["p_known"], 4) for skill, row in mastery.items()}
 
 
+def _context(runtime: Runtime[StudentContext]) -> StudentContext:
+    return runtime.context or StudentContext()  # a run without context gets the defaults
+
+
+def thread_id_of(runtime: Runtime[StudentContext]) -> str:
+    """The conversation's id: the context's, else the checkpointer's thread (Studio sets only that)."""
+    info = runtime.execution_info
+    return _context(runtime).thread_id or (info.thread_id if info and info.thread_id else "")
+
+
 # --- graph nodes ------------------------------------------------------------------------------
-def understand(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]:
+def understand(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict[str, Any]:
     """Load the learner model (one read), review due agreements, and parse the latest message."""
-    cfg = _configurable(config)
-    student_id = cfg.get("student_id") or state.get("student_id")
+    student_id = _context(runtime).student_id or state.get("student_id")
     if not student_id:
-        raise ValueError('student_id is required: pass {"configurable": {"student_id": ...}}')
+        raise ValueError('student_id is required: pass context={"student_id": ...}')
     store = get_store()
-    now = clock.now(cfg.get("now"))
+    now = clock.now(_context(runtime).now)
     last = next((m for m in reversed(state.get("messages", [])) if isinstance(m, HumanMessage)), None)
     text = _text(last) if last else ""
     curriculum = load_curriculum()
@@ -185,7 +191,7 @@ def review_outcome(
             "reason": f"No improvement in {review['skill']} by the review date (mastery {before:.2f} -> {now_p:.2f})"}
 
 
-def practice(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]:
+def practice(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict[str, Any]:
     """Grade a pending answer (or give a hint), update mastery, detect struggle, serve the next item."""
     store, settings = get_store(), get_settings()
     student_id, subject = state["student_id"], state["subject"]
@@ -199,7 +205,7 @@ def practice(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]
         item = curriculum.item(current["id"])
         shown = current.get("hints_shown", 0)
         ai = f"Hint {shown + 1}: {item.hints[min(shown, len(item.hints) - 1)]}\n{present(item)}"
-        store.record_turn(_thread_id(config), student_id, text, ai)
+        store.record_turn(thread_id_of(runtime), student_id, text, ai)
         return {"messages": [AIMessage(ai)], "current_item": {**current, "hints_shown": shown + 1}}
     lines: list[str] = []
     update: dict[str, Any] = {"current_item": None}
@@ -243,9 +249,9 @@ def practice(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]
         update["current_item"] = item_state(item)
     ai = "\n".join(lines)
     if attempt:
-        store.record_practice(student_id=student_id, thread_id=_thread_id(config), answer=text, reply=ai, **attempt)
+        store.record_practice(student_id=student_id, thread_id=thread_id_of(runtime), answer=text, reply=ai, **attempt)
     else:
-        store.record_turn(_thread_id(config), student_id, text, ai)
+        store.record_turn(thread_id_of(runtime), student_id, text, ai)
     return {**update, "messages": [AIMessage(ai)], "topic": topic.slug, "plan": plan, "skill_stats": stats,
             "mastery": _mastery_view(stats)}
 
@@ -262,7 +268,7 @@ def _spend_slow_topic(store: LearnerStore, student_id: str, plan: dict[str, Any]
     return store.set_plan(student_id, plan["subject"], **fields)
 
 
-def teach(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]:
+def teach(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict[str, Any]:
     """Give the lesson of the focus topic, with the visual example for visual learners."""
     store = get_store()
     topic = load_curriculum().topic(state["topic"])
@@ -277,18 +283,18 @@ def teach(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]:
         parts.append(lesson.visual_example.strip())
     parts.append("Say 'practice' when you are ready for a problem.")
     ai = "\n\n".join(p for p in parts if p)
-    store.record_turn(_thread_id(config), state["student_id"], _text(state["messages"][-1]), ai)
+    store.record_turn(thread_id_of(runtime), state["student_id"], _text(state["messages"][-1]), ai)
     return {"messages": [AIMessage(ai)]}
 
 
-def review(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]:
+def review(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict[str, Any]:
     """Show mastery per topic and the plan (also the answer to a greeting)."""
     store = get_store()
     student_id, subject = state["student_id"], state["subject"]
     report = mastery_report(subject, state.get("skill_stats") or {}, state["plan"])
     if state["intent"] == "greet":
         report = "Hi! I'm your learning agent. Ask me to teach a topic, practice, or review.\n" + report
-    store.record_turn(_thread_id(config), student_id, _text(state["messages"][-1]), report)
+    store.record_turn(thread_id_of(runtime), student_id, _text(state["messages"][-1]), report)
     return {"messages": [AIMessage(report)]}
 
 
@@ -307,14 +313,14 @@ def describe_negotiation(negotiation: Mapping[str, Any]) -> str:
     return "I'm still working out a better plan with your expert agent."
 
 
-def after_negotiation(state: Mapping[str, Any], negotiation_id: str, config: RunnableConfig) -> dict[str, Any]:
+def after_negotiation(state: Mapping[str, Any], negotiation_id: str, context: StudentContext) -> dict[str, Any]:
     """Tell the student what the negotiation changed; serve the next item under the new plan."""
     store = get_store()
     student_id = state["student_id"]
     negotiations = store.negotiations(student_id, limit=NEGOTIATION_HISTORY)
     current = next(n for n in negotiations if n["id"] == negotiation_id)
     text = describe_negotiation(current)
-    today = clock.now(_configurable(config).get("now")).date()
+    today = clock.now(context.now).date()
     plan = store.plan(student_id, state["subject"], today=today)
     stats = store.mastery(student_id)
     update: dict[str, Any] = {"pending_negotiation": None, "negotiations": negotiations, "plan": plan,
@@ -324,10 +330,6 @@ def after_negotiation(state: Mapping[str, Any], negotiation_id: str, config: Run
         item = next_item(student_id, load_curriculum().topic(state["topic"]), stats, plan)
         text += "\n" + present(item)
         update["current_item"] = item_state(item)
-    store.record_turn(_thread_id(config), student_id, None, text)
+    store.record_turn(context.thread_id, student_id, None, text)
     update["messages"] = [AIMessage(text)]
     return update
-
-
-def _thread_id(config: RunnableConfig) -> str:
-    return str(_configurable(config).get("thread_id", ""))

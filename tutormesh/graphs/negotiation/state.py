@@ -10,12 +10,10 @@ class NegotiationInput(TypedDict, total=False):
     """Who negotiates about what, and why (the trigger)."""
 
     student_id: str
-    thread_id: str
     subject: str
     skill: str
     reason: str
     parent_id: str | None
-    now: str | None
 
 
 class NegotiationState(NegotiationInput, total=False):

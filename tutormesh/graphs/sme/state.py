@@ -12,5 +12,4 @@ class SMEState(TypedDict, total=False):
     subject: str
     student_id: str
     negotiation_id: str
-    now: str | None
     protocol: Annotated[list[dict[str, Any]], operator.add]

@@ -6,9 +6,12 @@ from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 
 from tutormesh.agents import explainer, student
+from tutormesh.graphs.negotiation.context import NegotiationContext
 from tutormesh.graphs.negotiation.graph import graph as negotiation_graph
+from tutormesh.graphs.student.context import StudentContext
 from tutormesh.graphs.student.state import StudentInput, StudentState
 
 ACTIONS = {"answer": "practice", "practice": "practice", "hint": "practice", "learn": "teach",
@@ -25,20 +28,21 @@ def after_action(state: StudentState) -> Literal["negotiate", "__end__"]:
     return "negotiate" if state.get("pending_negotiation") else END
 
 
-def negotiate(state: StudentState, config: RunnableConfig) -> dict[str, Any]:
+def negotiate(state: StudentState, runtime: Runtime[StudentContext], config: RunnableConfig) -> dict[str, Any]:
     """Run the negotiation subgraph, then tell the student what changed and serve the next item."""
     ask = state["pending_negotiation"] or {}
-    configurable = config.get("configurable") or {}
+    ctx = runtime.context or StudentContext()
     result = negotiation_graph.invoke(
-        {"student_id": state["student_id"], "thread_id": str(configurable.get("thread_id", "")),
-         "subject": ask["subject"], "skill": ask["skill"], "reason": ask["reason"],
-         "parent_id": ask.get("parent_id"), "now": configurable.get("now")},
+        {"student_id": state["student_id"], "subject": ask["subject"], "skill": ask["skill"],
+         "reason": ask["reason"], "parent_id": ask.get("parent_id")},
         config,
+        context=NegotiationContext(thread_id=student.thread_id_of(runtime), now=ctx.now, language=ctx.language,
+                                   prompt_versions=ctx.prompt_versions, prompt_overrides=ctx.prompt_overrides),
     )
-    return student.after_negotiation(state, result["negotiation_id"], config)
+    return student.after_negotiation(state, result["negotiation_id"], ctx)
 
 
-builder = StateGraph(StudentState, input_schema=StudentInput)
+builder = StateGraph(StudentState, input_schema=StudentInput, context_schema=StudentContext)
 builder.add_node("understand", student.understand)
 builder.add_node("practice", student.practice)
 builder.add_node("teach", student.teach)

@@ -21,7 +21,7 @@ def recent_messages(left: list[AnyMessage], right: list[AnyMessage]) -> list[Any
 
 
 class StudentInput(TypedDict):
-    """What a caller sends: the new message(s). `student_id` comes from config["configurable"]."""
+    """What a caller sends: the new message(s). `student_id` comes from the run context."""
 
     messages: Annotated[list[AnyMessage], recent_messages]
 
