@@ -156,7 +156,8 @@ def timeline_for(store: LearnerStore, student_id: str, subject: str, today: date
     unit = load_curriculum().subjects[subject]
     plan = store.plan(student_id, subject, today=today)
     mastery = store.mastery(student_id)
-    covered = sum(1 for t in unit.topics if is_mastered(mastery.get(t.skill, {}).get("p_known", 0.0)))
+    covered = sum(1 for t in unit.topics if is_mastered(mastery.get(t.skill, {}).get("p_known", 0.0),
+                                                       mastery.get(t.skill, {}).get("attempts", 0)))
     start = date.fromisoformat(plan["start_date"])
     return Timeline(
         semester_weeks=unit.semester_weeks,

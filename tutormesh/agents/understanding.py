@@ -152,7 +152,7 @@ def rule_language(text: str) -> Language | None:
 
 def marker_language(text: str) -> tuple[Language | None, int]:
     """Count function words per language in Latin text; return the clear winner and its margin."""
-    words = [w.lower() for w in _words(text)]
+    words = [w.lower() for w in _words(text) if len(w) > 1]  # "y", "x", "a": variables as often as words
     counts = {lang: sum(w in markers for w in words) for lang, markers in lexicon().markers.items()}
     ranked = sorted(counts.items(), key=lambda kv: kv[1], reverse=True)
     (best, top), (_, second) = ranked[0], ranked[1]

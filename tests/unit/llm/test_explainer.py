@@ -92,6 +92,7 @@ def test_guard_rejection_serves_the_lesson(models: ScriptedModels, student: Call
     out = ask(student("ana"), "Any tips?")
     assert (out["tier"], out["reason"]) == ("lesson", "guard") and out["rejected"]
     assert bad not in out["text"] and "Worked example" in out["text"]
+    assert "what the lessons say about Two-step equations" in out["text"] and "can't continue" not in out["text"]
 
 
 def test_server_down_falls_back_to_the_lesson(student: Callable[..., str], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,12 +14,14 @@ from tutormesh.graphs.negotiation.graph import graph as negotiation_graph
 from tutormesh.graphs.student.context import StudentContext
 from tutormesh.graphs.student.state import StudentInput, StudentState
 
-ACTIONS = {"answer": "practice", "practice": "practice", "hint": "practice", "learn": "teach",
-           "ask": "explain", "review": "review", "greet": "review"}
+ACTIONS = {"answer": "practice", "practice": "practice", "hint": "practice", "meta": "practice", "learn": "teach",
+           "ask": "explain", "review": "review", "greet": "converse", "off_topic": "converse"}
 
 
-def act(state: StudentState) -> Literal["practice", "teach", "explain", "review"]:
-    """Route the parsed intent to the node that serves it."""
+def act(state: StudentState) -> Literal["practice", "teach", "explain", "review", "converse"]:
+    """Route the understood intent to the node that serves it ("I don't get it" re-teaches unless a problem is open)."""
+    if state["intent"] == "meta" and not state.get("current_item"):
+        return "teach"
     return ACTIONS[state["intent"]]  # type: ignore[return-value]
 
 
@@ -39,7 +41,8 @@ def negotiate(state: StudentState, runtime: Runtime[StudentContext], config: Run
         context=NegotiationContext(thread_id=student.thread_id_of(runtime), now=ctx.now, language=ctx.language,
                                    prompt_versions=ctx.prompt_versions, prompt_overrides=ctx.prompt_overrides),
     )
-    return student.after_negotiation(state, result["negotiation_id"], ctx)
+    return student.after_negotiation(state, result["negotiation_id"], now=ctx.now,
+                                     thread_id=student.thread_id_of(runtime))
 
 
 builder = StateGraph(StudentState, input_schema=StudentInput, context_schema=StudentContext)
@@ -48,10 +51,11 @@ builder.add_node("practice", student.practice)
 builder.add_node("teach", student.teach)
 builder.add_node("review", student.review)
 builder.add_node("explain", explainer.explain)
+builder.add_node("converse", student.converse)
 builder.add_node("negotiate", negotiate)
 builder.add_edge(START, "understand")
 builder.add_conditional_edges("understand", act)
-for node in ("practice", "teach", "explain", "review"):
+for node in ("practice", "teach", "explain", "review", "converse"):
     builder.add_conditional_edges(node, after_action)
 builder.add_edge("negotiate", END)
 graph = builder.compile(name="student")

@@ -32,6 +32,8 @@ class StudentState(StudentInput, total=False):
     student_id: str
     turns: Annotated[int, operator.add]
     intent: str
+    understanding: dict[str, Any]
+    language: str
     subject: str
     topic: str
     profile: dict[str, Any]
