@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import operator
 from typing import Annotated, Any, TypedDict
+
+from tutormesh.graphs.reducers import extend_protocol
 
 
 class NegotiationInput(TypedDict, total=False):
@@ -20,6 +21,6 @@ class NegotiationState(NegotiationInput, total=False):
     """The typed protocol messages so far (JSON of `agents.protocol` types) and the outcome."""
 
     negotiation_id: str
-    protocol: Annotated[list[dict[str, Any]], operator.add]
+    protocol: Annotated[list[dict[str, Any]], extend_protocol]
     status: str
     escalation_id: int | None
