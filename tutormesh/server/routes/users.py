@@ -14,7 +14,7 @@ from tutormesh.server.security import check_password_strength, hash_password
 
 router = APIRouter(prefix="/v1/users", tags=["users"])
 UserId = Annotated[str, Path(pattern=r"^[a-f0-9]{32}$", description="a user id")]
-Role = Literal["student", "teacher", "admin"]
+Role = Literal["student", "teacher", "tutor", "admin"]
 
 
 class UserOut(BaseModel):
