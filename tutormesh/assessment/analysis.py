@@ -138,3 +138,57 @@ def apply_reteach_rule(s: Session, event: AssessmentEvent) -> list[AssessmentEve
 def _same_cohort(cohort: str | None) -> Any:
     # No cohort: the rule looks at everyone who took the quiz, as item_analysis(cohort=None) does.
     return true() if cohort is None else Submission.cohort == cohort
+
+
+def _choice_key(answer: str, choices: dict[str, str]) -> str | None:
+    text = answer.strip().lower()
+    for key, label in choices.items():
+        if text in (str(key).lower(), str(label).strip().lower()):
+            return str(key)
+    return None
+
+
+def item_report(s: Session, quiz_id: str, *, cohort: str | None = None) -> list[dict[str, Any]]:
+    """Item analysis for the console: per question, % correct, every choice's share, discrimination,
+    whether the 60% rule fired, and the re-teach it sent (explanation text and how many students got it).
+    """
+    settings = get_settings()
+    rows = item_analysis(s, quiz_id, cohort=cohort)
+    questions = {q.id: q for q in s.scalars(select(QuizQuestion).where(QuizQuestion.quiz_id == quiz_id))}
+    where = [QuestionResult.quiz_id == quiz_id]
+    if cohort is not None:
+        where.append(Submission.cohort == cohort)
+    answers: dict[str, list[str]] = {}
+    for question_id, answer in s.execute(select(QuestionResult.question_id, QuestionResult.answer)
+                                         .join(Submission, Submission.id == QuestionResult.submission_id)
+                                         .where(*where)):
+        answers.setdefault(question_id, []).append(answer)
+    for row in rows:
+        question = questions[row["question_id"]]
+        row["prompt"] = question.prompt
+        if question.kind == "choice":
+            choices = {str(k): str(v) for k, v in question.spec["choices"].items()}
+            counts = dict.fromkeys(choices, 0)
+            other = 0
+            for answer in answers.get(question.id, []):
+                key = _choice_key(answer, choices)
+                if key is None:
+                    other += 1
+                else:
+                    counts[key] += 1
+            correct_key = str(question.spec["answer"]).lower()
+            row["choices"] = [{"key": k, "text": choices[k], "count": n, "correct": k.lower() == correct_key}
+                              for k, n in counts.items()]
+            row["other_answers"] = other
+        wrong = row["attempts"] - row["correct"]
+        row["wrong_share"] = round(wrong / row["attempts"], 3) if row["attempts"] else None
+        row["reteach_threshold"] = settings.reteach_wrong_share
+        explanations = list(s.scalars(select(Explanation).where(
+            Explanation.question_id == question.id,
+            *([Explanation.cohort == cohort] if cohort is not None else []))))
+        row["reteach"] = [{"cohort": e.cohort or None, "text": e.text, "source": e.source,
+                           "wrong_share": round(e.wrong_share, 3), "answers": e.answers,
+                           "students_sent": s.scalar(select(func.count()).where(
+                               AssessmentEvent.key.like(f"explain:{e.id}:%"))) or 0}
+                          for e in explanations]
+    return rows

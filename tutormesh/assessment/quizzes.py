@@ -7,6 +7,7 @@ the API routes, the CLI and the Celery tasks share them.
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from tutormesh.agents.rubric import Rubric
 from tutormesh.core.errors import Conflict, Invalid, NotFound
-from tutormesh.core.models import Student
+from tutormesh.core.models import Student, utcnow
 from tutormesh.core.models.assessment import (
     Explanation,
     QuestionResult,
@@ -95,24 +96,43 @@ def quiz_view(session: Session, quiz_id: str) -> dict[str, Any]:
 
 
 def assign(session: Session, quiz_id: str, *, cohort: str | None, student_id: str | None,
-           assigned_by: str) -> dict[str, Any]:
-    """Give a quiz to a cohort or to one student."""
+           assigned_by: str, due_at: datetime | None = None) -> dict[str, Any]:
+    """Give a quiz to a cohort or to one student, optionally due by `due_at` (then it closes)."""
     if session.get(Quiz, quiz_id) is None:
         raise NotFound(f"no quiz {quiz_id!r}")
     if (cohort is None) == (student_id is None):
         raise Invalid("assign to exactly one of a cohort or a student")
-    row = QuizAssignment(quiz_id=quiz_id, cohort=cohort, student_id=student_id, assigned_by=assigned_by)
+    if due_at is not None and due_at.tzinfo is None:
+        raise Invalid("due_at: give a time zone, e.g. 2026-12-15T17:00:00Z")
+    if due_at is not None and due_at <= utcnow():
+        raise Invalid("due_at: must be in the future")
+    row = QuizAssignment(quiz_id=quiz_id, cohort=cohort, student_id=student_id, assigned_by=assigned_by,
+                         due_at=due_at)
     session.add(row)
     session.flush()
-    return {"id": row.id, "quiz_id": quiz_id, "cohort": cohort, "student_id": student_id}
+    return assignment_view(row)
+
+
+def assignment_view(row: QuizAssignment) -> dict[str, Any]:
+    """An assignment as the API shows it; `open` is false once closed or past due."""
+    due, closed = _aware(row.due_at), _aware(row.closed_at)
+    return {"id": row.id, "quiz_id": row.quiz_id, "cohort": row.cohort, "student_id": row.student_id,
+            "due_at": due.isoformat() if due else None, "closed_at": closed.isoformat() if closed else None,
+            "open": closed is None and (due is None or due > utcnow())}
+
+
+def _aware(ts: datetime | None) -> datetime | None:
+    # SQLite drops tzinfo; every timestamp we write is UTC.
+    return ts if ts is None or ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 def is_assigned(session: Session, quiz_id: str, *, student_id: str, cohort: str | None) -> bool:
-    """Whether the quiz was given to this student or to their cohort."""
+    """Whether the quiz was given to this student or to their cohort and still takes answers."""
     who = [QuizAssignment.student_id == student_id]
     if cohort:
         who.append(QuizAssignment.cohort == cohort)
-    return session.scalar(select(QuizAssignment.id).where(QuizAssignment.quiz_id == quiz_id, or_(*who))) is not None
+    rows = session.scalars(select(QuizAssignment).where(QuizAssignment.quiz_id == quiz_id, or_(*who)))
+    return any(assignment_view(row)["open"] for row in rows)
 
 
 def create_submission(session: Session, quiz_id: str, *, student_id: str, cohort: str | None,

@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     # A student's agent pauses after this long without a message; the sweep runs this often.
     agent_idle_minutes: float = 10.0
     lifecycle_sweep_seconds: float = 30.0
+    # --- console ---
+    # An escalation unanswered by a human for longer than this is overdue (shown to admins).
+    escalation_sla_minutes: float = 60.0
 
     @property
     def is_production(self) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.types import Command
 
 from tutormesh.core.checkpoints import open_checkpointer
 from tutormesh.core.settings import Settings, get_settings
@@ -60,6 +61,12 @@ class Tutor:
                     yield {"event": "token", "node": meta.get("langgraph_node"), "text": str(message.text)}
         self._maybe_prune(thread_id, state)
         yield {"event": "state", "state": state}
+
+    def resume(self, student_id: str, thread_id: str, value: Any) -> dict[str, Any]:
+        """Resume a thread paused at an `interrupt()` (a human tutor's reply) and return its new state."""
+        state = self.graph.invoke(Command(resume=value), {"configurable": {"thread_id": thread_id}},
+                                  context=_context(student_id, thread_id, None, ""), durability="exit")
+        return dict(state)
 
     def _maybe_prune(self, thread_id: str, state: dict[str, Any]) -> None:
         """Every N turns keep only the thread's latest checkpoint: storage stays constant per thread.

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 
 import anyio.to_thread
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
-from starlette.responses import FileResponse
+from starlette.responses import FileResponse, HTMLResponse
 
 from tutormesh.core.db import sessionmaker_for
 from tutormesh.core.settings import Settings, get_settings
@@ -26,7 +27,7 @@ from tutormesh.server.deps import AccessCache, Services
 from tutormesh.server.lifecycle import Lifecycle
 from tutormesh.server.middleware import AccessLog, BodyLimit, CleanText, IpRateLimit
 from tutormesh.server.ratelimit import RateLimiter
-from tutormesh.server.routes import auth, cohorts, health, quizzes, threads, users
+from tutormesh.server.routes import auth, cohorts, console_router, health, quizzes, threads, users
 from tutormesh.server.security import signing_secret
 
 if TYPE_CHECKING:
@@ -91,18 +92,37 @@ def create_app(settings: Settings | None = None, *,
     """Build the API app; the stores and the tutor (`open_tutor` unless given) open when it starts."""
     settings = settings or get_settings()
     configure_logging()
-    app = FastAPI(title="TutorMesh API", version="1", lifespan=lifespan,
+    app = FastAPI(title="TutorMesh API", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Student chat with a personal learning agent; teacher and admin views.")
     app.state.settings = settings
     app.state.tutor_factory = tutor_factory
     errors.install(app)
     for router in (health.router, auth.router, threads.router, users.router, cohorts.router, quizzes.router):
         app.include_router(router)
+    app.include_router(console_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers=PAGE_HEADERS)
+
+    @app.get("/console", include_in_schema=False)
+    async def console_page() -> FileResponse:
+        return FileResponse(STATIC / "console.html", headers=PAGE_HEADERS)
+
+    # Swagger UI and ReDoc from vendored files: the defaults load from a CDN, blank offline.
+    @app.get("/docs", include_in_schema=False)
+    async def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="TutorMesh API",
+                                   swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+                                   swagger_favicon_url="/static/favicon.svg")
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url="/openapi.json", title="TutorMesh API", with_google_fonts=False,
+                              redoc_js_url="/static/vendor/redoc/redoc.standalone.js",
+                              redoc_favicon_url="/static/favicon.svg")
 
     # Outermost first at request time: log, then cap the body, then the per-IP limit, then clean text.
     app.add_middleware(CleanText)

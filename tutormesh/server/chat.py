@@ -51,6 +51,9 @@ def visible_thread(services: Services, user: Principal, thread_id: str, *, write
         raise missing
     if write:
         raise Forbidden("only the student who owns a thread can post to it")
+    from tutormesh.server.staff import audit  # staff -> deps, like this module; imported late to stay light
+
+    audit(services, user, "read_thread", student_id=thread["student_id"], target=f"thread:{thread_id}")
     return thread
 
 

@@ -20,9 +20,11 @@ from tutormesh.core.models.learning import (
     ThreadMessage,
 )
 from tutormesh.core.models.ledger import CostAlert, LedgerEntry, LlmBudget
+from tutormesh.core.models.staff import AuditEntry, StaffProfile
 
 __all__ = [
     "Attempt",
+    "AuditEntry",
     "Base",
     "CostAlert",
     "CurriculumPlan",
@@ -39,6 +41,7 @@ __all__ = [
     "NegotiationMessageRow",
     "Profile",
     "Skill",
+    "StaffProfile",
     "Student",
     "Subject",
     "ThreadMessage",

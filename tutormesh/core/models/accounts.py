@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tutormesh.core.models.base import Base, utcnow
 
-ROLES = ("student", "teacher", "admin")
+ROLES = ("student", "teacher", "tutor", "admin")  # a tutor serves escalations of many cohorts
 
 
 class User(Base):

@@ -160,8 +160,13 @@ class Escalation(Base):
     student_id: Mapped[str] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"), index=True)
     negotiation_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     reason: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open -> claimed -> resolved
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(32), nullable=True)  # a user id
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    first_reply_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    resolution: Mapped[str] = mapped_column(Text, default="")
 
 
 class LearningSession(Base):
@@ -182,6 +187,7 @@ class ThreadMessage(Base):
     __tablename__ = "thread_messages"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     thread_id: Mapped[str] = mapped_column(String(64), index=True)
-    role: Mapped[str] = mapped_column(String(12))
+    role: Mapped[str] = mapped_column(String(12))  # user | assistant | tutor (a human)
     content: Mapped[str] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(String(80), nullable=True)  # a human tutor's display name
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -358,7 +358,7 @@ class LearnerStore:
                                         "turns": int(user_text is not None), "status": "active", "started_at": now,
                                         "last_active_at": now})
 
-    def history(self, thread_id: str, *, limit: int = 200) -> list[dict[str, str]]:
+    def history(self, thread_id: str, *, limit: int = 200) -> list[dict[str, Any]]:
         """Return the last `limit` messages of a thread, oldest first."""
         with self.sessions() as s:
             rows = list(
@@ -369,7 +369,9 @@ class LearnerStore:
                     .limit(limit)
                 )
             )
-            return [{"role": r.role, "content": r.content} for r in reversed(rows)]
+            # `author` names a human tutor (role "tutor"); `id` lets a live page ask for what came after.
+            return [{"id": r.id, "role": r.role, "content": r.content, **({"author": r.author} if r.author else {})}
+                    for r in reversed(rows)]
 
 
 def _iso(ts: datetime | None) -> str | None:

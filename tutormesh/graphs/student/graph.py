@@ -8,7 +8,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
-from tutormesh.agents import explainer, student
+from tutormesh.agents import explainer, human_tutor, student
 from tutormesh.graphs.negotiation.context import NegotiationContext
 from tutormesh.graphs.negotiation.graph import graph as negotiation_graph
 from tutormesh.graphs.student.context import StudentContext
@@ -53,9 +53,11 @@ builder.add_node("review", student.review)
 builder.add_node("explain", explainer.explain)
 builder.add_node("converse", student.converse)
 builder.add_node("negotiate", negotiate)
+builder.add_node("await_tutor", human_tutor.await_tutor)  # interrupt(): resumed by a human tutor's reply
 builder.add_edge(START, "understand")
 builder.add_conditional_edges("understand", act)
 for node in ("practice", "teach", "explain", "review", "converse"):
     builder.add_conditional_edges(node, after_action)
-builder.add_edge("negotiate", END)
+builder.add_conditional_edges("negotiate", human_tutor.after_negotiation)
+builder.add_edge("await_tutor", END)
 graph = builder.compile(name="student")

@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1/users", tags=["users"], responses={
     401: {"description": "not signed in, or a bad, expired or revoked token"},
     403: {"description": "admins only"}, 422: {"description": "malformed input, with the reason"}})
 UserId = Annotated[str, Path(pattern=r"^[a-f0-9]{32}$", description="a user id")]
-Role = Literal["student", "teacher", "admin"]
+Role = Literal["student", "teacher", "tutor", "admin"]
 
 
 class UserOut(BaseModel):

@@ -1,0 +1,150 @@
+"""The cohort dashboards' queries: mastery heatmap, struggling students, negotiation outcomes, cost.
+
+Each function reads one cohort in one session and names students by username. Aggregation is done
+in SQL per cohort (a class is tens of students, a school a few thousand), never per student in a loop
+of queries.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tutormesh.core.models import (
+    Attempt,
+    CurriculumPlan,
+    Escalation,
+    LedgerEntry,
+    LlmBudget,
+    Mastery,
+    Negotiation,
+    Profile,
+    Skill,
+    User,
+)
+from tutormesh.core.settings import Settings
+from tutormesh.core.stores.ledger import project_month
+from tutormesh.tools import bkt
+
+STALLED_ATTEMPTS = 6  # practice attempts after which an unmastered skill under 50% counts as stalled
+STALLED_BELOW = 0.5
+STREAK_ALERT = 3
+
+
+def students(s: Session, cohort: str) -> list[tuple[str, str, str]]:
+    """Return (user id, username, student id) of the cohort's students, by username."""
+    rows = s.execute(select(User.id, User.username, User.student_id).where(
+        User.cohort == cohort, User.role == "student", User.student_id.is_not(None)).order_by(User.username))
+    return [(str(u), str(n), str(sid)) for u, n, sid in rows]
+
+
+def heatmap(s: Session, cohort: str) -> dict[str, Any]:
+    """Mastery per student and skill: the skills anyone in the cohort practised, in curriculum order."""
+    members = students(s, cohort)
+    ids = [sid for _, _, sid in members]
+    cells: dict[tuple[str, str], float] = {}
+    for sid, skill, p in s.execute(select(Mastery.student_id, Mastery.skill, Mastery.p_known)
+                                   .where(Mastery.student_id.in_(ids))):
+        cells[(sid, skill)] = round(float(p), 3)
+    used = {skill for _, skill in cells}
+    skills = [{"slug": slug, "title": title} for slug, title in s.execute(
+        select(Skill.slug, Skill.title).where(Skill.slug.in_(used)).order_by(Skill.subject, Skill.position))]
+    return {"cohort": cohort, "skills": skills, "mastery_threshold": bkt.MASTERY_THRESHOLD,
+            "students": [{"user_id": uid, "student": name, "student_id": sid,
+                          "mastery": [cells.get((sid, k["slug"])) for k in skills]} for uid, name, sid in members]}
+
+
+def struggling(s: Session, cohort: str) -> list[dict[str, Any]]:
+    """Students with a signal: a wrong-answer streak, stalled mastery, an open negotiation or escalation."""
+    members = students(s, cohort)
+    ids = [sid for _, _, sid in members]
+    titles = dict(s.execute(select(Skill.slug, Skill.title)).all())
+    streaks: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    stalled: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for sid, skill, p, attempts, fails in s.execute(select(
+            Mastery.student_id, Mastery.skill, Mastery.p_known, Mastery.attempts, Mastery.fail_streak)
+            .where(Mastery.student_id.in_(ids))):
+        if fails >= STREAK_ALERT:
+            streaks[sid].append({"skill": titles.get(skill, skill), "wrong_in_a_row": fails})
+        if attempts >= STALLED_ATTEMPTS and p < STALLED_BELOW:
+            stalled[sid].append({"skill": titles.get(skill, skill), "p_known": round(p, 3), "attempts": attempts})
+    negotiations: dict[str, int] = dict(s.execute(select(Negotiation.student_id, func.count()).where(
+        Negotiation.student_id.in_(ids), Negotiation.status.in_(("open", "committed")))
+        .group_by(Negotiation.student_id)).all())
+    escalations: dict[str, int] = dict(s.execute(select(Escalation.student_id, func.count()).where(
+        Escalation.student_id.in_(ids), Escalation.status != "resolved").group_by(Escalation.student_id))
+        .all())
+    out = []
+    for uid, name, sid in members:
+        score = 3 * escalations.get(sid, 0) + 2 * len(streaks[sid]) + len(stalled[sid]) + negotiations.get(sid, 0)
+        if score:
+            out.append({"user_id": uid, "student": name, "student_id": sid, "streaks": streaks[sid],
+                        "stalled": stalled[sid], "open_negotiations": negotiations.get(sid, 0),
+                        "open_escalations": escalations.get(sid, 0), "score": score})
+    return sorted(out, key=lambda r: (-r["score"], r["student"]))
+
+
+def negotiation_outcomes(s: Session, cohort: str, *, weeks: int = 8, today: date | None = None) -> dict[str, Any]:
+    """Negotiations opened per ISO week (the last `weeks`), by outcome, and the success rate."""
+    ids = [sid for _, _, sid in students(s, cohort)]
+    today = today or datetime.now(UTC).date()
+    start = today - timedelta(weeks=weeks - 1, days=today.weekday())
+    labels = [(start + timedelta(weeks=n)).isoformat() for n in range(weeks)]
+    counts: dict[str, dict[str, int]] = {label: defaultdict(int) for label in labels}
+    for created, status in s.execute(select(Negotiation.created_at, Negotiation.status).where(
+            Negotiation.student_id.in_(ids), Negotiation.created_at >= datetime.combine(start, datetime.min.time()))):
+        day = created.date()
+        label = (day - timedelta(days=day.weekday())).isoformat()
+        if label in counts:
+            counts[label][status] += 1
+    statuses = ["committed", "kept", "renegotiated", "escalated", "open"]
+    total = sum(sum(c.values()) for c in counts.values())
+    agreed = sum(c["committed"] + c["kept"] + c["renegotiated"] for c in counts.values())
+    return {"weeks": labels, "statuses": statuses,
+            "series": {st: [counts[w][st] for w in labels] for st in statuses},
+            "total": total, "success_rate": round(agreed / total, 3) if total else None}
+
+
+def cost(s: Session, cohort: str, settings: Settings, *, today: date | None = None) -> dict[str, Any]:
+    """This month's LLM spend per student against their monthly budget, and the projection."""
+    today = today or datetime.now(UTC).date()
+    month = today.strftime("%Y-%m")
+    members = students(s, cohort)
+    ids = [sid for _, _, sid in members]
+    spent = dict(s.execute(select(LedgerEntry.student_id, func.sum(LedgerEntry.cost_usd)).where(
+        LedgerEntry.student_id.in_(ids), LedgerEntry.month == month).group_by(LedgerEntry.student_id)).all())
+    budgets = {b.student_id: b for b in s.scalars(select(LlmBudget).where(LlmBudget.student_id.in_(ids)))}
+    rows = []
+    for uid, name, sid in members:
+        month_usd = float(spent.get(sid) or 0.0)
+        budget = budgets.get(sid)
+        monthly = budget.monthly_usd if budget else settings.llm_budget_monthly_usd
+        rows.append({"user_id": uid, "student": name, "student_id": sid, "month_usd": round(month_usd, 6),
+                     "projected_usd": round(project_month(month_usd, today), 6), "monthly_budget_usd": monthly,
+                     "daily_budget_usd": budget.daily_usd if budget else settings.llm_budget_daily_usd,
+                     "over_budget": month_usd >= monthly})
+    return {"month": month, "alert_usd": settings.llm_cost_alert_usd, "students": rows}
+
+
+def mastery_history(s: Session, student_id: str, *, limit: int = 500) -> list[dict[str, Any]]:
+    """A student's mastery after each attempt, oldest first (practice and quizzes)."""
+    titles = dict(s.execute(select(Skill.slug, Skill.title)).all())
+    rows = list(s.execute(select(Attempt.created_at, Attempt.skill, Attempt.p_known_after, Attempt.thread_id)
+                          .where(Attempt.student_id == student_id).order_by(Attempt.id.desc()).limit(limit)))
+    return [{"at": (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat(), "skill": skill,
+             "title": titles.get(skill, skill), "p_known": round(p, 3),
+             "source": "quiz" if str(thread).startswith("quiz:") else "practice"}
+            for at, skill, p, thread in reversed(rows)]
+
+
+def plans(s: Session, student_id: str) -> list[dict[str, Any]]:
+    """A student's delivery plans, one per subject, and their profile's pace."""
+    pace = s.scalar(select(Profile.pace).where(Profile.student_id == student_id))
+    return [{"subject": p.subject, "pace": p.pace or pace, "adjustments": list(p.adjustments),
+             "difficulty_ramp": p.difficulty_ramp, "slow_topics_left": p.slow_topics_left,
+             "start_date": p.start_date.isoformat()}
+            for p in s.scalars(select(CurriculumPlan).where(CurriculumPlan.student_id == student_id))]
