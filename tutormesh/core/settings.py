@@ -100,6 +100,18 @@ class Settings(BaseSettings):
     # A student's agent pauses after this long without a message; the sweep runs this often.
     agent_idle_minutes: float = 10.0
     lifecycle_sweep_seconds: float = 30.0
+    # --- operations: metrics, privacy, retention (docs/operations.md, docs/data-protection.md) ---
+    # Bearer token for the API's GET /metrics; unset: /metrics answers 404 (disabled).
+    metrics_token: SecretStr | None = None
+    # Seconds the fleet figures read from SQL for /metrics are reused between scrapes.
+    metrics_sql_cache_s: float = 15.0
+    # The Celery worker serves its /metrics on this port (0: off), bound to metrics_host.
+    worker_metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
+    # Chat transcripts (thread messages and idle threads' checkpoints) older than this many days are
+    # deleted by the retention job; 0 keeps them. How often the job runs, in seconds.
+    transcript_retention_days: int = 0
+    retention_sweep_seconds: float = 3600.0
 
     @property
     def is_production(self) -> bool:

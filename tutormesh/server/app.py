@@ -25,8 +25,9 @@ from tutormesh.server import errors
 from tutormesh.server.deps import AccessCache, Services
 from tutormesh.server.lifecycle import Lifecycle
 from tutormesh.server.middleware import AccessLog, BodyLimit, IpRateLimit
+from tutormesh.server.observability import RequestMetrics
 from tutormesh.server.ratelimit import RateLimiter
-from tutormesh.server.routes import auth, cohorts, health, quizzes, threads, users
+from tutormesh.server.routes import auth, cohorts, health, operations, quizzes, threads, users
 from tutormesh.server.security import signing_secret
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, *,
     errors.install(app)
     for router in (health.router, auth.router, threads.router, users.router, cohorts.router, quizzes.router):
         app.include_router(router)
+    app.include_router(operations.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -108,4 +110,5 @@ def create_app(settings: Settings | None = None, *,
     app.add_middleware(IpRateLimit)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLog)
+    app.add_middleware(RequestMetrics)
     return app

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from tutormesh.core import metrics
 from tutormesh.core.errors import Forbidden, Invalid, NotFound
 from tutormesh.core.models import Skill
 from tutormesh.server.deps import Principal, Services
@@ -80,6 +81,7 @@ def turn_result(services: Services, thread: dict[str, Any], state: dict[str, Any
     """
     from tutormesh.graphs.runtime import new_replies
 
+    metrics.observe_turn(state)
     item = state.get("current_item")
     grade = state.get("last_grade") if state.get("intent") == "answer" else None  # last_grade outlives its turn
     current = {"prompt": item["prompt"], "skill": item["skill"], "difficulty": item["difficulty"]} if item else None

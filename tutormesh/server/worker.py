@@ -68,10 +68,15 @@ def _make_app(settings: Settings) -> Celery:
     def grade_submission(self: Any, submission_id: str) -> str:
         """Grade one submission (a no-op if it is already graded), then deliver its events."""
         from tutormesh.assessment import events, grading
+        from tutormesh.core import llm
+        from tutormesh.server import observability
 
         sessions = sessionmaker_for(settings)
-        outcome = grading.grade_submission(sessions, submission_id, worker=str(self.request.hostname or ""),
-                                           min_confidence=settings.assessment_min_confidence)
+        with observability.grading_task(sessions, submission_id) as (student_id, done):
+            with llm.metered_as(student_id):  # rubric-judge calls go into the student's ledger
+                outcome = grading.grade_submission(sessions, submission_id, worker=str(self.request.hostname or ""),
+                                                   min_confidence=settings.assessment_min_confidence)
+            done(str(outcome["status"]))
         if outcome.get("event_ids"):
             try:
                 events.relay(sessions, outcome["event_ids"])
@@ -150,6 +155,10 @@ def _prepare(**_: Any) -> None:
 @signals.worker_ready.connect
 def _on_ready(**_: Any) -> None:
     settings = get_settings()
+    if settings.worker_metrics_port:
+        from tutormesh.server.observability import serve_worker_metrics
+
+        serve_worker_metrics(settings)
     threading.Thread(target=_sweep_forever, args=(settings, _stop_sweeper), name="assessment-sweeper",
                      daemon=True).start()
     ready = os.environ.get(READY_ENV)
