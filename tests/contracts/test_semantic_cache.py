@@ -78,3 +78,17 @@ def test_replacing_an_entry_keeps_one(cache: SemanticCache) -> None:
     cache.put(SCOPE, "why", unit(1), "new")
     hit = cache.lookup(SCOPE, "Why?", lambda: unit(1))
     assert hit is not None and hit.answer == "new"
+
+
+def test_a_students_questions_are_found_and_forgotten_in_every_scope(cache: SemanticCache) -> None:
+    cache.put(scope_of("fractions", "en"), "Why do we flip the fraction when dividing?", unit(1, 0), "Because...")
+    cache.put(scope_of("fractions", "es"), "why do we flip the fraction when dividing", unit(1, 0), "Porque...")
+    cache.put(scope_of("fractions", "en"), "What is a numerator?", unit(0, 1), "The top number.")
+    mine = ["Why do we flip the fraction when dividing?"]
+    assert sorted(e["answer"] for e in cache.entries_for(mine)) == ["Because...", "Porque..."]
+    assert set(cache.find_texts(["flip the fraction", "top number", "not stored"])) == {"flip the fraction",
+                                                                                       "top number"}
+    assert cache.forget_questions(mine) == 2
+    assert cache.find_texts(["flip the fraction"]) == {}
+    assert cache.lookup(scope_of("fractions", "en"), mine[0], lambda: unit(1, 0)) is None
+    assert cache.lookup(scope_of("fractions", "en"), "What is a numerator?", lambda: unit(0, 1)) is not None

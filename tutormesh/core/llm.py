@@ -38,6 +38,34 @@ _JSON_OBJECT_ONLY: set[str] = set()  # endpoints that reject the json_schema res
 _metered_student: ContextVar[str | None] = ContextVar("tutormesh_metered_student", default=None)
 
 
+_llm_blocked: ContextVar[bool] = ContextVar("tutormesh_llm_blocked", default=False)
+
+
+class ConsentRequired(openai.APIError):
+    """No LLM call may be made for this student (under 13 without a guardian's consent).
+
+    An `openai.APIError`, so every caller's "LLM unavailable" path (the tier-1 lesson, the
+    keyword rubric) answers instead.
+    """
+
+    def __init__(self) -> None:
+        """Refuse before anything is sent."""
+        import httpx2  # the HTTP client openai is built on
+
+        super().__init__("LLM calls are off for this student: guardian consent is not recorded",
+                         httpx2.Request("POST", "http://llm.refused.invalid/"), body=None)
+
+
+@contextmanager
+def no_external_llm(blocked: bool = True) -> Iterator[None]:
+    """Inside the block, `chat_model` refuses with `ConsentRequired` (when `blocked`)."""
+    token = _llm_blocked.set(blocked)
+    try:
+        yield
+    finally:
+        _llm_blocked.reset(token)
+
+
 @contextmanager
 def metered_as(student_id: str | None) -> Iterator[None]:
     """Meter every LLM call made inside the block (without its own student_id) to `student_id`."""
@@ -124,6 +152,8 @@ def chat_model(model: str | None = None, *, student_id: str | None = None, purpo
     `max_tokens` goes in `extra_body`: langchain-openai sends `max_completion_tokens`, which the
     llama-cpp server ignores (replies would run to the end of the context).
     """
+    if _llm_blocked.get():
+        raise ConsentRequired()
     settings = settings or get_settings()
     name = model or settings.llm_model
     callbacks: list[BaseCallbackHandler] = [

@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     # such as "add 4" / "subtract 4" score up to 0.972), 58% of paraphrases hit. See docs/llm.md.
     cache_threshold: float = 0.975
     cache_ttl_s: int = 30 * 24 * 3600
+    # Redis cache keys start with this (separate deployments or tests sharing one Redis).
+    cache_key_prefix: str = "tm:cache"
     # Vectors: empty = embedded index in data_dir; http://host:8080 for Weaviate.
     weaviate_url: str = ""
     # --- assessment (issue 5) ---

@@ -27,7 +27,7 @@ from tutormesh.server.lifecycle import Lifecycle
 from tutormesh.server.middleware import AccessLog, BodyLimit, IpRateLimit
 from tutormesh.server.observability import RequestMetrics
 from tutormesh.server.ratelimit import RateLimiter
-from tutormesh.server.routes import auth, cohorts, health, operations, quizzes, threads, users
+from tutormesh.server.routes import auth, cohorts, health, operations, privacy, quizzes, threads, users
 from tutormesh.server.security import signing_secret
 
 if TYPE_CHECKING:
@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None, *,
     for router in (health.router, auth.router, threads.router, users.router, cohorts.router, quizzes.router):
         app.include_router(router)
     app.include_router(operations.router)
+    app.include_router(privacy.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)

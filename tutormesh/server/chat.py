@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tutormesh.core import metrics
+from tutormesh.core import llm, metrics, privacy
 from tutormesh.core.errors import Forbidden, Invalid, NotFound
 from tutormesh.core.models import Skill
 from tutormesh.server.deps import Principal, Services
@@ -105,10 +105,27 @@ def clean_content(content: str, max_chars: int) -> str:
     return text
 
 
+def consented_text(services: Services, student_id: str, text: str) -> tuple[str, bool]:
+    """Return what the turn may see and store, and whether LLM calls are off (docs/data-protection.md).
+
+    A student under 13 without a guardian's recorded consent keeps tier-1 tutoring, but their words
+    become a fixed command or a math answer before the graph (and so any store) sees them.
+    """
+    if not privacy.is_restricted(services.learner.sessions, student_id):
+        return text, False
+    from tutormesh.agents.student import parse_intent
+    from tutormesh.tools.curriculum import load_curriculum
+
+    topics = load_curriculum().route(text)
+    return privacy.minimised_message(text, parse_intent(text, awaiting_answer=False),
+                                     topics[0].title if topics else None), True
+
+
 def run_turn(services: Services, thread: dict[str, Any], text: str) -> dict[str, Any]:
     """Run one turn to completion (the JSON form of `POST /messages`)."""
     tutor = services.tutor
-    with services.lifecycle.lock(thread["thread_id"]):
+    text, restricted = consented_text(services, thread["student_id"], text)
+    with services.lifecycle.lock(thread["thread_id"]), llm.no_external_llm(restricted):
         services.lifecycle.before_turn(thread["student_id"], thread["thread_id"])
         state = tutor.send(thread["student_id"], thread["thread_id"], text)
     return turn_result(services, thread, state)
@@ -117,7 +134,9 @@ def run_turn(services: Services, thread: dict[str, Any], text: str) -> dict[str,
 def stream_turn(services: Services, thread: dict[str, Any], text: str) -> Iterator[dict[str, Any]]:
     """Run one turn, yielding stage and token events, then a `state` event with the turn result."""
     tutor = services.tutor
-    with services.lifecycle.lock(thread["thread_id"]):
+    text, restricted = consented_text(services, thread["student_id"], text)
+    # The whole stream runs in one worker thread (sse.iterate_in_thread), so the block holds throughout.
+    with services.lifecycle.lock(thread["thread_id"]), llm.no_external_llm(restricted):
         services.lifecycle.before_turn(thread["student_id"], thread["thread_id"])
         for event in tutor.stream(thread["student_id"], thread["thread_id"], text):
             if event["event"] == "state":

@@ -140,6 +140,19 @@ def _sweep_forever(settings: Settings, stop: threading.Event) -> None:
             log.exception("assessment sweep failed; retrying in %.1fs", interval)
 
 
+def _prune_forever(settings: Settings, stop: threading.Event) -> None:
+    """The retention job: delete transcripts past `transcript_retention_days` (idempotent across workers)."""
+    from tutormesh.core.privacy import prune_transcripts
+
+    while not stop.wait(settings.retention_sweep_seconds):
+        try:
+            pruned = prune_transcripts(settings)
+            if any(pruned.values()):
+                log.info("retention: pruned %s", pruned)
+        except Exception:
+            log.exception("retention prune failed; retrying in %.0fs", settings.retention_sweep_seconds)
+
+
 _stop_sweeper = threading.Event()
 
 
@@ -161,6 +174,9 @@ def _on_ready(**_: Any) -> None:
         serve_worker_metrics(settings)
     threading.Thread(target=_sweep_forever, args=(settings, _stop_sweeper), name="assessment-sweeper",
                      daemon=True).start()
+    if settings.transcript_retention_days > 0:
+        threading.Thread(target=_prune_forever, args=(settings, _stop_sweeper), name="retention",
+                         daemon=True).start()
     ready = os.environ.get(READY_ENV)
     if ready:
         Path(ready).write_text(str(os.getpid()), encoding="utf-8")

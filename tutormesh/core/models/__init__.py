@@ -20,6 +20,7 @@ from tutormesh.core.models.learning import (
     ThreadMessage,
 )
 from tutormesh.core.models.ledger import CostAlert, LedgerEntry, LlmBudget
+from tutormesh.core.models.privacy import PrivacyAudit
 
 __all__ = [
     "Attempt",
@@ -36,6 +37,7 @@ __all__ = [
     "Mastery",
     "Negotiation",
     "NegotiationMessageRow",
+    "PrivacyAudit",
     "Profile",
     "Skill",
     "Student",
