@@ -57,7 +57,7 @@ class RequestMetrics:
 def grading_task(sessions: sessionmaker[Session], submission_id: str) -> Iterator[tuple[str | None,
                                                                                          Callable[[str], None]]]:
     """Time one grading task; yield the submission's student id and a callback taking the outcome status."""
-    from tutormesh.core.models import Submission
+    from tutormesh.core.models.assessment import Submission
 
     started = time.perf_counter()
     outcome = {"status": "error"}
