@@ -101,7 +101,7 @@ def observe_llm_call(model: str, purpose: str, tokens_in: int, tokens_out: int, 
     LLM_TOKENS.labels(model, purpose, "out").inc(tokens_out)
     LLM_COST.labels(model, purpose).inc(cost_usd)
     LLM_LATENCY.labels(model, purpose).observe(ended - started)
-    if ok:
+    if ok or first_token is not None:  # a stream cut short (e.g. by a guard) still had its first token
         LLM_TTFT.labels(model, purpose).observe((first_token or ended) - started)
 
 
