@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import FileResponse
 
+from tutormesh.core import telemetry
 from tutormesh.core.db import sessionmaker_for
 from tutormesh.core.settings import Settings, get_settings
 from tutormesh.core.stores.accounts import AccountStore
@@ -25,7 +26,7 @@ from tutormesh.server import errors
 from tutormesh.server.deps import AccessCache, Services
 from tutormesh.server.lifecycle import Lifecycle
 from tutormesh.server.middleware import AccessLog, BodyLimit, IpRateLimit
-from tutormesh.server.observability import RequestMetrics
+from tutormesh.server.observability import RequestMetrics, TraceContext
 from tutormesh.server.ratelimit import RateLimiter
 from tutormesh.server.routes import auth, cohorts, health, operations, privacy, quizzes, threads, users
 from tutormesh.server.security import signing_secret
@@ -49,7 +50,8 @@ def configure_logging() -> None:
         logger.setLevel(logging.INFO)
     if not logger.handlers and not logging.getLogger().handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s trace=%(trace_id)s %(message)s"))
+        handler.addFilter(telemetry.TraceIdFilter())
         logger.addHandler(handler)
 
 
@@ -111,5 +113,7 @@ def create_app(settings: Settings | None = None, *,
     app.add_middleware(IpRateLimit)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLog)
+    app.add_middleware(TraceContext)
     app.add_middleware(RequestMetrics)
+    telemetry.instrument_app(app)
     return app

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tutormesh.core import metrics
+from tutormesh.core import metrics, telemetry
 from tutormesh.core.settings import Settings
 
 log = logging.getLogger("tutormesh.server.observability")
@@ -51,6 +51,65 @@ class RequestMetrics:
             labels = (scope["method"], template, str(status["code"]))
             metrics.HTTP_REQUESTS.labels(*labels).inc()
             metrics.HTTP_LATENCY.labels(*labels).observe(time.perf_counter() - started)
+
+
+class TraceContext:
+    """Give each request a trace id: in every log line, an `x-trace-id` header and every JSON error body.
+
+    Error bodies (status 400 and up, JSON) are buffered and get `error.trace_id`; other responses,
+    SSE streams included, pass through untouched.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        """Wrap `app`."""
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Set the trace id for the request's lifetime."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        token = telemetry.begin_request(headers.get(b"traceparent", b"").decode("latin-1") or None)
+        held: dict[str, Any] = {}
+        body: list[bytes] = []
+
+        async def send_traced(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                trace_id = telemetry.current_trace_id() or ""
+                message.setdefault("headers", []).append((b"x-trace-id", trace_id.encode()))
+                content_type = dict(message["headers"]).get(b"content-type", b"")
+                if message["status"] >= 400 and content_type.startswith(b"application/json"):
+                    held["start"] = message
+                    return
+            elif message["type"] == "http.response.body" and "start" in held:
+                body.append(message.get("body", b""))
+                if message.get("more_body"):
+                    return
+                await _send_with_trace_id(send, held.pop("start"), b"".join(body))
+                return
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_traced)
+        finally:
+            telemetry.end_request(token)
+
+
+async def _send_with_trace_id(send: Send, start: Message, raw: bytes) -> None:
+    import orjson
+
+    try:
+        payload = orjson.loads(raw)
+        if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+            payload["error"]["trace_id"] = telemetry.current_trace_id()
+            raw = orjson.dumps(payload)
+    except orjson.JSONDecodeError:
+        pass  # not ours to rewrite
+    start["headers"] = [(k, v) for k, v in start["headers"] if k != b"content-length"]
+    start["headers"].append((b"content-length", str(len(raw)).encode()))
+    await send(start)
+    await send({"type": "http.response.body", "body": raw, "more_body": False})
 
 
 @contextmanager

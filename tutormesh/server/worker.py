@@ -158,6 +158,9 @@ _stop_sweeper = threading.Event()
 
 @signals.worker_init.connect
 def _prepare(**_: Any) -> None:
+    from tutormesh.core.telemetry import instrument_worker
+
+    instrument_worker()
     settings = get_settings()
     if settings.auto_migrate:
         from tutormesh.tools.store import prepare_database
