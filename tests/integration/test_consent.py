@@ -116,3 +116,12 @@ def test_retention_prunes_old_transcripts_and_their_checkpoints(start_api) -> No
         assert s.scalar(select(func.count()).select_from(ThreadMessage)) == 0
         audit = s.scalars(select(PrivacyAudit).where(PrivacyAudit.action == "retention")).one()
     assert audit.details["thread_messages"] == 2
+
+
+def test_which_bands_need_consent_is_configuration() -> None:
+    now = datetime.now(UTC)
+    assert privacy.needs_guardian_consent("under13", None)
+    assert not privacy.needs_guardian_consent("under13", now)
+    assert not privacy.needs_guardian_consent("16-17", None)  # COPPA's default
+    assert privacy.needs_guardian_consent("16-17", None, ["under13", "13-15", "16-17"])  # DPDP: every minor
+    assert not privacy.needs_guardian_consent(None, None, ["under13", "13-15", "16-17"])

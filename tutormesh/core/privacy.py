@@ -476,12 +476,16 @@ _COMMANDS = {"hint": "hint", "review": "review my progress", "practice": "practi
              "greet": "hello"}
 
 
-def needs_guardian_consent(dob_band: str | None, guardian_consent_at: datetime | None) -> bool:
-    """COPPA: a student under 13 needs a guardian's recorded consent (an unknown age is not under 13)."""
-    return dob_band == "under13" and guardian_consent_at is None
+def needs_guardian_consent(dob_band: str | None, guardian_consent_at: datetime | None,
+                           bands: Iterable[str] = ("under13",)) -> bool:
+    """Whether a guardian's consent is needed and missing (COPPA: under 13; DPDP: every minor band).
+
+    An unknown band is not a minor's: schools record the band of their young students.
+    """
+    return dob_band in set(bands) and guardian_consent_at is None
 
 
-def is_restricted(sessions: sessionmaker[Session], student_id: str) -> bool:
+def is_restricted(sessions: sessionmaker[Session], student_id: str, bands: Iterable[str] = ("under13",)) -> bool:
     """Whether this student's free text must not be stored nor sent to an LLM (cached 30 s per process)."""
     with _consent_lock:
         cached = _consent_cache.get(student_id)
@@ -489,7 +493,7 @@ def is_restricted(sessions: sessionmaker[Session], student_id: str) -> bool:
         return cached
     with sessions() as s:
         row = s.execute(select(User.dob_band, User.guardian_consent_at).where(User.student_id == student_id)).first()
-    restricted = bool(row and needs_guardian_consent(row[0], row[1]))
+    restricted = bool(row and needs_guardian_consent(row[0], row[1], bands))
     with _consent_lock:
         _consent_cache[student_id] = restricted
     return restricted
@@ -530,7 +534,8 @@ def set_consent(username: str, *, dob_band: str | None = None, guardian_consent:
         if guardian_consent is not None:
             user.guardian_consent_at = datetime.now(UTC) if guardian_consent == "yes" else None
         state = {"dob_band": user.dob_band, "guardian_consent": user.guardian_consent_at is not None,
-                 "restricted": needs_guardian_consent(user.dob_band, user.guardian_consent_at)}
+                 "restricted": needs_guardian_consent(user.dob_band, user.guardian_consent_at,
+                                                      settings.consent_required_bands)}
         student_id = user.student_id
     if student_id:
         with _consent_lock:

@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     # Chat transcripts (thread messages and idle threads' checkpoints) older than this many days are
     # deleted by the retention job; 0 keeps them. How often the job runs, in seconds.
     transcript_retention_days: int = 0
+    # Date-of-birth bands whose students need a guardian's recorded consent before their free text is
+    # stored or an LLM is called: COPPA's under-13 by default; India's DPDP Act: every minor band.
+    consent_required_bands: list[str] = ["under13"]
     retention_sweep_seconds: float = 3600.0
 
     @property

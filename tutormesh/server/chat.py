@@ -111,7 +111,7 @@ def consented_text(services: Services, student_id: str, text: str) -> tuple[str,
     A student under 13 without a guardian's recorded consent keeps tier-1 tutoring, but their words
     become a fixed command or a math answer before the graph (and so any store) sees them.
     """
-    if not privacy.is_restricted(services.learner.sessions, student_id):
+    if not privacy.is_restricted(services.learner.sessions, student_id, services.settings.consent_required_bands):
         return text, False
     from tutormesh.agents.student import parse_intent
     from tutormesh.tools.curriculum import load_curriculum
