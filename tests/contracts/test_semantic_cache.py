@@ -119,3 +119,15 @@ def test_an_unreachable_store_is_a_miss_not_an_error(backend: str, tmp_path: Pat
         down = RedisCache("redis://127.0.0.1:1/0", threshold=0.9, ttl_s=3600)  # nothing listens on port 1
     assert down.lookup(SCOPE, "why?", lambda: unit(1)) is None
     assert down.remember(SCOPE, "why?", unit(1), "Because.") is False
+def test_a_students_questions_are_found_and_forgotten_in_every_scope(cache: SemanticCache) -> None:
+    cache.put(scope_of("fractions", "en"), "Why do we flip the fraction when dividing?", unit(1, 0), "Because...")
+    cache.put(scope_of("fractions", "es"), "why do we flip the fraction when dividing", unit(1, 0), "Porque...")
+    cache.put(scope_of("fractions", "en"), "What is a numerator?", unit(0, 1), "The top number.")
+    mine = ["Why do we flip the fraction when dividing?"]
+    assert sorted(e["answer"] for e in cache.entries_for(mine)) == ["Because...", "Porque..."]
+    assert set(cache.find_texts(["flip the fraction", "top number", "not stored"])) == {"flip the fraction",
+                                                                                       "top number"}
+    assert cache.forget_questions(mine) == 2
+    assert cache.find_texts(["flip the fraction"]) == {}
+    assert cache.lookup(scope_of("fractions", "en"), mine[0], lambda: unit(1, 0)) is None
+    assert cache.lookup(scope_of("fractions", "en"), "What is a numerator?", lambda: unit(0, 1)) is not None

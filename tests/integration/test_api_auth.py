@@ -20,8 +20,10 @@ pytestmark = pytest.mark.integration
 
 def error_of(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
     body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
-    return body["error"]
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "trace_id"}, body
+    error = dict(body["error"])
+    assert len(error.pop("trace_id")) == 32  # matched to the server's log lines (docs/operations.md)
+    return error
 
 
 def test_login_returns_a_bearer_token_and_me_answers(api: Api) -> None:

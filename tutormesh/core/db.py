@@ -69,8 +69,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
-    """Return the process-wide engine of one database URL."""
-    return make_engine(url)
+    """Return the process-wide engine of one database URL (its statements traced when tracing is on)."""
+    from tutormesh.core.telemetry import traced_engine
+
+    engine: Engine = traced_engine(make_engine(url))
+    return engine
 
 
 @lru_cache(maxsize=8)

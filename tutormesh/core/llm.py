@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import math
 import re
+import time
 import unicodedata
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any, Literal, TypeVar
 
@@ -25,13 +28,55 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_openai import ChatOpenAI, OpenAIEmbeddings
 from pydantic import BaseModel
 
+from tutormesh.core import metrics
 from tutormesh.core.llm_server import llm_base_url
 from tutormesh.core.settings import Settings, get_settings
-from tutormesh.core.stores.ledger import get_ledger
+from tutormesh.core.stores.ledger import get_ledger, price
 
 Kind = Literal["query", "passage"]
 Schema = TypeVar("Schema", bound=BaseModel)
 _JSON_OBJECT_ONLY: set[str] = set()  # endpoints that reject the json_schema response format
+# The student whose work a worker is doing (e.g. grading their quiz): calls made without an explicit
+# student_id are metered to them. Set with `metered_as`.
+_metered_student: ContextVar[str | None] = ContextVar("tutormesh_metered_student", default=None)
+
+
+_llm_blocked: ContextVar[bool] = ContextVar("tutormesh_llm_blocked", default=False)
+
+
+class ConsentRequired(openai.APIError):
+    """No LLM call may be made for this student (under 13 without a guardian's consent).
+
+    An `openai.APIError`, so every caller's "LLM unavailable" path (the tier-1 lesson, the
+    keyword rubric) answers instead.
+    """
+
+    def __init__(self) -> None:
+        """Refuse before anything is sent."""
+        import httpx2  # the HTTP client openai is built on
+
+        super().__init__("LLM calls are off for this student: guardian consent is not recorded",
+                         httpx2.Request("POST", "http://llm.refused.invalid/"), body=None)
+
+
+@contextmanager
+def no_external_llm(blocked: bool = True) -> Iterator[None]:
+    """Inside the block, `chat_model` refuses with `ConsentRequired` (when `blocked`)."""
+    token = _llm_blocked.set(blocked)
+    try:
+        yield
+    finally:
+        _llm_blocked.reset(token)
+
+
+@contextmanager
+def metered_as(student_id: str | None) -> Iterator[None]:
+    """Meter every LLM call made inside the block (without its own student_id) to `student_id`."""
+    token = _metered_student.set(student_id)
+    try:
+        yield
+    finally:
+        _metered_student.reset(token)
 
 
 _PIECES = re.compile(r"[A-Za-z]+|\s+|.", re.DOTALL)
@@ -67,41 +112,56 @@ class MeteringCallback(BaseCallbackHandler):
     """Write one ledger entry per finished call: tokens in/out x the price table, per student.
 
     Servers that do not report usage on a stream (llama-cpp does not) are metered by estimate:
-    one token per streamed chunk out, and about four characters per token in.
+    one token per streamed chunk out, and about four characters per token in. Every call, with or
+    without a student, is also counted in the process's Prometheus metrics (no student label).
     """
 
-    def __init__(self, student_id: str, model: str, purpose: str, settings: Settings | None = None) -> None:
-        """Meter calls of `model` for `student_id` under `purpose` ("explain", "judge", ...)."""
+    def __init__(self, student_id: str | None, model: str, purpose: str, settings: Settings | None = None) -> None:
+        """Meter calls of `model` for `student_id` (None: metrics only) under `purpose` ("explain", "judge")."""
         self.student_id, self.model, self.purpose, self.settings = student_id, model, purpose, settings
         self._chars_in = 0
         self._chunks = 0
+        self._started = time.perf_counter()
+        self._first_token: float | None = None
         self.calls: list[tuple[int, int, float]] = []
 
     def on_chat_model_start(self, serialized: dict[str, Any], messages: list[list[BaseMessage]], **_: Any) -> None:
-        """Remember the prompt size, the fallback when the server reports no usage."""
+        """Remember the prompt size, the fallback when the server reports no usage, and the start time."""
         self._chars_in = sum(len(str(m.content)) for batch in messages for m in batch)
         self._chunks = 0
+        self._started, self._first_token = time.perf_counter(), None
 
     def on_llm_new_token(self, token: Any, **_: Any) -> None:
-        """Count streamed chunks."""
+        """Count streamed chunks; the first one's time is the time to first token."""
+        if self._first_token is None:
+            self._first_token = time.perf_counter()
         self._chunks += 1
 
     def on_llm_end(self, response: LLMResult, **_: Any) -> None:
-        """Record the call in the ledger."""
+        """Record the call in the ledger and the metrics."""
         tokens_in, tokens_out = self._usage(response)
-        cost = get_ledger(self.settings or get_settings()).record(self.student_id, self.model, tokens_in, tokens_out,
-                                                purpose=self.purpose)
+        cost = self._record(tokens_in, tokens_out)
         self.calls.append((tokens_in, tokens_out, cost))
+        metrics.observe_llm_call(self.model, self.purpose, tokens_in, tokens_out, cost, self._started,
+                                 self._first_token)
 
     def on_llm_error(self, error: BaseException, **_: Any) -> None:
         """Meter failed calls too: a reply cut at the length limit still cost its tokens."""
         usage = getattr(getattr(error, "completion", None), "usage", None)
         if usage is None and not self._chunks:
+            metrics.observe_llm_call(self.model, self.purpose, 0, 0, 0.0, self._started, None, ok=False)
             return  # nothing was generated (e.g. the server is down)
         tokens_in = int(getattr(usage, "prompt_tokens", 0) or max(1, self._chars_in // 4))
         tokens_out = int(getattr(usage, "completion_tokens", 0) or self._chunks)
-        get_ledger(self.settings or get_settings()).record(self.student_id, self.model, tokens_in, tokens_out,
-                                                           purpose=self.purpose)
+        cost = self._record(tokens_in, tokens_out)
+        metrics.observe_llm_call(self.model, self.purpose, tokens_in, tokens_out, cost, self._started,
+                                 self._first_token, ok=False)
+
+    def _record(self, tokens_in: int, tokens_out: int) -> float:
+        settings = self.settings or get_settings()
+        if self.student_id is None:
+            return price(settings, self.model, tokens_in, tokens_out)
+        return get_ledger(settings).record(self.student_id, self.model, tokens_in, tokens_out, purpose=self.purpose)
 
     def _usage(self, response: LLMResult) -> tuple[int, int]:
         for batch in response.generations:
@@ -124,9 +184,12 @@ def chat_model(model: str | None = None, *, student_id: str | None = None, purpo
     `max_tokens` goes in `extra_body`: langchain-openai sends `max_completion_tokens`, which the
     llama-cpp server ignores (replies would run to the end of the context).
     """
+    if _llm_blocked.get():
+        raise ConsentRequired()
     settings = settings or get_settings()
     name = model or settings.llm_model
-    callbacks: list[BaseCallbackHandler] = [MeteringCallback(student_id, name, purpose, settings)] if student_id else []
+    callbacks: list[BaseCallbackHandler] = [
+        MeteringCallback(student_id or _metered_student.get(), name, purpose, settings)]
     return ChatOpenAI(model=name, base_url=llm_base_url(settings), api_key=settings.llm_api_key,  # type: ignore[arg-type]
                       temperature=temperature, timeout=settings.llm_timeout_s, max_retries=0, streaming=streaming,
                       stream_usage=True,

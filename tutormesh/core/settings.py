@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     # such as "add 4" / "subtract 4" score up to 0.972), 58% of paraphrases hit. See docs/llm.md.
     cache_threshold: float = 0.975
     cache_ttl_s: int = 30 * 24 * 3600
+    # Redis cache keys start with this (separate deployments or tests sharing one Redis).
+    cache_key_prefix: str = "tm:cache"
     # Vectors: empty = embedded index in data_dir; http://host:8080 for Weaviate.
     weaviate_url: str = ""
     # --- assessment (issue 5) ---
@@ -118,6 +120,21 @@ class Settings(BaseSettings):
     # --- console ---
     # An escalation unanswered by a human for longer than this is overdue (shown to admins).
     escalation_sla_minutes: float = 60.0
+    # --- operations: metrics, privacy, retention (docs/operations.md, docs/data-protection.md) ---
+    # Bearer token for the API's GET /metrics; unset: /metrics answers 404 (disabled).
+    metrics_token: SecretStr | None = None
+    # Seconds the fleet figures read from SQL for /metrics are reused between scrapes.
+    metrics_sql_cache_s: float = 15.0
+    # The Celery worker serves its /metrics on this port (0: off), bound to metrics_host.
+    worker_metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
+    # Chat transcripts (thread messages and idle threads' checkpoints) older than this many days are
+    # deleted by the retention job; 0 keeps them. How often the job runs, in seconds.
+    transcript_retention_days: int = 0
+    # Date-of-birth bands whose students need a guardian's recorded consent before their free text is
+    # stored or an LLM is called: COPPA's under-13 by default; India's DPDP Act: every minor band.
+    consent_required_bands: list[str] = ["under13"]
+    retention_sweep_seconds: float = 3600.0
 
     @property
     def is_production(self) -> bool:

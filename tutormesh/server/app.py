@@ -19,6 +19,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import FileResponse, HTMLResponse
 
+from tutormesh.core import telemetry
 from tutormesh.core.db import sessionmaker_for
 from tutormesh.core.settings import Settings, get_settings
 from tutormesh.core.stores.accounts import AccountStore
@@ -26,8 +27,9 @@ from tutormesh.server import errors
 from tutormesh.server.deps import AccessCache, Services
 from tutormesh.server.lifecycle import Lifecycle
 from tutormesh.server.middleware import AccessLog, BodyLimit, CleanText, IpRateLimit
+from tutormesh.server.observability import RequestMetrics, TraceContext
 from tutormesh.server.ratelimit import RateLimiter
-from tutormesh.server.routes import auth, cohorts, console_router, health, quizzes, threads, users
+from tutormesh.server.routes import auth, cohorts, console_router, health, operations, privacy, quizzes, threads, users
 from tutormesh.server.security import signing_secret
 
 if TYPE_CHECKING:
@@ -49,7 +51,8 @@ def configure_logging() -> None:
         logger.setLevel(logging.INFO)
     if not logger.handlers and not logging.getLogger().handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s trace=%(trace_id)s %(message)s"))
+        handler.addFilter(telemetry.TraceIdFilter())
         logger.addHandler(handler)
 
 
@@ -100,6 +103,8 @@ def create_app(settings: Settings | None = None, *,
     for router in (health.router, auth.router, threads.router, users.router, cohorts.router, quizzes.router):
         app.include_router(router)
     app.include_router(console_router)
+    app.include_router(operations.router)
+    app.include_router(privacy.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -129,4 +134,7 @@ def create_app(settings: Settings | None = None, *,
     app.add_middleware(IpRateLimit)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLog)
+    app.add_middleware(TraceContext)
+    app.add_middleware(RequestMetrics)
+    telemetry.instrument_app(app)
     return app

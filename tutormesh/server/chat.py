@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from sqlalchemy import select
 
-from tutormesh.core import llm
+from tutormesh.core import llm, metrics, privacy
 from tutormesh.core.errors import Forbidden, Invalid, NotFound
 from tutormesh.core.models import Skill
 from tutormesh.server.deps import Principal, Services
@@ -87,6 +87,7 @@ def turn_result(services: Services, thread: dict[str, Any], state: dict[str, Any
     """
     from tutormesh.graphs.runtime import new_replies
 
+    metrics.observe_turn(state)
     item = state.get("current_item")
     grade = state.get("last_grade") if state.get("intent") == "answer" else None  # last_grade outlives its turn
     current = {"prompt": item["prompt"], "skill": item["skill"], "difficulty": item["difficulty"]} if item else None
@@ -173,10 +174,27 @@ def stream_turn_once(services: Services, user: Principal, thread: dict[str, Any]
             accounts.release_turn(user.id, thread["thread_id"], key)
 
 
+def consented_text(services: Services, student_id: str, text: str) -> tuple[str, bool]:
+    """Return what the turn may see and store, and whether LLM calls are off (docs/data-protection.md).
+
+    A student under 13 without a guardian's recorded consent keeps tier-1 tutoring, but their words
+    become a fixed command or a math answer before the graph (and so any store) sees them.
+    """
+    if not privacy.is_restricted(services.learner.sessions, student_id, services.settings.consent_required_bands):
+        return text, False
+    from tutormesh.agents.understanding import understand
+    from tutormesh.tools.curriculum import load_curriculum
+
+    reading = understand(text, problem_open=False)
+    topic = load_curriculum().topic(reading.topics[0]) if reading.topics else None
+    return privacy.minimised_message(text, reading.intent, topic.title if topic else None), True
+
+
 def run_turn(services: Services, thread: dict[str, Any], text: str) -> dict[str, Any]:
     """Run one turn to completion (the JSON form of `POST /messages`)."""
     tutor = services.tutor
-    with services.lifecycle.lock(thread["thread_id"]):
+    text, restricted = consented_text(services, thread["student_id"], text)
+    with services.lifecycle.lock(thread["thread_id"]), llm.no_external_llm(restricted):
         services.lifecycle.before_turn(thread["student_id"], thread["thread_id"])
         state = tutor.send(thread["student_id"], thread["thread_id"], text)
     return turn_result(services, thread, state)
@@ -185,7 +203,9 @@ def run_turn(services: Services, thread: dict[str, Any], text: str) -> dict[str,
 def stream_turn(services: Services, thread: dict[str, Any], text: str) -> Iterator[dict[str, Any]]:
     """Run one turn, yielding stage and token events, then a `state` event with the turn result."""
     tutor = services.tutor
-    with services.lifecycle.lock(thread["thread_id"]):
+    text, restricted = consented_text(services, thread["student_id"], text)
+    # The whole stream runs in one worker thread (sse.iterate_in_thread), so the block holds throughout.
+    with services.lifecycle.lock(thread["thread_id"]), llm.no_external_llm(restricted):
         services.lifecycle.before_turn(thread["student_id"], thread["thread_id"])
         for event in tutor.stream(thread["student_id"], thread["thread_id"], text):
             if event["event"] == "state":

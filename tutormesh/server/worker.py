@@ -68,10 +68,15 @@ def _make_app(settings: Settings) -> Celery:
     def grade_submission(self: Any, submission_id: str) -> str:
         """Grade one submission (a no-op if it is already graded), then deliver its events."""
         from tutormesh.assessment import events, grading
+        from tutormesh.core import llm
+        from tutormesh.server import observability
 
         sessions = sessionmaker_for(settings)
-        outcome = grading.grade_submission(sessions, submission_id, worker=str(self.request.hostname or ""),
-                                           min_confidence=settings.assessment_min_confidence)
+        with observability.grading_task(sessions, submission_id) as (student_id, done):
+            with llm.metered_as(student_id):  # rubric-judge calls go into the student's ledger
+                outcome = grading.grade_submission(sessions, submission_id, worker=str(self.request.hostname or ""),
+                                                   min_confidence=settings.assessment_min_confidence)
+            done(str(outcome["status"]))
         if outcome.get("event_ids"):
             try:
                 events.relay(sessions, outcome["event_ids"])
@@ -136,11 +141,27 @@ def _sweep_forever(settings: Settings, stop: threading.Event) -> None:
             log.exception("assessment sweep failed; retrying in %.1fs", interval)
 
 
+def _prune_forever(settings: Settings, stop: threading.Event) -> None:
+    """The retention job: delete transcripts past `transcript_retention_days` (idempotent across workers)."""
+    from tutormesh.core.privacy import prune_transcripts
+
+    while not stop.wait(settings.retention_sweep_seconds):
+        try:
+            pruned = prune_transcripts(settings)
+            if any(pruned.values()):
+                log.info("retention: pruned %s", pruned)
+        except Exception:
+            log.exception("retention prune failed; retrying in %.0fs", settings.retention_sweep_seconds)
+
+
 _stop_sweeper = threading.Event()
 
 
 @signals.worker_init.connect
 def _prepare(**_: Any) -> None:
+    from tutormesh.core.telemetry import instrument_worker
+
+    instrument_worker()
     settings = get_settings()
     if settings.auto_migrate:
         from tutormesh.tools.store import prepare_database
@@ -151,8 +172,15 @@ def _prepare(**_: Any) -> None:
 @signals.worker_ready.connect
 def _on_ready(**_: Any) -> None:
     settings = get_settings()
+    if settings.worker_metrics_port:
+        from tutormesh.server.observability import serve_worker_metrics
+
+        serve_worker_metrics(settings)
     threading.Thread(target=_sweep_forever, args=(settings, _stop_sweeper), name="assessment-sweeper",
                      daemon=True).start()
+    if settings.transcript_retention_days > 0:
+        threading.Thread(target=_prune_forever, args=(settings, _stop_sweeper), name="retention",
+                         daemon=True).start()
     ready = os.environ.get(READY_ENV)
     if ready:
         Path(ready).write_text(str(os.getpid()), encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import pytest
@@ -19,6 +20,15 @@ def test_price_uses_the_table_per_million_tokens(profile: Settings) -> None:
 
 def test_projection_is_linear_over_the_month() -> None:
     assert project_month(1.0, DAY) == pytest.approx(3.0)  # 10 of 30 days
+
+
+def test_projection_follows_the_recent_pace(profile: Settings) -> None:
+    ledger, student = get_ledger(profile), f"late-starter-{uuid.uuid4().hex[:8]}"
+    for day in range(18, 25):  # $0.50 a day from the 18th: the month will end at $3.50 + 6 x $0.50
+        ledger.record(student, "gemma3-270m", 3_333_334, 0, today=date(2026, 11, day))
+    spend = ledger.spend(student, today=date(2026, 11, 24))
+    assert spend.month_usd == pytest.approx(3.5, abs=0.001)
+    assert spend.projected_month_usd == pytest.approx(6.5, abs=0.01)  # the month average said $4.38
 
 
 def test_calls_add_up_per_day_and_month(profile: Settings) -> None:
@@ -45,9 +55,10 @@ def test_budget_is_enforced_before_the_call(profile: Settings) -> None:
 
 def test_projected_cost_above_the_line_raises_one_alert(profile: Settings) -> None:
     ledger = get_ledger(profile)
-    ledger.record("ana", "gemma3-270m", 30_000_000, 0, today=DAY)  # $4.50 by day 10: $13.50 projected
+    ledger.record("ana", "gemma3-270m", 30_000_000, 0, today=DAY)  # $4.50 in the last 7 days, 20 days left
     ledger.record("ana", "gemma3-270m", 1_000, 0, today=DAY)
     ledger.record("ben", "gemma3-270m", 1_000, 0, today=DAY)
     alerts = ledger.alerts()
     assert [a["student_id"] for a in alerts] == ["ana"]
-    assert alerts[0]["projected_usd"] == pytest.approx(13.5, abs=0.01) and alerts[0]["threshold_usd"] == 10.0
+    assert alerts[0]["projected_usd"] == pytest.approx(4.5 + 4.5 / 7 * 20, abs=0.01)
+    assert alerts[0]["threshold_usd"] == 10.0

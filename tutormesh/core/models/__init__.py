@@ -20,6 +20,7 @@ from tutormesh.core.models.learning import (
     ThreadMessage,
 )
 from tutormesh.core.models.ledger import CostAlert, LedgerEntry, LlmBudget
+from tutormesh.core.models.privacy import PrivacyAudit
 from tutormesh.core.models.staff import AuditEntry, StaffProfile
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "Mastery",
     "Negotiation",
     "NegotiationMessageRow",
+    "PrivacyAudit",
     "Profile",
     "Skill",
     "StaffProfile",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from tutormesh.core.models.base import Base, utcnow
 
 ROLES = ("student", "teacher", "tutor", "admin")  # a tutor serves escalations of many cohorts
+DOB_BANDS = ("under13", "13-15", "16-17", "adult")
 
 
 class User(Base):
@@ -27,6 +28,10 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Carried in every token; bumped on password or role change, so older tokens stop working.
     token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Age band, not a birth date (data minimisation): one of DOB_BANDS, or None when unknown.
+    dob_band: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    # When a parent or guardian's consent was recorded (COPPA: needed under 13); None: not recorded.
+    guardian_consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class LoginFailure(Base):

@@ -2,8 +2,10 @@
 
 Cost is tokens x the price table in settings (USD per million tokens). Budgets are per student per
 day and per month; a student without a budget row gets the defaults in settings. The projected
-monthly cost extrapolates month-to-date spend linearly; above `llm_cost_alert_usd` it records one
-`CostAlert` per student and month for the dashboards.
+monthly cost is month-to-date spend plus the recent daily pace (the last `PACE_DAYS` days) over the
+days left; above `llm_cost_alert_usd` it records one `CostAlert` per student and month, which
+admins read at `GET /v1/admin/cost-alerts`. Why the old month-average projection could never reach
+the $10 line with the default budgets, and when this one can: docs/operations.md.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from __future__ import annotations
 import calendar
 import threading
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,10 +50,25 @@ def price(settings: Settings, model: str, tokens_in: int, tokens_out: int) -> fl
     return (tokens_in * cost_in + tokens_out * cost_out) / 1_000_000
 
 
-def project_month(month_usd: float, today: date) -> float:
-    """Extrapolate month-to-date spend to the whole month at the same daily rate."""
+PACE_DAYS = 7
+
+
+def project_month(month_usd: float, today: date, recent_usd: float | None = None) -> float:
+    """Project the month's total: spend so far plus the recent daily pace over the days left.
+
+    `recent_usd` is the spend of the last `PACE_DAYS` days (today included) within this month;
+    without it the month-to-date average is the pace. A student who starts spending mid-month is
+    projected at their real pace, not diluted by the idle days before.
+    """
     days = calendar.monthrange(today.year, today.month)[1]
-    return month_usd / today.day * days
+    window = min(PACE_DAYS, today.day)
+    pace = (month_usd / today.day) if recent_usd is None else recent_usd / window
+    return month_usd + pace * (days - today.day)
+
+
+def pace_window_start(today: date) -> date:
+    """First day of the pace window (never before the first of the month)."""
+    return max(today.replace(day=1), today - timedelta(days=PACE_DAYS - 1))
 
 
 class CostLedger:
@@ -85,7 +102,11 @@ class CostLedger:
             ).one()
             day_usd = session.scalar(select(func.coalesce(func.sum(LedgerEntry.cost_usd), 0.0)).where(
                 LedgerEntry.student_id == student_id, LedgerEntry.day == today))
-        return Spend(float(day_usd or 0.0), float(month_usd), project_month(float(month_usd), today), int(calls))
+            recent_usd = session.scalar(select(func.coalesce(func.sum(LedgerEntry.cost_usd), 0.0)).where(
+                LedgerEntry.student_id == student_id, LedgerEntry.day >= pace_window_start(today),
+                LedgerEntry.day <= today))
+        projected = project_month(float(month_usd), today, float(recent_usd or 0.0))
+        return Spend(float(day_usd or 0.0), float(month_usd), projected, int(calls))
 
     def budget(self, student_id: str) -> tuple[float, float]:
         """Return the student's (daily, monthly) budget in USD."""
@@ -110,14 +131,39 @@ class CostLedger:
             raise OverBudget(student_id, "daily", spend.day_usd, daily)
         return spend
 
-    def alerts(self, student_id: str | None = None) -> list[dict[str, Any]]:
-        """Return the cost alerts, newest first (all students, or one)."""
-        query = select(CostAlert).order_by(CostAlert.id.desc())
+    def alerts(self, student_id: str | None = None, *, month: str | None = None,
+               limit: int = 1000) -> list[dict[str, Any]]:
+        """Return the cost alerts, newest first (all students, or one; all months, or one)."""
+        query = select(CostAlert).order_by(CostAlert.id.desc()).limit(limit)
         if student_id is not None:
             query = query.where(CostAlert.student_id == student_id)
+        if month is not None:
+            query = query.where(CostAlert.month == month)
         with self._sessions() as session:
             return [{"student_id": a.student_id, "month": a.month, "projected_usd": a.projected_usd,
-                     "threshold_usd": a.threshold_usd} for a in session.scalars(query)]
+                     "threshold_usd": a.threshold_usd, "created_at": a.created_at.isoformat()}
+                    for a in session.scalars(query)]
+
+    def alert_reachable(self, student_id: str | None = None) -> bool:
+        """Whether a budget lets a student's projection pass the alert line at all.
+
+        A daily budget caps the pace, so the projection of a budgeted student never exceeds
+        daily x days in the month (the defaults, $0.10 a day, top out at $3.10 against a $10 line);
+        only unbudgeted spend (e.g. rubric judging in workers) can pass it then.
+        """
+        daily, monthly = self.budget(student_id) if student_id else (
+            self.settings.llm_budget_daily_usd, self.settings.llm_budget_monthly_usd)
+        return min(daily * 31, monthly) > self.settings.llm_cost_alert_usd
+
+    def month_spend(self, today: date | None = None) -> list[tuple[str, float, float]]:
+        """Return (student_id, month-to-date USD, pace-window USD) for every student who spent this month."""
+        today = today or date.today()
+        recent = func.sum(case((LedgerEntry.day >= pace_window_start(today), LedgerEntry.cost_usd), else_=0.0))
+        with self._sessions() as session:
+            rows = session.execute(select(LedgerEntry.student_id, func.sum(LedgerEntry.cost_usd), recent).where(
+                LedgerEntry.month == today.strftime("%Y-%m"), LedgerEntry.day <= today).group_by(
+                LedgerEntry.student_id)).all()
+        return [(str(sid), float(month or 0.0), float(pace or 0.0)) for sid, month, pace in rows]
 
     def _alert(self, student_id: str, today: date, projected: float) -> None:
         month = today.strftime("%Y-%m")

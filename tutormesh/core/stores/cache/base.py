@@ -20,7 +20,7 @@ import logging
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,6 +115,33 @@ class SemanticCache(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
+
+    @abstractmethod
+    def entries(self) -> Iterator[tuple[str, str, str, str]]:
+        """Yield every entry as (scope, key, question, answer); a full pass (privacy scans, exports)."""
+
+    @abstractmethod
+    def _delete(self, entries: list[tuple[str, str]]) -> int:
+        """Delete these (scope, key) entries; return how many existed."""
+
+    def entries_for(self, questions: Iterable[str]) -> list[dict[str, str]]:
+        """Return the entries (in any scope) whose question is one of these (a student's export)."""
+        keys = {question_key(q) for q in questions}
+        return [{"scope": scope, "question": q, "answer": a} for scope, key, q, a in self.entries() if key in keys]
+
+    def forget_questions(self, questions: Iterable[str]) -> int:
+        """Delete the entries (in any scope) whose question is one of these (a student's erasure)."""
+        keys = {question_key(q) for q in questions}
+        return self._delete([(scope, key) for scope, key, _q, _a in self.entries() if key in keys]) if keys else 0
+
+    def find_texts(self, needles: Iterable[str]) -> dict[str, str]:
+        """Return, per needle found in any question or answer, the scope it was found in."""
+        wanted, found = list(needles), {}
+        for scope, _key, question, answer in self.entries():
+            for needle in wanted:
+                if needle not in found and (needle in question or needle in answer):
+                    found[needle] = scope
+        return found
 
     def lookup(self, scope: str, question: str, vector: Callable[[], np.ndarray]) -> CacheHit | None:
         """Return a hit: exact first (no embedding needed), then the nearest entry above the threshold

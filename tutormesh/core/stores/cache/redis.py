@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 
 import numpy as np
 import redis
@@ -69,6 +70,25 @@ class RedisCache(SemanticCache):
         for name in self._redis.scan_iter(match=f"{self.prefix}:*", count=500):
             self._redis.delete(name)
         self._matrices.clear()
+
+    def entries(self) -> Iterator[tuple[str, str, str, str]]:
+        """Yield every entry under the prefix (a SCAN over the keyspace: for privacy work, not the hot path)."""
+        marker = ":e:"
+        for name in self._redis.scan_iter(match=f"{self.prefix}:*{marker}*", count=1000):
+            head, _, key = name.decode().rpartition(marker)
+            found: list[bytes | None] = self._redis.hmget(name, ["question", "answer"])  # type: ignore[assignment]
+            if found[0] is not None and found[1] is not None:
+                yield head.removeprefix(f"{self.prefix}:"), key, found[0].decode(), found[1].decode()
+
+    def _delete(self, entries: list[tuple[str, str]]) -> int:
+        removed = 0
+        for scope, key in entries:
+            pipe = self._redis.pipeline()
+            pipe.delete(self._k(scope, "e", key))
+            pipe.zrem(self._k(scope, "keys"), key)
+            pipe.incr(self._k(scope, "v"))
+            removed += int(pipe.execute()[0])
+        return removed
 
     def close(self) -> None:
         """Close the connection pool."""
