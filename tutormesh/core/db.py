@@ -24,7 +24,10 @@ def make_engine(url: str) -> Engine:
                                max_overflow=30, pool_timeout=10)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30, pool_timeout=10)
+    # No server-side prepared statements: behind PgBouncer in transaction mode the next transaction
+    # may get another server connection, where the statement is missing or already taken.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30, pool_timeout=10,
+                         connect_args={"prepare_threshold": None})
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
