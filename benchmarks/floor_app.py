@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import random
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 import anyio.to_thread
@@ -151,6 +152,7 @@ def stock_saver() -> Iterator[BaseCheckpointSaver[str]]:
         return
     from langgraph.checkpoint.sqlite import SqliteSaver
 
+    Path(url).parent.mkdir(parents=True, exist_ok=True)
     with SqliteSaver.from_conn_string(url) as sqlite_saver:
         sqlite_saver.setup()
         yield sqlite_saver
