@@ -178,6 +178,24 @@ def _proc_stats() -> dict[int, tuple[int, int]]:
     return stats
 
 
+def postgres_seconds() -> float:
+    """CPU seconds used so far by every live `postgres` process on this machine (the server is shared:
+    other clients' work counts too, so per-turn figures from it are an upper bound)."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as file:
+                data = file.read()
+        except OSError:
+            continue
+        if data[data.index(b"(") + 1:data.rindex(b")")] == b"postgres":
+            fields = data[data.rindex(b")") + 2:].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / CLK_TCK
+
+
 def _child_name(pid: int) -> str:
     """Short name of a direct child of `serve`, from its command line (uvicorn, celery, llm, ...)."""
     try:
@@ -294,7 +312,8 @@ class Driver:
         With `mix`, that share of the turns are free-form questions; the returned run is tier 1's.
         """
         loop, tasks, kinds = asyncio.get_running_loop(), [], []
-        server_before = self.cpu.snapshot()
+        on_postgres = os.environ.get("TUTORMESH_DATABASE_URL", "").startswith("postgresql")
+        server_before, postgres_before = self.cpu.snapshot(), postgres_seconds() if on_postgres else 0.0
         driver_before = time.process_time()
         start = loop.time()
         for i in range(int(rate * seconds)):
@@ -306,8 +325,10 @@ class Driver:
         driver_cpu = time.process_time() - driver_before  # all the driver's threads, incl. the state reads
         server_cpu = ServerCpu.delta(server_before, self.cpu.snapshot())
         done = max(sum(1 for r in results if r[1]), 1)
+        postgres_cpu = postgres_seconds() - postgres_before if on_postgres else 0.0
         cpu = (f"cpu/turn: server {sum(server_cpu.values()) / done * 1000:.1f} ms, "
-               f"driver {driver_cpu / done * 1000:.1f} ms")
+               f"driver {driver_cpu / done * 1000:.1f} ms" +
+               (f", postgres (all clients) {postgres_cpu / done * 1000:.1f} ms" if postgres_cpu else ""))
         if mix:
             tier2 = [r for r, q in zip(results, kinds, strict=True) if q]
             run = summarise([r for r, q in zip(results, kinds, strict=True) if not q], elapsed,
