@@ -15,6 +15,8 @@ share by child (uvicorn, celery, llm, supervisor).
     python benchmarks/bench_api.py --workers 2 --rates 50,100 --skip-extras   # open loop only
     python benchmarks/bench_api.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
     python benchmarks/bench_api.py --workers 2 --peers --skip-extras   # TutorMesh, floor and naive app, one run
+    python benchmarks/bench_api.py --workers 2 --postgres postgresql+psycopg://postgres@127.0.0.1:6433/test \
+        --pgbouncer-admin postgresql://postgres@127.0.0.1:6433/pgbouncer   # through PgBouncer: pool peaks per step
     python benchmarks/bench_api.py --mix 0.1 --rates 20,40 --skip-extras   # 10% free-form questions (LLM)
     python benchmarks/bench_api.py --mix 0.1 --rates 20,40 --skip-extras --no-admission   # the same, unlimited
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import secrets
@@ -196,6 +199,53 @@ def postgres_seconds() -> float:
     return total / CLK_TCK
 
 
+class PoolSampler:
+    """Peaks of PgBouncer's `SHOW POOLS` for the benchmark's database while a step runs (every 0.2 s)."""
+
+    def __init__(self, admin_url: str, database: str) -> None:
+        """Sample the pools of `database` through PgBouncer's admin console at `admin_url`."""
+        self.admin_url, self.database = admin_url, database
+        self.peaks: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> PoolSampler:
+        """Start sampling in a thread."""
+        self.peaks, self._stop = {}, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        """Stop sampling."""
+        self._stop.set()
+        if self._thread:
+            self._thread.join()
+
+    def _run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True, prepare_threshold=None) as conn:
+            conn.cursor_factory = psycopg.ClientCursor  # the admin console speaks the simple protocol only
+            while not self._stop.wait(0.2):
+                cur = conn.execute("SHOW POOLS")
+                names = [d.name for d in cur.description or []]
+                for row in cur.fetchall():
+                    pool = dict(zip(names, row, strict=True))
+                    if pool["database"] != self.database:
+                        continue
+                    for key in ("cl_active", "cl_waiting", "sv_active", "sv_idle", "maxwait_us"):
+                        value = int(pool[key]) + (int(pool["maxwait"]) * 1_000_000 if key == "maxwait_us" else 0)
+                        self.peaks[key] = max(self.peaks.get(key, 0), value)
+
+    def line(self) -> str:
+        """The peaks, printed after a step."""
+        p = self.peaks
+        return (f"pgbouncer peaks: clients active {p.get('cl_active', 0)}, waiting {p.get('cl_waiting', 0)}, "
+                f"server connections active {p.get('sv_active', 0)}, idle {p.get('sv_idle', 0)}, "
+                f"longest wait {p.get('maxwait_us', 0) / 1000:.1f} ms")
+
+
 def _child_name(pid: int) -> str:
     """Short name of a direct child of `serve`, from its command line (uvicorn, celery, llm, ...)."""
     try:
@@ -248,8 +298,8 @@ class ServerCpu:
 class Driver:
     """Sends practice turns; keeps each student's next answer ready off the timed path."""
 
-    def __init__(self, target: Server, students: list[dict[str, Any]]) -> None:
-        """Connect to the server with a generous keep-alive pool."""
+    def __init__(self, target: Server, students: list[dict[str, Any]], pools: PoolSampler | None = None) -> None:
+        """Connect to the server with a generous keep-alive pool (`pools`: sample PgBouncer per step)."""
         from tutormesh.graphs.runtime import open_tutor
         from tutormesh.tools.curriculum import load_curriculum
 
@@ -259,6 +309,7 @@ class Driver:
         self.session = aiohttp.ClientSession(base_url=target.url, connector=connector,
                                              timeout=aiohttp.ClientTimeout(total=60))
         self.cpu = ServerCpu(target.pid)
+        self.pools = pools
         self.free = list(students)
         self.failures: dict[str, int] = {}
         self.curriculum = load_curriculum()
@@ -316,11 +367,12 @@ class Driver:
         server_before, postgres_before = self.cpu.snapshot(), postgres_seconds() if on_postgres else 0.0
         driver_before = time.process_time()
         start = loop.time()
-        for i in range(int(rate * seconds)):
-            await asyncio.sleep(max(0.0, start + i / rate - loop.time()))
-            kinds.append(random.random() < mix)
-            tasks.append(asyncio.create_task(self.turn(question=kinds[-1])))
-        results = await asyncio.gather(*tasks)
+        with self.pools or contextlib.nullcontext():
+            for i in range(int(rate * seconds)):
+                await asyncio.sleep(max(0.0, start + i / rate - loop.time()))
+                kinds.append(random.random() < mix)
+                tasks.append(asyncio.create_task(self.turn(question=kinds[-1])))
+            results = await asyncio.gather(*tasks)
         elapsed = loop.time() - start
         driver_cpu = time.process_time() - driver_before  # all the driver's threads, incl. the state reads
         server_cpu = ServerCpu.delta(server_before, self.cpu.snapshot())
@@ -335,8 +387,10 @@ class Driver:
                             f"open {rate:g}/s tier 1", cpu)
             statuses = {code: sum(1 for r in tier2 if r[3] == code) for code in sorted({r[3] for r in tier2})}
             summarise(tier2, elapsed, f"open {rate:g}/s tier 2", f"statuses {statuses}")
-            return run
-        run = summarise(results, elapsed, f"open {rate:g}/s", cpu)
+        else:
+            run = summarise(results, elapsed, f"open {rate:g}/s", cpu)
+        if self.pools:
+            print(f"  {self.pools.line()}", flush=True)
         if split:
             # Per turn and as a share of one core: an idle child that polls shows up as cores, not per turn.
             parts = [f"{name} {used / done * 1000:.2f} ms ({used / elapsed:.0%} core)"
@@ -384,7 +438,10 @@ def passes(run: dict[str, Any]) -> bool:
 
 async def drive(target: Server, students: list[dict[str, Any]], args: argparse.Namespace) -> float:
     """Run every measurement against a started server; return the knee."""
-    driver = Driver(target, students)
+    pools = None
+    if args.pgbouncer_admin:
+        pools = PoolSampler(args.pgbouncer_admin, os.environ["TUTORMESH_DATABASE_URL"].rpartition("/")[2])
+    driver = Driver(target, students, pools)
     try:
         await asyncio.gather(*(driver.turn("practice linear equations") for _ in range(len(students))))
         await asyncio.sleep(args.settle)  # helper children (e.g. the Celery worker) finish starting
@@ -442,6 +499,9 @@ def main() -> None:
                         help="share of turns that are free-form questions (tier 2, the local LLM), e.g. 0.1")
     parser.add_argument("--no-admission", action="store_true",
                         help="lift the per-tier admission limits (the 'before' of a before/after)")
+    parser.add_argument("--pgbouncer-admin", metavar="URL",
+                        help="PgBouncer's admin console (postgresql://postgres@127.0.0.1:6433/pgbouncer): print the "
+                             "peaks of its pools per step; --postgres then points at PgBouncer")
     parser.add_argument("--floor", action="store_true",
                         help="measure floor_app.py (a trivial checkpointed graph behind FastAPI) instead")
     parser.add_argument("--naive", action="store_true",
