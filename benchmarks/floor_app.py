@@ -1,24 +1,42 @@
-"""The floor under `bench_api.py --floor`: a trivial 3-node checkpointed graph behind FastAPI.
+"""The peers of a TutorMesh turn in `bench_api.py`: the trivial floor and the naive LangGraph app.
 
-Same route, body model, thread hop, checkpointer (our SqliteSaver or PostgresSaver) and durability
-as a real turn, but no auth, limits, middleware or learner model: what any checkpointed turn costs
-on this machine before TutorMesh does anything. Started by bench_api.py with uvicorn:
+`create_app` (`--floor`): a trivial 3-node checkpointed graph behind FastAPI. Same route, body
+model, thread hop, checkpointer (our SqliteSaver or PostgresSaver) and durability as a real turn,
+but no auth, limits, middleware or learner model: what any checkpointed turn costs on this machine
+before TutorMesh does anything.
+
+`create_naive_app` (`--naive`): the same tier-1 work as a TutorMesh practice turn (grade the answer
+with the same grader, update BKT mastery, serve the next item from the same curriculum) written the
+way most LangGraph users would: the stock saver opened from its connection string, the default
+durability (a checkpoint per step), and everything in graph state (the full message history and
+the learner model), with no SQL, window or pruning. No auth or limits either. Started by
+bench_api.py with uvicorn:
 
     uvicorn floor_app:create_app --factory --app-dir benchmarks
+    uvicorn floor_app:create_naive_app --factory --app-dir benchmarks
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
-from typing import Any, TypedDict
+import random
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Annotated, Any, TypedDict
 
 import anyio.to_thread
 from fastapi import FastAPI
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
 from pydantic import BaseModel
 
-from tutormesh.core.checkpoints import open_checkpointer
+from tutormesh.core.checkpoints import libpq_url, open_checkpointer
+from tutormesh.core.settings import get_settings
+from tutormesh.tools import bkt
+from tutormesh.tools.curriculum import load_curriculum
+from tutormesh.tools.grading import grade
 
 
 class State(TypedDict, total=False):
@@ -69,6 +87,100 @@ def create_app() -> FastAPI:
             state = graphs["turn"].invoke({"content": body.content}, {"configurable": {"thread_id": thread_id}},
                                           durability="exit")
             return {"thread_id": thread_id, "n": state["n"]}
+
+        return await anyio.to_thread.run_sync(turn)
+
+    return app
+
+
+class NaiveState(TypedDict, total=False):
+    """Everything in state, as tutorials show it: the whole conversation and the learner model."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+    mastery: dict[str, float]
+    current_item: dict[str, Any] | None
+    correct: bool | None
+
+
+def naive_graph() -> StateGraph[NaiveState]:
+    """Grade the answer, update mastery, serve the next item: three nodes, all state in the checkpoint."""
+    curriculum = load_curriculum()
+    topic = curriculum.topic("two-step-equations")
+    params = bkt.BKTParams()
+
+    def check(state: NaiveState) -> NaiveState:
+        current = state.get("current_item")
+        if not current:
+            return {"correct": None}
+        item = curriculum.item(current["id"])
+        return {"correct": grade(item.answer, str(state["messages"][-1].content), form=item.form).correct}
+
+    def learn(state: NaiveState) -> NaiveState:
+        if state.get("correct") is None:
+            return {}
+        mastery = dict(state.get("mastery") or {})
+        mastery[topic.slug] = bkt.update(mastery.get(topic.slug, params.p_init), bool(state["correct"]), params)
+        return {"mastery": mastery}
+
+    def next_item(state: NaiveState) -> NaiveState:
+        level = 1 + min(4, int((state.get("mastery") or {}).get(topic.slug, 0.0) * 5))
+        item = topic.template(level).instantiate(random.randrange(10**6), "A")
+        verdict = {True: "Correct! ", False: "Not quite. ", None: ""}[state.get("correct")]
+        return {"messages": [AIMessage(f"{verdict}{item.prompt}")], "current_item": {"id": item.id}}
+
+    builder = StateGraph(NaiveState)
+    builder.add_node("check", check)
+    builder.add_node("learn", learn)
+    builder.add_node("next_item", next_item)
+    builder.add_edge(START, "check")
+    builder.add_edge("check", "learn")
+    builder.add_edge("learn", "next_item")
+    builder.add_edge("next_item", END)
+    return builder
+
+
+@contextlib.contextmanager
+def stock_saver() -> Iterator[BaseCheckpointSaver[str]]:
+    """The stock saver from its connection string, as LangGraph's docs open it."""
+    url = get_settings().checkpoints_url
+    if url.startswith("postgresql"):
+        from langgraph.checkpoint.postgres import PostgresSaver
+
+        with PostgresSaver.from_conn_string(libpq_url(url)) as pg_saver:
+            pg_saver.setup()
+            yield pg_saver
+        return
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    Path(url).parent.mkdir(parents=True, exist_ok=True)
+    with SqliteSaver.from_conn_string(url) as sqlite_saver:
+        sqlite_saver.setup()
+        yield sqlite_saver
+
+
+def create_naive_app() -> FastAPI:
+    """The naive app: the same route and body, the naive graph, default durability."""
+    builder = naive_graph()
+    graphs: dict[str, Any] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        with stock_saver() as saver:
+            graphs["turn"] = builder.compile(checkpointer=saver)
+            yield
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.get("/v1/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/v1/threads/{thread_id}/messages")
+    async def message(thread_id: str, body: MessageIn) -> dict[str, Any]:
+        def turn() -> dict[str, Any]:
+            state = graphs["turn"].invoke({"messages": [HumanMessage(body.content)]},
+                                          {"configurable": {"thread_id": thread_id}})
+            return {"thread_id": thread_id, "reply": state["messages"][-1].content, "mastery": state.get("mastery")}
 
         return await anyio.to_thread.run_sync(turn)
 

@@ -22,6 +22,14 @@ from psycopg_pool import ConnectionPool
 from tutormesh.core.db import private_file
 from tutormesh.core.settings import Settings, get_settings
 
+# The inner table is aliased so that `{table}.checkpoint_ns` names the row being deleted: unaliased,
+# inside `FROM checkpoints` it named the inner row, and the latest was taken across all namespaces.
+_KEEP_LATEST = (
+    "DELETE FROM {table} WHERE thread_id = ? AND checkpoint_id NOT IN ("
+    " SELECT MAX(latest.checkpoint_id) FROM checkpoints AS latest"
+    " WHERE latest.thread_id = ? AND latest.checkpoint_ns = {table}.checkpoint_ns)"
+)
+
 
 class PrunableSqliteSaver(SqliteSaver):
     """SqliteSaver plus `prune(keep_latest)`, which upstream leaves unimplemented for SQLite.
@@ -38,12 +46,7 @@ class PrunableSqliteSaver(SqliteSaver):
                     cur.execute("DELETE FROM writes WHERE thread_id = ?", (thread_id,))
                     continue
                 for table in ("checkpoints", "writes"):
-                    cur.execute(
-                        f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_id NOT IN ("  # noqa: S608
-                        " SELECT MAX(checkpoint_id) FROM checkpoints WHERE thread_id = ?"
-                        f" AND checkpoint_ns = {table}.checkpoint_ns)",
-                        (thread_id, thread_id),
-                    )
+                    cur.execute(_KEEP_LATEST.format(table=table), (thread_id, thread_id))
 
 
 def libpq_url(url: str) -> str:

@@ -55,8 +55,10 @@ def make_engine(url: str) -> Engine:
                                max_overflow=30, pool_timeout=10, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    # No server-side prepared statements: behind PgBouncer in transaction mode the next transaction
+    # may get another server connection, where the statement is missing or already taken.
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30, pool_timeout=10,
-                         hide_parameters=True)
+                         connect_args={"prepare_threshold": None}, hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -135,6 +135,11 @@ class Settings(BaseSettings):
     # stored or an LLM is called: COPPA's under-13 by default; India's DPDP Act: every minor band.
     consent_required_bands: list[str] = ["under13"]
     retention_sweep_seconds: float = 3600.0
+    # Admission by tier, per API process (tutormesh/server/admission.py): tier-1 turns running at once
+    # (more wait up to admission_wait_s, then 503), and free-form (LLM) turns at once (more get 503 at once).
+    admission_tier1_turns: int = 16
+    admission_tier2_turns: int = 4
+    admission_wait_s: float = 2.0
 
     @property
     def is_production(self) -> bool:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from tutormesh.core.errors import Forbidden
-from tutormesh.server import chat
+from tutormesh.server import admission, chat
 from tutormesh.server.deps import CurrentUser, ServicesDep
 from tutormesh.server.sse import event_stream, iterate_in_thread
 
@@ -86,8 +86,11 @@ async def post_message(thread_id: ThreadId, body: MessageIn, request: Request, u
     key = chat.check_idempotency_key(idempotency_key)
     thread = chat.own_thread(services, user, thread_id) or await anyio.to_thread.run_sync(
         lambda: chat.visible_thread(services, user, thread_id, write=True))
+    slot = await admission.admit(services, text)  # 503 + Retry-After when the turn's tier is full
     if "text/event-stream" in request.headers.get("accept", ""):
-        return event_stream(iterate_in_thread(lambda: chat.stream_turn_once(services, user, thread, text, key)))
+        return event_stream(slot.around(iterate_in_thread(
+            lambda: chat.stream_turn_once(services, user, thread, text, key))))
     # orjson straight from the dict: FastAPI's generic encoder cost 0.14 ms per turn (measured).
-    encoded = await anyio.to_thread.run_sync(chat.run_turn_once, services, user, thread, text, key)
+    with slot:
+        encoded = await anyio.to_thread.run_sync(chat.run_turn_once, services, user, thread, text, key)
     return Response(encoded, media_type="application/json")
