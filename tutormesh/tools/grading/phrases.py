@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 
+from tutormesh.tools.grading.tokens import MAX_INPUT_CHARS
+
 _DEVANAGARI_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
 # A letter of either script, for word boundaries (Devanagari vowel signs are not \w).
 _L = r"A-Za-z\u00c0-\u024f\u0900-\u097f"
@@ -107,7 +109,7 @@ def rewrite(text: str, language: str = "en", key_names: Collection[str] = (), ke
             could not be a product of those variables ("ya" stays y·a when the key has y and a).
         key_is_number: The key is one plain number, so "0,5" can only mean 0.5.
     """
-    if not isinstance(text, str) or len(text) > 2_000:
+    if not isinstance(text, str) or len(text.strip()) > MAX_INPUT_CHARS:
         return text  # the lexer refuses these with its own message
     s = text.translate(_DEVANAGARI_DIGITS).strip()
     if s.endswith("।"):  # the Devanagari full stop ends a sentence, like "."
