@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import anyio
 
-from tutormesh.agents.student import parse_intent
+from tutormesh.agents.understanding import understand
 from tutormesh.core.errors import RateLimited
 from tutormesh.server.deps import Services
 
@@ -34,7 +34,7 @@ def tier_of(text: str) -> Tier:
 
     Decided as if a practice item were open, as on most turns: then a short reply is an answer.
     """
-    return 2 if parse_intent(text, awaiting_answer=True) == "ask" else 1
+    return 2 if understand(text, problem_open=True).intent == "ask" else 1
 
 
 class Slot:

@@ -118,7 +118,10 @@ class SemanticCache(ABC):
 
     @abstractmethod
     def entries(self) -> Iterator[tuple[str, str, str, str]]:
-        """Yield every entry as (scope, key, question, answer); a full pass (privacy scans, exports)."""
+        """Yield every entry as (scope, key, question, answer); a full pass (privacy scans, exports).
+
+        `question` is always "": only a hash of the question is stored (`question_key`).
+        """
 
     @abstractmethod
     def _delete(self, entries: list[tuple[str, str]]) -> int:
@@ -126,8 +129,9 @@ class SemanticCache(ABC):
 
     def entries_for(self, questions: Iterable[str]) -> list[dict[str, str]]:
         """Return the entries (in any scope) whose question is one of these (a student's export)."""
-        keys = {question_key(q) for q in questions}
-        return [{"scope": scope, "question": q, "answer": a} for scope, key, q, a in self.entries() if key in keys]
+        asked = {question_key(q): q for q in questions}  # the cache holds only hashes: the student's own text
+        return [{"scope": scope, "question": asked[key], "answer": a} for scope, key, _q, a in self.entries()
+                if key in asked]
 
     def forget_questions(self, questions: Iterable[str]) -> int:
         """Delete the entries (in any scope) whose question is one of these (a student's erasure)."""

@@ -64,14 +64,14 @@ class EmbeddedCache(SemanticCache):
     def entries(self) -> Iterator[tuple[str, str, str, str]]:
         """Yield every stored entry (expired ones too: they still hold text)."""
         with self._lock:
-            rows = self._db.execute("SELECT scope, key, question, answer FROM cache").fetchall()
+            rows = self._db.execute("SELECT scope, key, '', answer FROM answers").fetchall()  # no question text is kept
         yield from ((str(a), str(b), str(c), str(d)) for a, b, c, d in rows)
 
     def _delete(self, entries: list[tuple[str, str]]) -> int:
         with self._lock:
             self._db.execute("PRAGMA secure_delete=ON")  # erasure: overwrite, do not leave free pages
             with self._db:
-                removed = sum(self._db.execute("DELETE FROM cache WHERE scope = ? AND key = ?", pair).rowcount
+                removed = sum(self._db.execute("DELETE FROM answers WHERE scope = ? AND key = ?", pair).rowcount
                               for pair in entries)
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._matrices.clear()

@@ -76,9 +76,9 @@ class RedisCache(SemanticCache):
         marker = ":e:"
         for name in self._redis.scan_iter(match=f"{self.prefix}:*{marker}*", count=1000):
             head, _, key = name.decode().rpartition(marker)
-            found: list[bytes | None] = self._redis.hmget(name, ["question", "answer"])  # type: ignore[assignment]
-            if found[0] is not None and found[1] is not None:
-                yield head.removeprefix(f"{self.prefix}:"), key, found[0].decode(), found[1].decode()
+            answer: bytes | None = self._redis.hget(name, "answer")  # type: ignore[assignment]
+            if answer is not None:  # no question text is kept
+                yield head.removeprefix(f"{self.prefix}:"), key, "", answer.decode()
 
     def _delete(self, entries: list[tuple[str, str]]) -> int:
         removed = 0
