@@ -70,7 +70,8 @@ def test_under_13_without_consent_stores_no_free_text_and_calls_no_llm(start_api
     consented = api.client.put(f"/v1/admin/students/{user['username']}/consent", headers=admin,
                                json={"guardian_consent": True})
     assert consented.json()["restricted"] is False
-    api.say(headers, thread_id, f"why is {secret}?")
+    question = f"why do we flip the sign when we move a term across? ps {secret}"  # a real question this time
+    api.say(headers, thread_id, question)
     assert secret in _stored(api, thread_id)[-1]
     assert _CountingLlm.calls >= 1  # the free-form question now goes to the LLM tier
 

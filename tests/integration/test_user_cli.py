@@ -37,7 +37,7 @@ def test_import_checks_every_row_then_applies_passwd_and_delete(tmp_path: Path) 
     assert changed.returncode == 0 and "password changed for ana" in changed.stdout
     assert run_cli(data, "user", "passwd", "nobody", env={"TUTORMESH_PASSWORD": PASSWORD}).returncode == 1
     deleted = run_cli(data, "user", "delete", "ana")
-    assert deleted.returncode == 0 and "learner data kept" in deleted.stdout
+    assert deleted.returncode == 0 and "learner data erased" in deleted.stdout
     assert "ana" not in run_cli(data, "user", "list").stdout
     missing = run_cli(data, "user", "delete", "ana")
     assert missing.returncode == 1 and "no user 'ana'" in missing.stderr

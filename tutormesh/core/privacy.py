@@ -429,8 +429,10 @@ def scan(who: DataSubject, settings: Settings | None = None) -> tuple[list[Findi
     else:
         findings += _scan_sqlite_blobs(url, {"checkpoints": ["thread_id", "checkpoint", "metadata"],
                                              "writes": ["thread_id", "value"]}, needles, "checkpoints")
-    findings += [Finding("semantic_cache", where, needles[n]) for n, where in
-                 _cache(settings).find_texts(list(needles)).items()]
+    cache = _cache(settings)
+    findings += [Finding("semantic_cache", where, needles[n]) for n, where in cache.find_texts(list(needles)).items()]
+    # The cache keeps questions only as hashes: an entry under the hash of one of their messages is theirs.
+    findings += [Finding("semantic_cache", entry["scope"], "text") for entry in cache.entries_for(who.texts)]
     if _rate_limit_keys(settings, who.user_id, remove=False):
         findings.append(Finding("redis", "rate limit keys", "identifier"))
     not_scanned: list[str] = []
