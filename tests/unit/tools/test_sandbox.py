@@ -270,7 +270,7 @@ def test_host_files_cannot_be_written(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_tampering_with_the_harness_fails(solution: str) -> None:
+def test_tampering_with_the_old_harness_fails(solution: str) -> None:
     result = _run(solution + ADD, STRICT_TESTS)
     assert result.passed == 0
     assert result.verdict in ("failed", "error", "timeout")  # breaking its own process can stall it
