@@ -114,6 +114,19 @@ def test_exceptions_arrive_as_builtin_classes() -> None:
     assert result.tests[1]["message"] == "failed: your code raised ZeroDivisionError"
 
 
+def test_a_visible_test_shows_the_students_own_message_even_after_a_hidden_one_in_the_file() -> None:
+    solution = "def add(a, b):\n    raise ValueError(f'cannot add {a} and {b}')\n"
+    tests = (
+        "from solution import add\nfrom sandbox import visible\n\ndef test_hidden():\n    add(7, 8)\n\n"
+        "@visible\ndef test_shown():\n    add(1, 2)\n"
+    )
+    result = _run(solution, tests)
+    assert [t["message"] for t in result.tests] == [
+        "failed: your code raised ValueError",
+        "line 9: add(1, 2) -> your code raised ValueError: cannot add 1 and 2",
+    ]
+
+
 def test_star_import_brings_in_the_functions() -> None:
     result = _run(ADD + "SECRET_CONSTANT = 1\n", "from solution import *\n\ndef test_a():\n    assert add(1, 2) == 3\n")
     assert result.verdict == "passed", result
