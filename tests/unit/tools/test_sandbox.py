@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -340,3 +341,14 @@ def test_nested_namespaces_and_ptrace_are_denied() -> None:
     tests = f"from solution import probe\n\ndef test_denied():\n    assert 0 not in probe({tools!r})\n"
     result = _run(solution, tests)
     assert result.verdict == "passed", result.detail
+
+
+def test_grade_code_cli_prints_the_result_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tutormesh.cli import main
+
+    (tmp_path / "s.py").write_text("def add(a, b):\n    return a - b\n")
+    (tmp_path / "t.py").write_text(ADD_TESTS + "\ndef test_zero():\n    assert add(0, 0) == 0\n")
+    assert main(["grade-code", "--solution", str(tmp_path / "s.py"), "--tests", str(tmp_path / "t.py")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["passed"], out["failed"], out["verdict"]) == (1, 1, "failed")
+    assert out["tests"][0] == {"name": "test_small", "passed": False, "message": "failed"}
