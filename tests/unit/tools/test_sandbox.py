@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -112,6 +113,19 @@ def test_exceptions_arrive_as_builtin_classes() -> None:
     result = _run(solution, tests)
     assert [t["passed"] for t in result.tests] == [True, False]
     assert result.tests[1]["message"] == "failed: your code raised ZeroDivisionError"
+
+
+def test_a_visible_test_shows_the_students_own_message_even_after_a_hidden_one_in_the_file() -> None:
+    solution = "def add(a, b):\n    raise ValueError(f'cannot add {a} and {b}')\n"
+    tests = (
+        "from solution import add\nfrom sandbox import visible\n\ndef test_hidden():\n    add(7, 8)\n\n"
+        "@visible\ndef test_shown():\n    add(1, 2)\n"
+    )
+    result = _run(solution, tests)
+    assert [t["message"] for t in result.tests] == [
+        "failed: your code raised ValueError",
+        "line 9: add(1, 2) -> your code raised ValueError: cannot add 1 and 2",
+    ]
 
 
 def test_star_import_brings_in_the_functions() -> None:
@@ -270,7 +284,7 @@ def test_host_files_cannot_be_written(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_tampering_with_the_harness_fails(solution: str) -> None:
+def test_tampering_with_the_old_harness_fails(solution: str) -> None:
     result = _run(solution + ADD, STRICT_TESTS)
     assert result.passed == 0
     assert result.verdict in ("failed", "error", "timeout")  # breaking its own process can stall it
@@ -327,3 +341,14 @@ def test_nested_namespaces_and_ptrace_are_denied() -> None:
     tests = f"from solution import probe\n\ndef test_denied():\n    assert 0 not in probe({tools!r})\n"
     result = _run(solution, tests)
     assert result.verdict == "passed", result.detail
+
+
+def test_grade_code_cli_prints_the_result_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tutormesh.cli import main
+
+    (tmp_path / "s.py").write_text("def add(a, b):\n    return a - b\n")
+    (tmp_path / "t.py").write_text(ADD_TESTS + "\ndef test_zero():\n    assert add(0, 0) == 0\n")
+    assert main(["grade-code", "--solution", str(tmp_path / "s.py"), "--tests", str(tmp_path / "t.py")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["passed"], out["failed"], out["verdict"]) == (1, 1, "failed")
+    assert out["tests"][0] == {"name": "test_small", "passed": False, "message": "failed"}

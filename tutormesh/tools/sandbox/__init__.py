@@ -1,4 +1,4 @@
-"""Run untrusted student Python against trusted tests inside a bubblewrap sandbox."""
+"""Run untrusted student Python against trusted tests, each in its own bubblewrap sandbox."""
 
 from .result import SandboxLimits, SandboxResult, SandboxUnavailable
 from .runner import run_tests

@@ -32,7 +32,7 @@ def find_bwrap() -> str:
 
 
 def sandbox_uid() -> int | None:
-    """Return the uid the harness should drop to, or None when not running as root."""
+    """Return the uid a sandboxed process should drop to, or None when not running as root."""
     if os.geteuid() != 0:
         return None
     return _UID_BASE + secrets.randbelow(_UID_SPAN)

@@ -1,6 +1,6 @@
 """A small seccomp-BPF deny list, assembled by hand so no libseccomp binding is needed.
 
-bubblewrap loads it (``--seccomp FD``) just before it starts the harness, so it binds the harness
+bubblewrap loads it (``--seccomp FD``) just before it starts the sandboxed process, so it binds it
 and every student process. It closes the routes from one sandboxed process into another's memory
 or file descriptors (ptrace, process_vm_*, pidfd_getfd, kcmp), new namespaces (a nested user
 namespace would hand the student capabilities), and kernel interfaces a grader never needs.

@@ -249,6 +249,8 @@ class _Supervisor:
                     del self.to_tests[: os.write(self.resp, self.to_tests[:65536])]
                 except BlockingIOError:
                     pass
+                except BrokenPipeError:
+                    return  # the tests' side is gone
             if child and self.to_fd in writable:
                 try:
                     del self.to_child[: os.write(self.to_fd, self.to_child[:65536])]

@@ -94,7 +94,7 @@ class Channel:
         self.fatal = self.fatal or (code, text)
         raise _SolutionGone(text)
 
-    def exchange(self, message: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
+    def exchange(self, message: dict[str, Any]) -> dict[str, Any]:
         """Send one request and return the reply that carries its id; fail the test on anything else."""
         if self.fatal is not None:
             raise _SolutionGone(self.fatal[1])
@@ -103,8 +103,8 @@ class Channel:
         if message.get("op") == "start":
             self.gen = self.next_id  # the new child's end is reported under this number
         out = memoryview(b"\n" + wire.dumps(message))
-        limit = self.call_seconds if timeout is None else timeout
-        deadline = min(time.monotonic() + limit, self.deadline)
+        call_deadline = time.monotonic() + self.call_seconds
+        deadline = min(call_deadline, self.deadline)
         while True:
             reply = self._next_line()
             while reply is not None:
@@ -114,8 +114,10 @@ class Channel:
                     self._died(str(reply["died"]))
                 reply = self._next_line()
             remaining = deadline - time.monotonic()
+            if remaining <= 0 and deadline < call_deadline:
+                self.fail(TIMEOUT, "timed out: the run's time budget was used up")
             if remaining <= 0:
-                self.fail(TIMEOUT, f"timed out: your code did not answer within {limit:g} s")
+                self.fail(TIMEOUT, f"timed out: your code did not answer within {self.call_seconds:g} s")
             readable, writable, _ = select.select([self.resp], [self.req] if out else [], [], remaining)
             if writable:
                 try:
