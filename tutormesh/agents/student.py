@@ -28,8 +28,10 @@ from tutormesh.tools.store import get_store
 
 NEGOTIATION_HISTORY = 5  # negotiations kept in state; SQL has them all
 PRACTICE_INTENTS = ("answer", "practice", "hint", "meta")
-# A question asked while a problem is open is about that problem unless it names another topic
-# clearly: the open topic's score within this of the best keeps the question on it.
+# A question asked while a problem is open is about that problem unless it clearly names another
+# topic: the best topic scores at least NAMES_ANOTHER and the open topic is not within STAY_ON_PROBLEM
+# of it ("why do we flip the sign when we move a term?" during an equation stays on the equation).
+NAMES_ANOTHER = 0.93
 STAY_ON_PROBLEM = 0.04
 
 
@@ -51,7 +53,10 @@ def question_topic(text: str, named: tuple[str, ...], open_topic: str | None) ->
     if not named or open_topic in named:
         return open_topic
     scores = retrieval.topic_scores(understanding.query_vector(text))
-    return open_topic if scores.get(open_topic, 0.0) >= scores[named[0]] - STAY_ON_PROBLEM else named[0]
+    best = scores[named[0]]
+    if best < NAMES_ANOTHER or scores.get(open_topic, 0.0) >= best - STAY_ON_PROBLEM:
+        return open_topic
+    return named[0]
 
 
 def reply_language(chosen: str, detected: str | None, remembered: str | None) -> str:
