@@ -134,7 +134,7 @@ def understand(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> di
     subject = wanted[0].subject if wanted else state.get("subject") or "math"
     learner = store.load_learner(student_id, subject, today=now.date(), now=now)
     mastery, profile = learner["mastery"], learner["profile"]
-    if read.language and read.language != profile.get("language"):
+    if read.language_sure and read.language != profile.get("language"):
         store.update_profile(student_id, language=read.language)  # remembered for messages with no language
         profile = {**profile, "language": read.language}
     topic_slug = state.get("topic")
@@ -145,9 +145,11 @@ def understand(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> di
     update: dict[str, Any] = {
         "student_id": student_id, "turns": 1, "intent": read.intent, "subject": subject, "topic": topic_slug,
         "understanding": {"intent": read.intent, "is_attempt": read.is_attempt, "answer": read.answer,
-                          "language": read.language, "topics": list(read.topics), "source": read.source,
+                          "language": read.language, "language_sure": read.language_sure,
+                          "topics": list(read.topics), "source": read.source,
                           "confidence": round(read.confidence, 3)},
-        "language": reply_language(ctx.language, read.language, profile.get("language")),
+        "language": reply_language(ctx.language, read.language if read.language_sure else None,
+                                   profile.get("language")),
         "profile": profile, "plan": learner["plan"], "mastery": _mastery_view(mastery),
         "skill_stats": mastery, "pending_negotiation": None,
     }

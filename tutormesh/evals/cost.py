@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tutormesh.agents.explainer import build_messages
-from tutormesh.agents.student import parse_intent
+from tutormesh.agents.understanding import understand
 from tutormesh.core.settings import Settings, get_settings
 from tutormesh.core.stores.ledger import price
 from tutormesh.tools.curriculum import load_curriculum
@@ -49,7 +49,7 @@ def llm_turn_share(model: UsageModel) -> float:
             # With a problem open the student mostly answers it; otherwise they say something else.
             pool = answers if awaiting and rng.random() < model.answer_share else messages
             row = rng.choices(pool, weights=[r["weight"] for r in pool])[0]
-            intent = parse_intent(row["text"], awaiting_answer=awaiting)
+            intent = understand(row["text"], problem_open=awaiting).intent
             awaiting = intent in ("practice", "hint", "answer") or (awaiting and intent != "review")
             turns += 1
             asks += intent == "ask"
