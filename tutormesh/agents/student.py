@@ -28,8 +28,10 @@ from tutormesh.tools.store import get_store
 
 NEGOTIATION_HISTORY = 5  # negotiations kept in state; SQL has them all
 PRACTICE_INTENTS = ("answer", "practice", "hint", "meta")
-# A question asked while a problem is open is about that problem unless it names another topic
-# clearly: the open topic's score within this of the best keeps the question on it.
+# A question asked while a problem is open is about that problem unless it clearly names another
+# topic: the best topic scores at least NAMES_ANOTHER and the open topic is not within STAY_ON_PROBLEM
+# of it ("why do we flip the sign when we move a term?" during an equation stays on the equation).
+NAMES_ANOTHER = 0.93
 STAY_ON_PROBLEM = 0.04
 
 
@@ -51,7 +53,10 @@ def question_topic(text: str, named: tuple[str, ...], open_topic: str | None) ->
     if not named or open_topic in named:
         return open_topic
     scores = retrieval.topic_scores(understanding.query_vector(text))
-    return open_topic if scores.get(open_topic, 0.0) >= scores[named[0]] - STAY_ON_PROBLEM else named[0]
+    best = scores[named[0]]
+    if best < NAMES_ANOTHER or scores.get(open_topic, 0.0) >= best - STAY_ON_PROBLEM:
+        return open_topic
+    return named[0]
 
 
 def reply_language(chosen: str, detected: str | None, remembered: str | None) -> str:
@@ -129,7 +134,7 @@ def understand(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> di
     subject = wanted[0].subject if wanted else state.get("subject") or "math"
     learner = store.load_learner(student_id, subject, today=now.date(), now=now)
     mastery, profile = learner["mastery"], learner["profile"]
-    if read.language and read.language != profile.get("language"):
+    if read.language_sure and read.language != profile.get("language"):
         store.update_profile(student_id, language=read.language)  # remembered for messages with no language
         profile = {**profile, "language": read.language}
     topic_slug = state.get("topic")
@@ -140,9 +145,11 @@ def understand(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> di
     update: dict[str, Any] = {
         "student_id": student_id, "turns": 1, "intent": read.intent, "subject": subject, "topic": topic_slug,
         "understanding": {"intent": read.intent, "is_attempt": read.is_attempt, "answer": read.answer,
-                          "language": read.language, "topics": list(read.topics), "source": read.source,
+                          "language": read.language, "language_sure": read.language_sure,
+                          "topics": list(read.topics), "source": read.source,
                           "confidence": round(read.confidence, 3)},
-        "language": reply_language(ctx.language, read.language, profile.get("language")),
+        "language": reply_language(ctx.language, read.language if read.language_sure else None,
+                                   profile.get("language")),
         "profile": profile, "plan": learner["plan"], "mastery": _mastery_view(mastery),
         "skill_stats": mastery, "pending_negotiation": None,
     }

@@ -51,6 +51,8 @@ class Understanding:
         is_attempt: True only for an attempt at the open problem (graded, counted toward struggle).
         answer: the attempt as the grader should read it ("x es igual a 3" -> "x = 3"); "" otherwise.
         language: the message's language, or None when it carries none (e.g. "x = 3").
+        language_sure: whether the text says its language clearly enough to switch the replies to it
+            (a script, several marker words, or a confident classifier on a longer message).
         topics: curriculum topic slugs the message names, best first (empty: none named).
         confidence: how sure the deciding step was (1.0 for a rule).
         source: which step decided the intent: "rules", "classifier" or "llm".
@@ -60,6 +62,7 @@ class Understanding:
     is_attempt: bool = False
     answer: str = ""
     language: Language | None = None
+    language_sure: bool = False
     topics: tuple[str, ...] = ()
     confidence: float = 1.0
     source: Literal["rules", "classifier", "llm"] = "rules"
@@ -75,13 +78,14 @@ class _Lexicon:
     numbers: dict[str, str]
     markers: dict[str, frozenset[str]]
     cues: dict[str, re.Pattern[str]]
+    math_terms: re.Pattern[str]
 
 
 @lru_cache(maxsize=1)
 def lexicon() -> _Lexicon:
     """Load the rule words (data/understanding/lexicon.yaml) once."""
     raw: dict[str, Any] = yaml.safe_load(LEXICON.read_text(encoding="utf-8"))
-    exact = {normalise(str(text)): intent for intent, texts in raw["exact"].items() for text in texts}
+    exact = {normalise(str(text)).replace(",", ""): intent for intent, texts in raw["exact"].items() for text in texts}
     by_length = sorted((str(f) for f in raw["fillers"]), key=len, reverse=True)  # longest phrase first
     numbers = {str(word): str(n) for n, words in enumerate(raw["number_words"]) for word in words}
     return _Lexicon(exact=exact, fillers=tuple(by_length),
@@ -89,7 +93,9 @@ def lexicon() -> _Lexicon:
                     question_words=frozenset(str(w) for w in raw["question_words"]), numbers=numbers,
                     markers={lang: frozenset(str(w) for w in words) for lang, words in raw["markers"].items()},
                     cues={intent: re.compile(r"(?<![^\W\d_])(" + "|".join(re.escape(str(w)) for w in words) + ")")
-                          for intent, words in raw["cues"].items()})
+                          for intent, words in raw["cues"].items()},
+                    math_terms=re.compile(r"(?<![^\W\d_])(" + "|".join(re.escape(str(w)) for w in raw["math_terms"])
+                                          + r")(?![^\W\d_])"))
 
 
 def cue_intent(norm: str) -> str | None:
@@ -102,7 +108,7 @@ def normalise(text: str) -> str:
     """Lowercase, ASCII digits, no emoji or end punctuation, single spaces: the form rules compare."""
     text = unicodedata.normalize("NFC", text).translate(_DEVANAGARI_DIGITS).lower()
     kept = "".join(ch for ch in text if unicodedata.category(ch)[0] != "S" or ch in "=<>≤≥±√π^+−×÷|")
-    kept = re.sub(r"[!?¿¡.,;:…]+(\s|$)", r"\1", kept)
+    kept = re.sub(r"[!?¿¡.;:…]+(\s|$)", r"\1", kept)  # commas stay: "-2, 2" is a set of answers
     return re.sub(r"\s+", " ", kept.replace("’", "'")).strip(" !?¿¡.;:")
 
 
@@ -163,6 +169,11 @@ def _letters(text: str) -> list[str]:
     return [w for w in _words(normalise(text)) if not _LONE_LETTERS.match(w)]
 
 
+def has_words(text: str) -> bool:
+    """Whether a message has words (not only math, emoji or punctuation), so a language to detect."""
+    return bool(_letters(text))
+
+
 def understand(text: str, *, problem_open: bool, current_topic: str | None = None,
                language_hint: Language | None = None) -> Understanding:
     """Read one message: intent, whether it is an attempt at the open problem, topic and language.
@@ -177,16 +188,18 @@ def understand(text: str, *, problem_open: bool, current_topic: str | None = Non
     language = rule_language(text)
     if problem_open and (answer := attempt_text(text)) is not None:
         # An answer's few words name its language cheaply; a tier-1 turn never waits for an embedding.
-        return Understanding("answer", is_attempt=True, answer=answer,
-                             language=language or marker_language(text)[0])
+        by_markers, margin = marker_language(text)
+        return Understanding("answer", is_attempt=True, answer=answer, language=language or by_markers,
+                             language_sure=language is not None or margin >= 2)
     if not _letters(text):  # emoji, punctuation, bare math with nothing open: nothing to classify
         intent: Intent = "answer" if _has_math(text) else "greet"
         return Understanding(intent, language=language)
-    exact = lexicon().exact.get(norm)
+    exact = lexicon().exact.get(norm.replace(",", ""))
     if exact is not None:
+        sure = language is not None or marker_language(text)[1] >= 1  # "hola", "namaste": a whole message
         if language is None:
             language = _latin_language(text, utterance_model.load().predict(query_vector(text)).languages)
-        return Understanding(exact, language=language)  # type: ignore[arg-type]
+        return Understanding(exact, language=language, language_sure=sure)  # type: ignore[arg-type]
     vector = query_vector(text)
     prediction = utterance_model.load().predict(vector)
     intent, confidence = _pick_intent(prediction.intents, problem_open=problem_open, has_math=_has_math(text))
@@ -194,14 +207,18 @@ def understand(text: str, *, problem_open: bool, current_topic: str | None = Non
     cued = cue_intent(norm)
     if cued is not None and cued != intent:
         intent, confidence, source = cued, 1.0, "rules"  # type: ignore[assignment]
+    elif intent in ("off_topic", "greet") and lexicon().math_terms.search(norm):
+        intent, confidence, source = "ask", 1.0, "rules"  # a maths word: about the lessons
     is_attempt = problem_open and intent == "answer" and confidence >= ATTEMPT_CONFIDENCE
     if intent == "answer" and not is_attempt:
         intent = "ask" if "?" in text else "meta"
     topics: tuple[str, ...] = ()
     if intent in TOPIC_INTENTS:
         topics = retrieval.named_topics(vector)
+    sure = language is not None or _sure_latin(text, prediction.languages)
     language = language or _latin_language(text, prediction.languages)
     return Understanding(intent, is_attempt=is_attempt, answer=norm if is_attempt else "", language=language,
+                         language_sure=sure,
                          topics=topics, confidence=confidence, source=source,
                          scores=dict(prediction.intents))
 
@@ -213,6 +230,11 @@ def _pick_intent(scores: dict[str, float], *, problem_open: bool, has_math: bool
             continue  # without an open problem and some math, a message cannot be an answer
         return intent, p  # type: ignore[return-value]
     return "ask", 0.0
+
+
+def _sure_latin(text: str, classifier: dict[str, float]) -> bool:
+    """Clear enough to switch languages: two more marker words, or a confident read of 3+ words."""
+    return marker_language(text)[1] >= 2 or (len(_letters(text)) >= 3 and max(classifier.values()) >= 0.9)
 
 
 def _latin_language(text: str, classifier: dict[str, float] | None) -> Language | None:
