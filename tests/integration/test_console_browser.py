@@ -85,9 +85,10 @@ def sign_in(browser: Any, live: Live, username: str, *, width: int = 1200, heigh
 
 
 def shot(page: Any, name: str) -> None:
-    """Save a screenshot under test-artifacts/."""
+    """Save a screenshot under test-artifacts/ (PNG, and a small JPEG fit for docs/screenshots/)."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"console-{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"console-{name}.jpg"), full_page=True, type="jpeg", quality=55)
 
 
 AXE_RESULTS: dict[str, list[str]] = {}
@@ -122,6 +123,7 @@ def practise_until_escalated(page: Any) -> None:
     message.press("Enter")
     page.locator(".msg.assistant").filter(has_text="problem").last.wait_for(timeout=20_000)
     for n in range(3):
+        page.locator("#send:not([disabled])").wait_for()  # the previous reply has finished streaming
         message.fill("x = 12345")
         message.press("Enter")
         page.locator(".msg.assistant").filter(has_text="Not quite").nth(n).wait_for(timeout=20_000)
@@ -199,6 +201,13 @@ def test_teacher_lands_on_the_dashboard_with_charts(live: Live, browser: Any) ->
     page.set_viewport_size({"width": 390, "height": 800})
     no_sideways_scroll(page)
     shot(page, "teacher-dashboard-390")
+    page.set_viewport_size({"width": 1200, "height": 860})
+    page.get_by_role("link", name="cara").first.click()  # the student's read-only record
+    page.get_by_role("heading", name="Student: cara").wait_for()
+    page.get_by_role("region", name="Mastery per skill").wait_for()
+    assert page.locator(".transcript .msg.user").first.inner_text().endswith("teach me linear equations")
+    shot(page, "student-record")
+    accessible(page, "student record")
     page.context.close()
 
 
@@ -358,6 +367,18 @@ def test_admin_imports_a_roster_with_a_bad_row_and_reads_the_audit_log(live: Liv
     page.get_by_role("region", name="Created users (generated passwords are shown only now)").wait_for()
     assert {"emma", "finn"} <= set(users(live))
 
+    form = page.get_by_role("form", name="Add a user")
+    form.get_by_label("Username").fill("gia")
+    form.get_by_label("Role").select_option("teacher")
+    form.get_by_label("Cohort").fill("9c")
+    form.get_by_label("Password").fill("short")
+    form.get_by_role("button", name="Add user").click()
+    form.get_by_role("alert").filter(has_text="password").wait_for()  # the API's reason, shown in the form
+    form.get_by_label("Password").fill(PASSWORD)
+    form.get_by_role("button", name="Add user").click()
+    page.get_by_role("status").filter(has_text="Created teacher gia.").wait_for()
+    assert users(live)["gia"]["cohort"] == "9c"
+
     page.get_by_role("link", name="Audit log").click()
     log = page.get_by_role("region", name="Staff access to student data")
     log.locator("tbody tr").first.wait_for()
@@ -369,9 +390,12 @@ def test_admin_imports_a_roster_with_a_bad_row_and_reads_the_audit_log(live: Liv
     page.context.close()
 
 
-def test_docs_work_offline(live: Live, browser: Any) -> None:
-    context = browser.new_context(viewport={"width": 1200, "height": 800})
+def test_sign_in_page_and_docs_work_offline(live: Live, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 1200, "height": 800}, bypass_csp=True)
     page = context.new_page()
+    page.goto(live.url + "/")
+    page.get_by_role("heading", name="Sign in").wait_for()
+    accessible(page, "sign-in")
     outside: list[str] = []
     # Requests that left the machine and came back (a blocked or failed one is not a dependency).
     page.on("requestfinished", lambda r: outside.append(r.url) if not r.url.startswith(live.url) else None)

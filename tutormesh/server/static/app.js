@@ -489,7 +489,7 @@ $("login").addEventListener("submit", async (e) => {
 $("composer").addEventListener("submit", async (e) => {
   e.preventDefault();
   const text = $("message").value.trim();
-  if (state.busy) return;
+  if (state.busy) { $("message-error").textContent = "Wait for your agent's reply, then send the next message."; return; }
   if (!text) { $("message-error").textContent = "Type a message first."; $("message").focus(); return; }
   if (checkLength()) { $("message").focus(); return; }
   state.busy = true;
@@ -498,6 +498,7 @@ $("composer").addEventListener("submit", async (e) => {
   checkLength();
   try { await send(text); } catch (err) { $("status").textContent = explain(err); }
   state.busy = false;
+  $("message-error").textContent = "";
   $("send").disabled = false;
   $("message").focus();
 });

@@ -374,7 +374,7 @@ async function showQuizzes() {
     return h("article", { class: "card wide" }, h("h3", {}, q.title),
       h("p", {}, `${q.questions} question(s), ${q.subject}; ${q.submissions} submitted, ${q.graded} graded. `,
         h("a", { href: `#/quiz/${q.id}` }, "Item analysis and results")),
-      table(`Assignments of ${q.title}`, ["To", "Due", "Status", ""], q.assignments.map((a) => [
+      table(`Assignments of ${q.title}`, ["To", "Due", "Status", "Action"], q.assignments.map((a) => [
         a.cohort || a.student || a.student_id, a.due_at ? when(a.due_at) : "no due date", a.open ? "open" : "closed",
         a.open ? h("button", { type: "button", class: "secondary", onclick: () => guarded(abox, async () => {
           await api(`/v1/assignments/${a.id}/close`, { method: "POST" }); toast("Closed."); await showQuizzes(); }) }, "Close") : ""])),
@@ -413,8 +413,37 @@ async function showAdmin() {
       h("button", { type: "submit", value: "apply" }, "Import")), box, result);
 
   const userBox = errorBox();
+  const field = (id, label, el) => [h("label", { for: id }, label), el];
+  const nu = { name: h("input", { id: "nu-name", autocomplete: "off" }), cohort: h("input", { id: "nu-cohort" }),
+               password: h("input", { id: "nu-password", type: "password", autocomplete: "new-password" }),
+               role: h("select", { id: "nu-role" }, ["student", "teacher", "tutor", "admin"].map((r) => h("option", { value: r }, r))) };
+  const addBox = errorBox();
+  const addForm = h("form", { class: "inline-form", "aria-label": "Add a user", onsubmit: (e) => {
+    e.preventDefault();
+    guarded(addBox, async () => {
+      const body = { username: nu.name.value.trim(), role: nu.role.value, password: nu.password.value,
+                     cohort: nu.cohort.value.trim() || null };
+      await api("/v1/users", { method: "POST", body });
+      toast(`Created ${body.role} ${body.username}.`);
+      await showAdmin();
+    });
+  } }, field("nu-name", "Username", nu.name), field("nu-role", "Role", nu.role), field("nu-cohort", "Cohort", nu.cohort),
+    field("nu-password", "Password", nu.password), h("button", { type: "submit" }, "Add user"), addBox);
   const userRows = users.map((u) => [u.username, u.role, u.cohort,
     h("div", { class: "actions" },
+      h("button", { type: "button", class: "secondary", "aria-label": `Move ${u.username} to another cohort`, onclick: () => guarded(userBox, async () => {
+        const cohort = prompt(`Cohort for ${u.username}`, u.cohort || "");
+        if (cohort === null) return;
+        await api(`/v1/users/${u.id}`, { method: "PATCH", body: { cohort: cohort.trim() || null } });
+        toast(`${u.username} is now in ${cohort.trim() || "no cohort"}.`);
+        await showAdmin();
+      }) }, "Cohort"),
+      u.id === state.me.id ? null : h("button", { type: "button", class: "secondary", "aria-label": `Delete ${u.username}`, onclick: () => guarded(userBox, async () => {
+        if (!confirm(`Delete the login of ${u.username}? Their learning data stays.`)) return;
+        await api(`/v1/users/${u.id}`, { method: "DELETE" });
+        toast(`Deleted ${u.username}.`);
+        await showAdmin();
+      }) }, "Delete"),
       h("button", { type: "button", class: "secondary", "aria-label": `Reset password of ${u.username}`, onclick: () => guarded(userBox, async () => {
         const password = prompt(`New password for ${u.username} (8 characters or more)`);
         if (!password) return;
@@ -448,10 +477,10 @@ async function showAdmin() {
         h("dt", {}, "Undelivered events"), h("dd", {}, String(health.events_undelivered)),
         h("dt", {}, "Users"), h("dd", {}, Object.entries(health.users).map(([r, n]) => `${n} ${r}`).join(", ")))),
     h("section", { "aria-labelledby": "s-cohorts" }, h("h3", { id: "s-cohorts" }, "Cohorts"),
-      table("Cohorts", ["Cohort", "Students", "Teachers", "Tutors"], cohorts.map((c) => [c.cohort, c.students, c.teachers, c.tutors]))),
+      table("Cohorts and their members", ["Cohort", "Students", "Teachers", "Tutors"], cohorts.map((c) => [c.cohort, c.students, c.teachers, c.tutors]))),
     h("section", { "aria-labelledby": "s-import" }, h("h3", { id: "s-import" }, "Import a roster"), importForm),
-    h("section", { "aria-labelledby": "s-users" }, h("h3", { id: "s-users" }, "Users"), userBox,
-      table("Users", ["Username", "Role", "Cohort", "Actions"], userRows)));
+    h("section", { "aria-labelledby": "s-users" }, h("h3", { id: "s-users" }, "Users"), addForm, userBox,
+      table("All users", ["Username", "Role", "Cohort", "Actions"], userRows)));
 }
 
 async function showAudit() {
