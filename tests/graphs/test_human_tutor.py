@@ -8,7 +8,7 @@ import pytest
 from langgraph.types import Command
 
 from tests.factories import NOW, make_learner
-from tests.graphs.test_student_graph import fail_three
+from tests.graphs.test_student_graph import WRONG, fail_three
 from tutormesh.agents.human_tutor import HUMAN_TUTOR
 from tutormesh.core.settings import Settings
 from tutormesh.graphs.runtime import Tutor, open_tutor
@@ -45,3 +45,6 @@ def test_a_student_who_keeps_practising_is_not_blocked_by_the_wait(tutor: Tutor)
     state = tutor.send(student_id, "t-on", "practice", now=NOW)
     assert state["current_item"] is not None
     assert not tutor.graph.get_state({"configurable": {"thread_id": "t-on"}}).interrupts
+    again = tutor.send(student_id, "t-on", WRONG, now=NOW)  # deadlocks again while still waiting
+    assert again["negotiations"][0]["status"] == "escalated"
+    assert len(get_store().escalations(student_id)) == 1  # one request waits in the inbox, not one per answer

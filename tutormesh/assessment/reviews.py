@@ -71,7 +71,7 @@ def resolve(s: Session, flag_id: int, cohorts: Collection[str] | None, *, user_i
         raise Conflict("review flag already resolved")
     result = s.get_one(QuestionResult, (flag.submission_id, flag.question_id))
     out: dict[str, Any] = {"id": flag_id, "status": "resolved", "overridden": False, "correct": result.correct,
-                           "score": result.score, "max_points": result.max_points}
+                           "score": result.score, "max_points": result.max_points, "student_id": sub.student_id}
     total = s.get_one(SubmissionResult, flag.submission_id)
     total.flagged = max(0, total.flagged - 1)
     if score is None:

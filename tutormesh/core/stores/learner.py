@@ -319,8 +319,16 @@ class LearnerStore:
             ]
 
     def open_escalation(self, student_id: str, negotiation_id: str | None, reason: str) -> int:
-        """Open a human-tutor escalation and return its id."""
+        """Open a human-tutor escalation and return its id; a student already waiting keeps their one.
+
+        A stuck student may deadlock again before a tutor answers: one request per student waits in
+        the inbox, not one per failed answer.
+        """
         with self.sessions.begin() as s:
+            waiting = s.scalar(select(Escalation.id).where(Escalation.student_id == student_id,
+                                                           Escalation.status != "resolved").order_by(Escalation.id))
+            if waiting is not None:
+                return int(waiting)
             row = Escalation(student_id=student_id, negotiation_id=negotiation_id, reason=reason)
             s.add(row)
             s.flush()

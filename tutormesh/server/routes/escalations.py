@@ -8,7 +8,6 @@ import anyio.to_thread
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from tutormesh.core.errors import Invalid
 from tutormesh.server import tutoring
 from tutormesh.server.deps import ServicesDep
 from tutormesh.server.staff import ConsoleUser, audit, scope_of, stores
@@ -58,7 +57,7 @@ class EscalationDetail(EscalationOut):
 class ReplyIn(BaseModel):
     """What the tutor says to the student."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     content: str = Field(min_length=1, max_length=4000)
 
 
@@ -76,7 +75,7 @@ class ReplyOut(BaseModel):
 class ResolveIn(BaseModel):
     """Why the escalation is closed."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -127,10 +126,7 @@ async def claim(escalation_id: EscalationId, user: ConsoleUser, services: Servic
 @router.post("/{escalation_id}/reply", status_code=201, responses={404: {}, 409: {"description": "not claimed by you"}})
 async def reply(escalation_id: EscalationId, body: ReplyIn, user: ConsoleUser, services: ServicesDep) -> ReplyOut:
     """Answer the student: the reply appears in their thread as a message from you, live on an open page."""
-    text = body.content.strip()
-    if not text:
-        raise Invalid("content: must not be blank")
-    return ReplyOut(**await anyio.to_thread.run_sync(tutoring.reply, services, user, escalation_id, text))
+    return ReplyOut(**await anyio.to_thread.run_sync(tutoring.reply, services, user, escalation_id, body.content))
 
 
 @router.post("/{escalation_id}/resolve", responses={404: {}, 409: {}})

@@ -46,7 +46,7 @@ class FlagOut(BaseModel):
 class ResolveFlagIn(BaseModel):
     """Resolve a flag; give `score` to override the grade (0 to the question's points)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     reason: str = Field(min_length=1, max_length=2000)
     score: float | None = Field(default=None, ge=0, le=100)
 
@@ -86,7 +86,8 @@ async def resolve_flag(flag_id: FlagId, body: ResolveFlagIn, user: ConsoleUser,
         with sessionmaker_for(services.settings).begin() as session:
             out = reviews.resolve(session, flag_id, scope, user_id=user.id, reason=body.reason.strip(),
                                   score=body.score)
-        audit(services, user, "override_grade" if out["overridden"] else "resolve_flag", target=f"flag:{flag_id}")
+        audit(services, user, "override_grade" if out["overridden"] else "resolve_flag", student_id=out["student_id"],
+              target=f"flag:{flag_id}")
         return out
 
     return FlagResolution(**await anyio.to_thread.run_sync(run))

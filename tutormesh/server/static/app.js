@@ -2,7 +2,9 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { token: sessionStorage.getItem("tm_token"), thread: null, busy: false };
+const MAX_CHARS = 2000; // the API's max_message_chars: the page says so instead of cutting text off
+const state = { token: sessionStorage.getItem("tm_token"), thread: null, busy: false, lastId: 0, watching: null,
+                shown: new Set(), quiz: null };
 
 class ApiError extends Error {
   constructor(status, code, message, retryAfter) {
@@ -11,13 +13,13 @@ class ApiError extends Error {
   }
 }
 
-async function api(path, { method = "GET", body, form, accept = "application/json" } = {}) {
+async function api(path, { method = "GET", body, form, accept = "application/json", signal } = {}) {
   const headers = { Accept: accept };
   if (state.token) headers.Authorization = `Bearer ${state.token}`;
   let payload;
   if (form) { payload = new URLSearchParams(form); }
   else if (body !== undefined) { headers["Content-Type"] = "application/json"; payload = JSON.stringify(body); }
-  const res = await fetch(path, { method, headers, body: payload });
+  const res = await fetch(path, { method, headers, body: payload, signal });
   if (!res.ok) {
     let error = { code: "error", message: `request failed (${res.status})` };
     try { error = (await res.json()).error || error; } catch (_) { /* not JSON */ }
@@ -27,21 +29,76 @@ async function api(path, { method = "GET", body, form, accept = "application/jso
   return accept === "application/json" ? res.json() : res;
 }
 
+// --- Markdown: marked renders, DOMPurify sanitises; raw HTML from the model is shown as text ------
+let markdown = null;
+function renderMarkdown(el, text) {
+  if (!markdown && window.marked && window.DOMPurify) {
+    markdown = new window.marked.Marked({ gfm: true, breaks: true });
+    const escape = (s) => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+    markdown.use({ renderer: { html: (token) => escape(token.raw || token.text || "") } });
+    window.DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+      if (node.tagName === "A") { node.setAttribute("rel", "noopener noreferrer nofollow"); node.setAttribute("target", "_blank"); }
+    });
+  }
+  if (!markdown) { el.textContent = text; return; }
+  el.innerHTML = window.DOMPurify.sanitize(markdown.parse(text), {
+    ALLOWED_TAGS: ["p", "br", "strong", "em", "code", "pre", "ul", "ol", "li", "blockquote", "h1", "h2", "h3", "h4",
+                   "table", "thead", "tbody", "tr", "th", "td", "a", "hr", "del"],
+    ALLOWED_ATTR: ["href", "title"],
+  });
+}
+
 // --- rendering --------------------------------------------------------------------------
-function addMessage(role, text) {
+function scrollToEnd() { $("log").scrollTop = $("log").scrollHeight; }
+
+function addMessage(role, text, author) {
   document.querySelector("#log .empty")?.remove();
   const div = document.createElement("div");
   div.className = `msg ${role}`;
   const who = document.createElement("span");
   who.className = "who-said";
-  who.textContent = role === "user" ? "You" : "Tutor";
-  const body = document.createElement("span");
+  if (role === "tutor") {
+    who.textContent = author || "Your tutor";
+    const badge = document.createElement("span");
+    badge.className = "badge";
+    badge.textContent = "human tutor";
+    who.append(" ", badge);
+  } else {
+    who.textContent = role === "user" ? "You" : "Learning agent";
+  }
+  const body = document.createElement("div");
   body.className = "text";
-  body.textContent = text;
+  if (role === "user") body.textContent = text; else renderMarkdown(body, text);
+  body.dataset.raw = text;
   div.append(who, body);
   $("log").append(div);
-  $("log").scrollTop = $("log").scrollHeight;
+  scrollToEnd();
   return body;
+}
+
+function showMessage(m) {
+  if (m.id && state.shown.has(m.id)) return;
+  if (m.id) { state.shown.add(m.id); state.lastId = Math.max(state.lastId, m.id); }
+  addMessage(m.role === "user" ? "user" : m.role === "tutor" ? "tutor" : "assistant", m.content, m.author);
+}
+
+function prettySkill(view, skill) {
+  return (view.skills && view.skills[skill]) || skill.replace(/-/g, " ").replace(/^./, (c) => c.toUpperCase());
+}
+
+// Plan changes in plain words: what was agreed, not the protocol's message names.
+function planSentence(view, n) {
+  const skill = prettySkill(view, n.skill);
+  const last = (n.messages || [])[n.messages.length - 1] || {};
+  const plan = last.plan || (n.messages || []).map((m) => m.plan).filter(Boolean).pop() || {};
+  const support = (plan.adjustments || []).join("; ");
+  switch (n.status) {
+    case "committed": return `${skill}: new plan agreed \u2013 ${plan.pace || "adjusted"} pace${support ? `, with ${support}` : ""}. It will be reviewed${n.review_at ? ` on ${new Date(n.review_at).toLocaleDateString()}` : " soon"}.`;
+    case "kept": return `${skill}: the agreed plan worked, so it stays.`;
+    case "renegotiated": return `${skill}: no improvement by the review date, so the plan was changed again.`;
+    case "escalated": return `${skill}: no plan change fitted the semester, so a human tutor was asked to help.`;
+    default: return `${skill}: your agent is working out a better plan.`;
+  }
 }
 
 function renderLearner(view) {
@@ -55,7 +112,7 @@ function renderLearner(view) {
   }
   for (const [skill, p] of skills) {
     const pct = Math.round(p * 100);
-    const title = (view.skills && view.skills[skill]) || skill;
+    const title = prettySkill(view, skill);
     const li = document.createElement("li");
     li.dataset.skill = skill;
     const name = document.createElement("div");
@@ -88,13 +145,197 @@ function renderLearner(view) {
   }
   for (const n of view.negotiations || []) {
     const li = document.createElement("li");
-    const types = (n.messages || []).map((m) => m.type).join(" \u2192 ");
-    li.textContent = `${n.skill}: ${n.status} (${types})`;
+    li.textContent = planSentence(view, n);
     plans.append(li);
   }
 }
 
-// --- streaming a turn ---------------------------------------------------------------------
+// --- assigned work ----------------------------------------------------------------------------
+async function loadAssignments() {
+  const list = $("assignments");
+  let work = [];
+  try { work = await api("/v1/me/assignments"); } catch (err) { list.replaceChildren(); return; }
+  list.replaceChildren();
+  if (!work.length) {
+    const li = document.createElement("li");
+    li.textContent = "Nothing assigned right now.";
+    list.append(li);
+  }
+  for (const a of work) {
+    const li = document.createElement("li");
+    const title = document.createElement("strong");
+    title.textContent = a.title;
+    const info = document.createElement("span");
+    info.className = "hint";
+    const due = a.due_at ? `due ${new Date(a.due_at).toLocaleString()}` : "no due date";
+    info.textContent = a.status === "graded" ? ` \u2013 graded: ${a.score} / ${a.max_score}`
+      : a.status === "queued" ? " \u2013 handed in, being graded" : a.status === "missed" ? " \u2013 closed" : ` \u2013 ${a.questions} question(s), ${due}`;
+    li.append(title, info);
+    if (a.status === "todo" || a.submission_id) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "secondary small";
+      button.textContent = a.status === "todo" ? "Start" : "See results";
+      button.setAttribute("aria-label", `${button.textContent}: ${a.title}`);
+      button.addEventListener("click", () => (a.status === "todo" ? openQuiz(a.quiz_id) : showResult(a.submission_id, a.title)));
+      li.append(" ", button);
+    }
+    list.append(li);
+  }
+}
+
+function showView(name) {
+  for (const id of ["login-view", "chat-view", "quiz-view"]) $(id).hidden = id !== name;
+}
+
+async function openQuiz(quizId) {
+  const quiz = await api(`/v1/quizzes/${quizId}`);
+  state.quiz = quiz;
+  $("quiz-title").textContent = quiz.title;
+  $("quiz-result").replaceChildren();
+  const form = $("quiz-form");
+  form.replaceChildren();
+  quiz.questions.forEach((q, n) => {
+    const field = document.createElement("fieldset");
+    const legend = document.createElement("legend");
+    legend.textContent = `${n + 1}. ${q.prompt} (${q.points} point${q.points === 1 ? "" : "s"})`;
+    field.append(legend);
+    if (q.kind === "choice") {
+      for (const [key, text] of Object.entries(q.choices)) {
+        const id = `${q.id}-${key}`;
+        const input = document.createElement("input");
+        Object.assign(input, { type: "radio", name: q.id, value: key, id });
+        const label = document.createElement("label");
+        label.htmlFor = id;
+        label.className = "choice";
+        label.textContent = `${key}) ${text}`;
+        const row = document.createElement("div");
+        row.className = "choice-row";
+        row.append(input, label);
+        field.append(row);
+      }
+    } else {
+      const id = `${q.id}-answer`;
+      const label = document.createElement("label");
+      label.htmlFor = id;
+      label.textContent = q.kind === "code" ? "Your code" : "Your answer";
+      const area = document.createElement("textarea");
+      Object.assign(area, { id, name: q.id, rows: q.kind === "code" ? 6 : 2 });
+      if (q.kind === "code") area.spellcheck = false;
+      field.append(label, area);
+    }
+    form.append(field);
+  });
+  const error = document.createElement("p");
+  error.className = "error";
+  error.id = "quiz-error";
+  error.setAttribute("role", "alert");
+  const submit = document.createElement("button");
+  submit.type = "submit";
+  submit.textContent = "Hand in";
+  form.append(error, submit);
+  showView("quiz-view");
+  form.querySelector("input, textarea")?.focus();
+}
+
+async function followSubmission(submissionId) {
+  const res = await api(`/v1/submissions/${submissionId}/events`, { accept: "text/event-stream" });
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  let result = null;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer = parseFrames(buffer + decoder.decode(value, { stream: true }), (event, data) => {
+      if (event === "result") result = data;
+      else if (event === "status") $("quiz-result").textContent = "Grading your answers\u2026";
+    });
+    if (result) { reader.cancel(); break; }
+  }
+  return result;
+}
+
+function renderResult(view, title) {
+  const box = $("quiz-result");
+  box.replaceChildren();
+  const heading = document.createElement("h3");
+  heading.textContent = `${title}: ${view.score} / ${view.max_score}`;
+  box.append(heading);
+  const list = document.createElement("ol");
+  for (const q of view.questions) {
+    const li = document.createElement("li");
+    li.className = q.correct ? "ok" : "bad";
+    const verdict = document.createElement("strong");
+    verdict.textContent = q.correct ? "Correct. " : "Not quite. ";
+    const feedback = document.createElement("span");
+    feedback.className = "prewrap";
+    feedback.textContent = q.feedback;
+    li.append(verdict, feedback);
+    if (q.confidence < 0.7) {
+      const note = document.createElement("em");
+      note.textContent = " (a teacher will check this one)";
+      li.append(note);
+    }
+    list.append(li);
+  }
+  box.append(list);
+  for (const e of view.explanations || []) {
+    const more = document.createElement("div");
+    more.className = "msg assistant";
+    renderMarkdown(more, e.text);
+    box.append(more);
+  }
+  heading.tabIndex = -1;
+  heading.focus();
+}
+
+async function showResult(submissionId, title) {
+  const view = await api(`/v1/submissions/${submissionId}`);
+  $("quiz-title").textContent = title;
+  $("quiz-form").replaceChildren();
+  showView("quiz-view");
+  if (view.status === "graded") renderResult(view, title);
+  else {
+    $("quiz-result").textContent = "Grading your answers\u2026";
+    const graded = await followSubmission(submissionId);
+    if (graded) renderResult(graded, title);
+  }
+}
+
+$("quiz-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const quiz = state.quiz;
+  const answers = {};
+  for (const q of quiz.questions) {
+    const field = e.target.elements[q.id];
+    const value = field instanceof RadioNodeList ? field.value : field?.value;
+    if (value && value.trim()) answers[q.id] = value;
+  }
+  const error = $("quiz-error");
+  if (Object.keys(answers).length < quiz.questions.length) {
+    error.textContent = `Answer every question first (${Object.keys(answers).length} of ${quiz.questions.length} answered).`;
+    return;
+  }
+  error.textContent = "";
+  try {
+    const sent = await api(`/v1/quizzes/${quiz.id}/submissions`, { method: "POST", body: { answers } });
+    $("quiz-form").replaceChildren();
+    $("quiz-result").textContent = "Handed in. Grading your answers\u2026";
+    const graded = await followSubmission(sent.submission_id);
+    if (graded) renderResult(graded, quiz.title);
+    loadAssignments();
+  } catch (err) { error.textContent = explain(err); }
+});
+
+$("quiz-back").addEventListener("click", async () => {
+  showView("chat-view");
+  await loadAssignments();
+  scrollToEnd();
+  $("message").focus();
+});
+
+// --- streaming ------------------------------------------------------------------------------
 function parseFrames(buffer, onEvent) {
   const frames = buffer.split(/\r?\n\r?\n/);
   const rest = frames.pop();
@@ -112,7 +353,7 @@ function parseFrames(buffer, onEvent) {
 
 async function send(text) {
   addMessage("user", text);
-  $("status").textContent = "Your tutor is thinking\u2026";
+  $("status").textContent = "Your agent is thinking\u2026";
   const res = await api(`/v1/threads/${state.thread}/messages`,
                         { method: "POST", body: { content: text }, accept: "text/event-stream" });
   const reader = res.body.getReader();
@@ -120,13 +361,15 @@ async function send(text) {
   let buffer = "";
   let bubble = null;
   const onEvent = (event, data) => {
-    if (event === "stage" && data.status === "started") $("status").textContent = `Tutor: ${data.node}\u2026`;
+    if (event === "stage" && data.status === "started") $("status").textContent = "Your agent is working\u2026";
     else if (event === "token") {
       if (!bubble) bubble = addMessage("assistant", "");
-      else if (bubble.dataset.node !== data.node) bubble.textContent += "\n\n";  // the next agent step
+      let raw = bubble.dataset.raw || "";
+      if (bubble.dataset.node && bubble.dataset.node !== data.node) raw += "\n\n";  // the next agent step
       bubble.dataset.node = data.node;
-      bubble.textContent += data.text;
-      $("log").scrollTop = $("log").scrollHeight;
+      bubble.dataset.raw = raw + data.text;
+      renderMarkdown(bubble, bubble.dataset.raw);
+      scrollToEnd();
     } else if (event === "state") renderLearner(data);
     else if (event === "error") throw new ApiError(500, data.code, data.message);
   };
@@ -138,16 +381,51 @@ async function send(text) {
   $("status").textContent = "";
 }
 
+// A human tutor's replies arrive on the thread's event stream while the page is open.
+async function watchThread(thread) {
+  const controller = new AbortController();
+  state.watching = controller;
+  let pause = 1000;
+  while (state.thread === thread && !controller.signal.aborted) {
+    try {
+      const res = await api(`/v1/threads/${thread}/events?after=${state.lastId}`,
+                            { accept: "text/event-stream", signal: controller.signal });
+      const reader = res.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = "";
+      pause = 1000;
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer = parseFrames(buffer + decoder.decode(value, { stream: true }), (event, data) => {
+          if (event === "tutor_message") {
+            showMessage({ ...data, role: "tutor" });
+            $("status").textContent = `${data.author} (human tutor) replied.`;
+          }
+        });
+      }
+    } catch (err) {
+      if (controller.signal.aborted || err.status === 401 || err.status === 404) return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    pause = Math.min(pause * 2, 30000);
+  }
+}
+
 // --- views -------------------------------------------------------------------------------
 async function openChat() {
   const me = await api("/v1/auth/me");
-  $("who").textContent = `Signed in as ${me.username} (${me.role})`;
+  if (me.role !== "student") { location.href = "/console"; return; }  // staff work in the console
+  $("who").textContent = `Signed in as ${me.username}`;
   $("who").hidden = $("logout").hidden = false;
   const threads = await api("/v1/threads");
   state.thread = threads.length ? threads[0].thread_id : (await api("/v1/threads", { method: "POST" })).thread_id;
   const view = await api(`/v1/threads/${state.thread}`);
   $("log").replaceChildren();
-  for (const m of view.messages) addMessage(m.role === "user" ? "user" : "assistant", m.content);
+  state.shown.clear();
+  state.lastId = 0;
+  showView("chat-view");  // visible first: a hidden log has no height to scroll to the newest message
+  for (const m of view.messages) showMessage(m);
   if (!view.messages.length) {
     const hint = document.createElement("p");
     hint.className = "empty";
@@ -155,18 +433,19 @@ async function openChat() {
     $("log").append(hint);
   }
   renderLearner(view);
-  $("login-view").hidden = true;
-  $("chat-view").hidden = false;
+  scrollToEnd();
   $("message").focus();
+  loadAssignments();
+  watchThread(state.thread);
 }
 
 function signOut(reason = "") {
   state.token = null;
   state.thread = null;
+  state.watching?.abort();
   sessionStorage.removeItem("tm_token");
-  $("chat-view").hidden = true;
+  showView("login-view");
   $("who").hidden = $("logout").hidden = true;
-  $("login-view").hidden = false;
   $("login-error").textContent = reason;
   $("username").focus();
 }
@@ -176,15 +455,31 @@ function explain(err) {
   return err.message || "Something went wrong.";
 }
 
+function checkLength() {
+  const n = $("message").value.length;
+  const count = $("message-count");
+  count.textContent = `${n} / ${MAX_CHARS} characters`;
+  const over = n > MAX_CHARS;
+  count.classList.toggle("over", over);
+  $("message").setAttribute("aria-invalid", over ? "true" : "false");
+  $("message-error").textContent = over ? `Too long by ${n - MAX_CHARS} characters: shorten it to send.` : "";
+  return over;
+}
+
 $("login").addEventListener("submit", async (e) => {
   e.preventDefault();
   $("login-error").textContent = "";
+  if (!$("username").value.trim() || !$("password").value) {
+    $("login-error").textContent = "Enter your username and password.";
+    return;
+  }
   try {
     const token = await api("/v1/auth/token",
                             { method: "POST", form: { username: $("username").value, password: $("password").value } });
     state.token = token.access_token;
     sessionStorage.setItem("tm_token", state.token);
     $("password").value = "";
+    if (token.role !== "student") { location.href = "/console"; return; }
     await openChat();
   } catch (err) {
     $("login-error").textContent = explain(err);
@@ -194,16 +489,21 @@ $("login").addEventListener("submit", async (e) => {
 $("composer").addEventListener("submit", async (e) => {
   e.preventDefault();
   const text = $("message").value.trim();
-  if (!text || state.busy) return;
+  if (state.busy) { $("message-error").textContent = "Wait for your agent's reply, then send the next message."; return; }
+  if (!text) { $("message-error").textContent = "Type a message first."; $("message").focus(); return; }
+  if (checkLength()) { $("message").focus(); return; }
   state.busy = true;
   $("send").disabled = true;
   $("message").value = "";
+  checkLength();
   try { await send(text); } catch (err) { $("status").textContent = explain(err); }
   state.busy = false;
+  $("message-error").textContent = "";
   $("send").disabled = false;
   $("message").focus();
 });
 
+$("message").addEventListener("input", checkLength);
 $("message").addEventListener("keydown", (e) => {
   if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); $("composer").requestSubmit(); }
 });
