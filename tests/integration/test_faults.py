@@ -176,3 +176,46 @@ def test_api_sigkilled_mid_turn_loses_and_doubles_nothing(tmp_path: Path) -> Non
     finally:
         api.send_signal(signal.SIGTERM)
         api.wait(15)
+
+
+def test_rabbitmq_unreachable_submissions_wait_then_are_graded_once(start_api, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+                                                                    tmp_path: Path) -> None:
+    from tests.integration.test_worker_api import QUIZ, _graded
+    from tests.integration.test_worker_delivery import BROKERS, WorkerProcess
+    from tutormesh.core.settings import get_settings
+
+    queue = f"assessment-faults-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    api: Api = start_api(broker_url=f"amqp://guest:guest@127.0.0.1:{free_port()}//", assessment_queue=queue,
+                         assessment_redispatch_s="1")
+    teacher = api.login(api.user("teacher", "c1"))
+    quiz = api.client.post("/v1/quizzes", headers=teacher, json=QUIZ).json()
+    assert api.client.post(f"/v1/quizzes/{quiz['id']}/assignments", headers=teacher,
+                           json={"cohort": "c1"}).status_code == 201
+    student = api.login(api.user("student", "c1"))
+    started = time.monotonic()
+    sent = api.client.post(f"/v1/quizzes/{quiz['id']}/submissions", headers=student,
+                           json={"answers": {quiz["questions"][0]["id"]: "b"}})
+    assert sent.status_code == 202 and sent.json()["status"] == "queued"  # stored, though the broker is down
+    assert time.monotonic() - started < 10
+    # The broker comes back (the real RabbitMQ): a worker's sweeper re-sends what waited, graded once.
+    monkeypatch.setenv("TUTORMESH_BROKER_URL", BROKERS["rabbitmq"])
+    get_settings.cache_clear()
+    try:
+        worker = WorkerProcess(get_settings(), tmp_path / "worker.log")
+    except AssertionError as exc:
+        from tests.conftest import service_missing
+
+        service_missing("RabbitMQ", exc)
+    try:
+        view = _graded(api, student, sent.json()["submission_id"])
+    finally:
+        worker.stop()
+    assert view["score"] == 1.0
+    with api.services.learner.sessions() as s:
+        from sqlalchemy import func, select
+
+        from tutormesh.core.models.assessment import QuestionResult
+
+        graded = s.scalar(select(func.count()).select_from(QuestionResult).where(
+            QuestionResult.submission_id == sent.json()["submission_id"]))
+    assert graded == len(quiz["questions"])  # each answer graded exactly once
