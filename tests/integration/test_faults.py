@@ -219,3 +219,61 @@ def test_rabbitmq_unreachable_submissions_wait_then_are_graded_once(start_api, m
         graded = s.scalar(select(func.count()).select_from(QuestionResult).where(
             QuestionResult.submission_id == sent.json()["submission_id"]))
     assert graded == len(quiz["questions"])  # each answer graded exactly once
+
+
+def _sse_events(raw: str) -> list[tuple[str, str]]:
+    events = []
+    for block in raw.replace("\r\n", "\n").split("\n\n"):
+        kind = next((line[7:] for line in block.splitlines() if line.startswith("event: ")), "")
+        data = "\n".join(line[6:] for line in block.splitlines() if line.startswith("data: "))
+        if kind:
+            events.append((kind, data))
+    return events
+
+
+def test_llm_server_killed_mid_stream_answers_with_the_lesson(start_api, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+                                                              tmp_path: Path) -> None:
+    from tutormesh.agents import guards
+    from tutormesh.core import llm_server
+    from tutormesh.core.settings import Settings
+
+    # The tiny base model's text fails the guards; let it through so the reply really streams.
+    monkeypatch.setattr(guards, "check_rules", lambda text: guards.GuardResult(True))
+    monkeypatch.setattr(guards.MathChecker, "check", lambda self, line: None)
+    port = free_port()
+    command = llm_server.llm_server_command(Settings(llm_port=port, llm_n_ctx=1024), port=port)
+
+    def start_llm() -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        llm_server.wait_ready(f"http://127.0.0.1:{port}/v1", timeout=120, process=proc)
+        return proc
+
+    llm = start_llm()
+    try:
+        api: Api = start_api(llm_base_url=f"http://127.0.0.1:{port}/v1", llm_max_tokens="120",
+                             llm_budget_daily_usd="5", llm_budget_monthly_usd="50")
+        _user, headers, thread_id = api.student()
+        stream_headers = {**headers, "Accept": "text/event-stream"}
+        url = f"/v1/threads/{thread_id}/messages"
+        raw = ""
+        with api.client.stream("POST", url, headers=stream_headers,
+                               json={"content": "why do we flip the sign when we move a term?"}) as response:
+            for chunk in response.iter_text():
+                raw += chunk
+                if "event: token" in raw and llm.poll() is None:
+                    llm.send_signal(signal.SIGKILL)  # mid-stream
+                    llm.wait(10)
+        events = _sse_events(raw)
+        assert events[-1][0] == "state", events[-3:]
+        final = __import__("json").loads(events[-1][1])
+        assert final["replies"], final
+        stored = _user_messages(api, thread_id)
+        assert stored == ["why do we flip the sign when we move a term?"]  # stored once, with its reply
+        llm = start_llm()  # the LLM server comes back; the API was never restarted
+        again = api.client.post(url, headers=stream_headers, json={"content": "why do we add the same to both sides?"})
+        assert again.status_code == 200 and "event: state" in again.text
+        assert len(_user_messages(api, thread_id)) == 2
+    finally:
+        if llm.poll() is None:
+            llm.kill()
+            llm.wait(10)
