@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tutormesh.core import llm, metrics, privacy
+from tutormesh.core import consent, llm, metrics
 from tutormesh.core.errors import Forbidden, Invalid, NotFound
 from tutormesh.core.models import Skill
 from tutormesh.server.deps import Principal, Services
@@ -111,13 +111,13 @@ def consented_text(services: Services, student_id: str, text: str) -> tuple[str,
     A student under 13 without a guardian's recorded consent keeps tier-1 tutoring, but their words
     become a fixed command or a math answer before the graph (and so any store) sees them.
     """
-    if not privacy.is_restricted(services.learner.sessions, student_id, services.settings.consent_required_bands):
+    if not consent.is_restricted(services.learner.sessions, student_id, services.settings.consent_required_bands):
         return text, False
     from tutormesh.agents.student import parse_intent
     from tutormesh.tools.curriculum import load_curriculum
 
     topics = load_curriculum().route(text)
-    return privacy.minimised_message(text, parse_intent(text, awaiting_answer=False),
+    return consent.minimised_message(text, parse_intent(text, awaiting_answer=False),
                                      topics[0].title if topics else None), True
 
 
