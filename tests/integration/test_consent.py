@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.integration.conftest import Api
-from tutormesh.core import llm, privacy
+from tutormesh.core import consent, llm, privacy
 from tutormesh.core.models import PrivacyAudit, ThreadMessage
 
 pytestmark = pytest.mark.integration
@@ -96,12 +96,12 @@ def test_no_llm_block_refuses_before_anything_is_sent() -> None:
 
 
 def test_minimised_message_keeps_math_and_commands_only() -> None:
-    assert privacy.minimised_message("x = -3", "answer") == "x = -3"
-    assert privacy.minimised_message("-2, 2", "answer") == "-2, 2"
-    assert privacy.minimised_message("my name is Priya", "answer") == "learn"
-    assert privacy.minimised_message("give me a hint", "hint") == "hint"
-    assert privacy.minimised_message("how am I doing? I'm Priya from Pune", "review") == "review my progress"
-    assert privacy.minimised_message("teach me fractions", "learn", "Fractions") == "learn Fractions"
+    assert consent.minimised_message("x = -3", "answer") == "x = -3"
+    assert consent.minimised_message("-2, 2", "answer") == "-2, 2"
+    assert consent.minimised_message("my name is Priya", "answer") == "learn"
+    assert consent.minimised_message("give me a hint", "hint") == "hint"
+    assert consent.minimised_message("how am I doing? I'm Priya from Pune", "review") == "review my progress"
+    assert consent.minimised_message("teach me fractions", "learn", "Fractions") == "learn Fractions"
 
 
 def test_retention_prunes_old_transcripts_and_their_checkpoints(start_api) -> None:  # type: ignore[no-untyped-def]
@@ -121,8 +121,8 @@ def test_retention_prunes_old_transcripts_and_their_checkpoints(start_api) -> No
 
 def test_which_bands_need_consent_is_configuration() -> None:
     now = datetime.now(UTC)
-    assert privacy.needs_guardian_consent("under13", None)
-    assert not privacy.needs_guardian_consent("under13", now)
-    assert not privacy.needs_guardian_consent("16-17", None)  # COPPA's default
-    assert privacy.needs_guardian_consent("16-17", None, ["under13", "13-15", "16-17"])  # DPDP: every minor
-    assert not privacy.needs_guardian_consent(None, None, ["under13", "13-15", "16-17"])
+    assert consent.needs_guardian_consent("under13", None)
+    assert not consent.needs_guardian_consent("under13", now)
+    assert not consent.needs_guardian_consent("16-17", None)  # COPPA's default
+    assert consent.needs_guardian_consent("16-17", None, ["under13", "13-15", "16-17"])  # DPDP: every minor
+    assert not consent.needs_guardian_consent(None, None, ["under13", "13-15", "16-17"])

@@ -66,6 +66,9 @@ def open_checkpointer(settings: Settings | None = None) -> Iterator[BaseCheckpoi
             min_size=1,
             max_size=8,
             kwargs={"autocommit": True, "prepare_threshold": None, "row_factory": dict_row},
+            # Test a pooled connection before handing it out: after a database restart or failover
+            # the pool would otherwise fail one turn per dead connection it holds (measured: up to 8).
+            check=ConnectionPool.check_connection,
             open=True,
         ) as pool:
             pg_saver = PostgresSaver(pool)  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from sqlalchemy import select
 
-from tutormesh.core import llm, metrics, privacy
+from tutormesh.core import consent, llm, metrics
 from tutormesh.core.errors import Forbidden, Invalid, NotFound
 from tutormesh.core.models import Skill
 from tutormesh.server.deps import Principal, Services
@@ -180,14 +180,14 @@ def consented_text(services: Services, student_id: str, text: str) -> tuple[str,
     A student under 13 without a guardian's recorded consent keeps tier-1 tutoring, but their words
     become a fixed command or a math answer before the graph (and so any store) sees them.
     """
-    if not privacy.is_restricted(services.learner.sessions, student_id, services.settings.consent_required_bands):
+    if not consent.is_restricted(services.learner.sessions, student_id, services.settings.consent_required_bands):
         return text, False
     from tutormesh.agents.understanding import understand
     from tutormesh.tools.curriculum import load_curriculum
 
     reading = understand(text, problem_open=False)
     topic = load_curriculum().topic(reading.topics[0]) if reading.topics else None
-    return privacy.minimised_message(text, reading.intent, topic.title if topic else None), True
+    return consent.minimised_message(text, reading.intent, topic.title if topic else None), True
 
 
 def run_turn(services: Services, thread: dict[str, Any], text: str) -> dict[str, Any]:

@@ -76,6 +76,7 @@ class TraceContext:
 
         async def send_traced(message: Message) -> None:
             if message["type"] == "http.response.start":
+                held["started"] = True
                 trace_id = telemetry.current_trace_id() or ""
                 message.setdefault("headers", []).append((b"x-trace-id", trace_id.encode()))
                 content_type = dict(message["headers"]).get(b"content-type", b"")
@@ -92,6 +93,17 @@ class TraceContext:
 
         try:
             await self.app(scope, receive, send_traced)
+        except Exception as exc:
+            if held.get("started"):
+                raise
+            # Answer the unforeseen error here, inside the request's trace (Starlette's own handler
+            # sits outside every middleware): the same body, logged with the trace id.
+            from starlette.requests import Request
+
+            from tutormesh.server.errors import on_unexpected_error
+
+            response = await on_unexpected_error(Request(scope), exc)
+            await response(scope, receive, send_traced)
         finally:
             telemetry.end_request(token)
 

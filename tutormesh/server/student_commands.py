@@ -66,14 +66,14 @@ def cmd_erase(args: argparse.Namespace) -> int:
 
 def cmd_consent(args: argparse.Namespace) -> int:
     """Record a student's date-of-birth band and whether a guardian consented."""
-    from tutormesh.core import privacy
+    from tutormesh.core import consent
     from tutormesh.core.settings import get_settings
     from tutormesh.tools.store import prepare_database
 
     settings = get_settings()
     prepare_database(settings)
     try:
-        state = privacy.set_consent(args.username, dob_band=args.dob_band, guardian_consent=args.guardian_consent,
+        state = consent.set_consent(args.username, dob_band=args.dob_band, guardian_consent=args.guardian_consent,
                                     settings=settings, actor="cli")
     except TutorMeshError as exc:
         print(f"tutormesh student consent: {exc.message}", file=sys.stderr)

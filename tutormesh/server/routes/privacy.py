@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
+from tutormesh.core import consent as consents
 from tutormesh.core import privacy
 from tutormesh.core.db import sessionmaker_for
 from tutormesh.core.errors import Invalid
@@ -80,6 +81,6 @@ async def consent(username: Username, body: ConsentIn, admin: Admin, services: S
         raise Invalid("give dob_band and/or guardian_consent")
     given: dict[str, Any] = {"dob_band": body.dob_band, "guardian_consent": None if body.guardian_consent is None
                              else ("yes" if body.guardian_consent else "no")}
-    state = await anyio.to_thread.run_sync(lambda: privacy.set_consent(username, settings=services.settings,
+    state = await anyio.to_thread.run_sync(lambda: consents.set_consent(username, settings=services.settings,
                                                                        actor=admin.id, **given))
     return ConsentOut(**state)
