@@ -79,13 +79,21 @@ def personalise(answer: str, topic: Topic, profile: Mapping[str, Any]) -> str:
     return answer
 
 
-def build_messages(question: str, topic: Topic, language: str, context: list[str], version: int = 1) -> list[
-        BaseMessage]:
+def build_messages(question: str, topic: Topic, language: str, context: list[str], *,
+                   versions: Mapping[str, str] | None = None,
+                   overrides: Mapping[str, str] | None = None) -> list[BaseMessage]:
     """Assemble the prompt: rules and curriculum in the system message, the question as tagged data."""
-    system = prompts.fill(prompts.load("explainer/system", version), language_name=LANGUAGES.get(language, "English"),
-                          topic_title=topic.title, context="\n---\n".join(context))
-    user = prompts.fill(prompts.load("explainer/user", version), question=guards.as_data(question))
+    system = prompts.render("explainer/system", versions=versions, overrides=overrides,
+                            language_name=LANGUAGES.get(language, "English"), topic_title=topic.title,
+                            context="\n---\n".join(context))
+    user = prompts.render("explainer/user", versions=versions, overrides=overrides, question=guards.as_data(question))
     return [SystemMessage(system), HumanMessage(user)]
+
+
+def reply_limit(versions: Mapping[str, str] | None = None, overrides: Mapping[str, str] | None = None) -> int:
+    """The reply's token limit: the system prompt's `max_tokens`, else the settings' default."""
+    declared = prompts.resolve("explainer/system", versions, overrides).max_tokens
+    return declared or get_settings().llm_max_tokens
 
 
 def _lines(model: Any, messages: list[BaseMessage]) -> Iterator[str]:
@@ -99,14 +107,16 @@ def _lines(model: Any, messages: list[BaseMessage]) -> Iterator[str]:
         yield buffer
 
 
-def checked_lines(model: Any, messages: list[BaseMessage], topic: Topic, outcome: Outcome,
-                  version: int = 1) -> Iterator[str]:
+def checked_lines(model: Any, messages: list[BaseMessage], topic: Topic, outcome: Outcome, *,
+                  versions: Mapping[str, str] | None = None,
+                  overrides: Mapping[str, str] | None = None) -> Iterator[str]:
     """Yield generated lines that pass the rules and the math check; regenerate once, then replace."""
     checker, approved = guards.MathChecker(), list[str]()
     for attempt in range(2):
         wrong = None
         prompt = messages if attempt == 0 else [*messages, AIMessage("".join(approved)), HumanMessage(
-            prompts.fill(prompts.load("explainer/retry", version), wrong_step=outcome.wrong_steps[-1]))]
+            prompts.render("explainer/retry", versions=versions, overrides=overrides,
+                           wrong_step=outcome.wrong_steps[-1]))]
         for line in _lines(model, prompt):
             verdict = guards.check_rules(line)
             if not verdict.ok:
@@ -143,14 +153,16 @@ def _generate(question: str, topic: Topic, profile: Mapping[str, Any], outcome: 
     settings, student_id = get_settings(), outcome.student_id
     language = profile.get("language", "en")
     visual = profile.get("learning_style", {}).get("visual", 0.5) >= 0.5
-    version = int((config.get("configurable") or {}).get("prompt_version", 1))
+    configurable = config.get("configurable") or {}
+    versions, overrides = configurable.get("prompt_versions") or {}, configurable.get("prompt_overrides") or {}
     lines: list[str] = []
     try:
         context = [h.text for h in retrieval.retrieve(question, topic=topic.slug, vector=query_vector(),
                                                       settings=settings)]
-        model = llm.chat_model(student_id=student_id, purpose="explain", streaming=True, settings=settings)
-        for line in checked_lines(model, build_messages(question, topic, language, context, version), topic,
-                                  outcome, version):
+        messages = build_messages(question, topic, language, context, versions=versions, overrides=overrides)
+        model = llm.chat_model(student_id=student_id, purpose="explain", streaming=True, settings=settings,
+                               max_tokens=reply_limit(versions, overrides))
+        for line in checked_lines(model, messages, topic, outcome, versions=versions, overrides=overrides):
             lines.append(line)
             yield line
     except openai.APIError as exc:
@@ -162,7 +174,8 @@ def _generate(question: str, topic: Topic, profile: Mapping[str, Any], outcome: 
         yield ("\n\n" if lines else "") + _fallback(outcome, "guard" if outcome.rejected else "offline", topic,
                                                     visual)
         return
-    verdict = guards.check_text(answer, settings, student_id=student_id)  # the judge sees the whole answer
+    verdict = guards.check_text(answer, settings, student_id=student_id, versions=versions,  # the whole answer
+                                overrides=overrides)
     if not verdict.ok:
         outcome.rejected = verdict.category
         outcome.final_text = _fallback(outcome, "guard", topic, visual)

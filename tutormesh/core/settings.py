@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     # A student's agent pauses after this long without a message; the sweep runs this often.
     agent_idle_minutes: float = 10.0
     lifecycle_sweep_seconds: float = 30.0
+    # --- prompts and evals ---
+    # Where prompt files are read from (empty: the packaged tutormesh/prompts); evals run on copies.
+    prompts_dir: Path | None = None
 
     @property
     def is_production(self) -> bool:
