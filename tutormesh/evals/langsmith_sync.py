@@ -101,4 +101,8 @@ def run_experiments(*, versions: Mapping[str, str] | None = None, overrides: Map
     result = evaluate(target, data=DATASET, evaluators=[scores], summary_evaluators=[prompt_contracts],  # type: ignore[list-item]
                       experiment_prefix=experiment_prefix(selection), client=client, max_concurrency=0,
                       metadata={"commit": commit(), "prompts": selection}, blocking=True)
+    result.wait()
+    if result._processing_error is not None:  # noqa: SLF001 - otherwise only raised by iterating the rows
+        raise result._processing_error  # noqa: SLF001
+    client.flush()  # runs and feedback go through a background queue: send them before the process exits
     return [result.experiment_name]
