@@ -154,5 +154,8 @@ def check(versions: Mapping[str, str] | None = None, overrides: Mapping[str, str
             reason = load_error if prompt is None else rule(prompt)
             scores[key] = 0.0 if reason else 1.0
             if reason:
-                failures.append(Failure(name, "?" if prompt is None else prompt.version, check_name, reason))
+                version: int | str = "?" if prompt is None else prompt.version
+                if prompt is not None and prompt.path is None:
+                    version = f"{prompt.version} (overridden)"
+                failures.append(Failure(name, version, check_name, reason))
     return scores, failures

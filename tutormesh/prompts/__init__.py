@@ -11,6 +11,7 @@ from tutormesh.prompts.registry import (
     UnknownPrompt,
     defaults,
     diff,
+    field_for,
     fill,
     get,
     load,
@@ -22,5 +23,5 @@ from tutormesh.prompts.registry import (
     versions,
 )
 
-__all__ = ["Prompt", "PromptError", "UnknownPrompt", "defaults", "diff", "fill", "get", "load", "names", "render",
-           "resolve", "root", "save", "versions"]
+__all__ = ["Prompt", "PromptError", "UnknownPrompt", "defaults", "diff", "field_for", "fill", "get", "load", "names",
+           "render", "resolve", "root", "save", "versions"]

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -123,8 +124,9 @@ def resolve(name: str, versions: Mapping[str, str | int] | None = None,
             overrides: Mapping[str, str] | None = None) -> Prompt:
     """Return the prompt a run uses: its pinned version (else the default), or its override text."""
     prompt = get(name, (versions or {}).get(name))
-    override = (overrides or {}).get(name, "")
-    if override.strip() and override.strip() != prompt.text:
+    override = (overrides or {}).get(name, "").strip()
+    # Studio pre-fills each prompt's field with the default version's text: that is not an edit.
+    if override and override != prompt.text and override != get(name).text:
         return prompt.with_text(override)
     return prompt
 
@@ -133,6 +135,19 @@ def render(name: str, *, versions: Mapping[str, str | int] | None = None,
            overrides: Mapping[str, str] | None = None, **variables: str) -> str:
     """Render prompt `name` for a run: version and override from the run context, then the variables."""
     return resolve(name, versions, overrides).render(**variables)
+
+
+def field_for(name: str) -> Any:
+    """A run-context field showing prompt `name`'s current text in Studio (an edit there overrides it).
+
+    The react-agent pattern: a `str` field whose default is the text and whose description says
+    what the prompt is for, so Studio's form shows it (a dict field's default would not show).
+    """
+    prompt = get(name)
+    variables = ", ".join("{" + v + "}" for v in prompt.variables) or "none"
+    return field(default=prompt.text, metadata={"description": (
+        f"Prompt {name} (default v{prompt.version}): {prompt.description} Placeholders: {variables}. Edit to try a "
+        f"change in this run; save it with `tutormesh prompts save {name} --from FILE`.")})
 
 
 def defaults() -> dict[str, str]:

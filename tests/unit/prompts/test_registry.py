@@ -110,3 +110,29 @@ def test_save_writes_the_next_version_with_the_same_front_matter(prompt_copy: Pa
 
 def test_fill_leaves_braces_in_values_alone() -> None:
     assert prompts.fill("Q: {question} {unknown}", question="{x}") == "Q: {x} {unknown}"
+
+
+def test_a_studio_field_shows_the_current_text_and_is_no_override_until_edited(prompt_copy: Path) -> None:
+    from dataclasses import dataclass
+
+    from langgraph.graph import END, START, StateGraph
+    from typing_extensions import TypedDict
+
+    @dataclass(kw_only=True)
+    class Context:
+        explainer_system: str = prompts.field_for("explainer/system")
+
+    class State(TypedDict):
+        x: int
+
+    builder = StateGraph(State, context_schema=Context)
+    builder.add_node("a", lambda s: {"x": 1})
+    builder.add_edge(START, "a")
+    builder.add_edge("a", END)
+    schema = builder.compile().get_context_jsonschema()["properties"]["explainer_system"]
+    assert schema["default"] == prompts.load("explainer/system") and "{context}" in schema["description"]
+    (prompt_copy / "explainer" / "system.v2.md").write_text(
+        "---\ndescription: d\nvariables: {language_name: l, topic_title: t, context: c}\n---\nv2 {context}\n")
+    prefilled = {"explainer/system": prompts.load("explainer/system")}  # what Studio sends back unedited
+    pinned = prompts.resolve("explainer/system", {"explainer/system": "1"}, prefilled)
+    assert pinned.version == 1 and pinned.path is not None  # the pin wins over the pre-filled default text
