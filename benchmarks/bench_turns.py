@@ -72,6 +72,7 @@ def run_thread(turns: int, *, durability: str | None) -> dict[str, Any]:
     from langchain_core.messages import HumanMessage
 
     from tutormesh.graphs.runtime import open_tutor
+    from tutormesh.graphs.student.context import StudentContext
     from tutormesh.tools.curriculum import load_curriculum
     from tutormesh.tools.store import get_store
 
@@ -83,14 +84,15 @@ def run_thread(turns: int, *, durability: str | None) -> dict[str, Any]:
     times: list[float] = []
     with open_tutor() as tutor:
         tutor.send(student_id, thread_id, "I want to practice linear equations")
-        config = {"configurable": {"thread_id": thread_id, "student_id": student_id}}
+        config = {"configurable": {"thread_id": thread_id}}
+        context = StudentContext(student_id=student_id, thread_id=thread_id)
         state = tutor.state(thread_id)
         for turn in range(turns):
             item = curriculum.item(state["current_item"]["id"])
             text = "x = 12345" if turn % 4 == 3 else item.answer
             start = time.perf_counter()
             if durability is None:  # LangGraph's defaults: a checkpoint per step
-                state = tutor.graph.invoke({"messages": [HumanMessage(text)]}, config)
+                state = tutor.graph.invoke({"messages": [HumanMessage(text)]}, config, context=context)
             else:
                 state = tutor.send(student_id, thread_id, text)
             times.append(time.perf_counter() - start)

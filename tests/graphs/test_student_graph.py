@@ -11,6 +11,7 @@ import pytest
 from tests.factories import NOW, make_learner
 from tutormesh.core.settings import Settings
 from tutormesh.graphs.runtime import Tutor, new_replies, open_tutor
+from tutormesh.graphs.student.context import StudentContext
 from tutormesh.tools.curriculum import load_curriculum
 from tutormesh.tools.store import get_store
 
@@ -129,7 +130,8 @@ def test_state_resumes_after_reopening_the_checkpointer(profile: Settings) -> No
 
 def test_missing_student_id_is_a_clear_error(tutor: Tutor) -> None:
     with pytest.raises(ValueError, match="student_id is required"):
-        tutor.graph.invoke({"messages": [{"role": "user", "content": "hi"}]}, {"configurable": {"thread_id": "x"}})
+        tutor.graph.invoke({"messages": [{"role": "user", "content": "hi"}]}, {"configurable": {"thread_id": "x"}},
+                           context=StudentContext(thread_id="x"))
 
 
 def test_checkpoints_per_thread_stay_bounded(profile: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -65,14 +65,26 @@ def test_all_five_graphs_are_served(dev_server: str) -> None:
     assert {"student", "sme", "assessment", "admin", "negotiation"} <= names
 
 
+@pytest.mark.parametrize("name", ["student", "sme", "assessment", "admin", "negotiation"])
+def test_studio_shows_a_context_form_with_the_prompt_fields(dev_server: str, name: str) -> None:
+    client = get_sync_client(url=dev_server)
+    assistant = next(a for a in client.assistants.search(graph_id=name, limit=5) if a["graph_id"] == name)
+    schema = client.assistants.get_schemas(assistant["assistant_id"])["context_schema"]
+    fields = schema["properties"]
+    assert {"now", "language", "prompt_versions", "prompt_overrides"} <= set(fields)
+    assert all(field.get("description") for field in fields.values())
+    if name == "student":
+        assert {"student_id", "thread_id"} <= set(fields)
+
+
 def test_student_run_replies_and_three_wrong_answers_negotiate(dev_server: str) -> None:
     client = get_sync_client(url=dev_server)
     thread = client.threads.create()
-    config = {"configurable": {"student_id": "studio-student"}}
+    context = {"student_id": "studio-student", "thread_id": thread["thread_id"]}
 
     def say(text: str) -> dict:
         return client.runs.wait(thread["thread_id"], "student", input={"messages": [{"role": "user", "content": text}]},
-                                config=config)
+                                context=context)
 
     state = say("Hi! I want to practice linear equations.")
     assert state["messages"][-1]["type"] == "ai" and state["messages"][-1]["content"]

@@ -19,6 +19,7 @@ from tutormesh.agents import guards
 from tutormesh.core import llm_server
 from tutormesh.core.settings import Settings, get_settings
 from tutormesh.core.stores.ledger import get_ledger
+from tutormesh.graphs.student.context import StudentContext
 from tutormesh.graphs.student.graph import builder
 from tutormesh.tools.store import get_store
 
@@ -60,9 +61,10 @@ def lenient(monkeypatch: pytest.MonkeyPatch) -> None:
 def _turn(student_id: str, text: str = QUESTION) -> tuple[list[Any], dict[str, Any]]:
     get_store().ensure_student(student_id, name=student_id)
     graph = builder.compile(checkpointer=InMemorySaver())
-    config = {"configurable": {"thread_id": f"t-{student_id}", "student_id": student_id}}
+    config = {"configurable": {"thread_id": f"t-{student_id}"}}
+    context = StudentContext(student_id=student_id, thread_id=f"t-{student_id}")
     chunks = [(chunk, meta) for chunk, meta in graph.stream({"messages": [HumanMessage(text)]}, config,
-                                                            stream_mode="messages")]
+                                                            context=context, stream_mode="messages")]
     return chunks, graph.get_state(config).values
 
 

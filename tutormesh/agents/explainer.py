@@ -3,12 +3,15 @@
 Order of a turn: semantic cache (no LLM) -> budget check (before any call) -> curriculum retrieval
 -> LLM, streamed line by line: each line passes the text rules and the symbolic math check before it
 is shown. A wrong step is regenerated once, then replaced by the curriculum's worked solution.
-When the LLM is off, down, or the student is over budget, tier 1 answers with the lesson and says
-why. The student's text is data inside the prompt, never instructions.
+When the LLM is off, down, or the student is over budget, tier 1 answers with what the curriculum
+says about the topic (and the open problem's steps), labelled as such. A question asked while a
+problem is open is answered with respect to that problem. The student's text is data inside the
+prompt, never instructions.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -18,26 +21,26 @@ import numpy as np
 import openai
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
 
 from tutormesh import prompts
-from tutormesh.agents import guards
+from tutormesh.agents import guards, student
+from tutormesh.agents.messages import say
+from tutormesh.agents.student import lesson_text
 from tutormesh.core import llm
 from tutormesh.core.settings import get_settings
 from tutormesh.core.stores.cache import open_cache, scope_of
 from tutormesh.core.stores.ledger import OverBudget, get_ledger
+from tutormesh.graphs.context import RunContext
+from tutormesh.graphs.student.context import StudentContext
 from tutormesh.tools import retrieval
-from tutormesh.tools.curriculum import Topic, load_curriculum
+from tutormesh.tools.curriculum import Item, Topic, load_curriculum
 from tutormesh.tools.store import get_store
 
 log = logging.getLogger(__name__)
 LANGUAGES = {"en": "English", "es": "Spanish", "hi": "Hindi", "fr": "French", "pt": "Portuguese", "de": "German",
              "bn": "Bengali", "ta": "Tamil", "te": "Telugu", "mr": "Marathi", "sw": "Swahili", "ar": "Arabic"}
-NOTICES = {
-    "budget": "You've used this month's budget for AI explanations, so here is the lesson for this topic instead.",
-    "offline": "The AI explainer is not available right now, so here is the lesson for this topic instead.",
-    "disabled": "AI explanations are switched off here, so here is the lesson for this topic.",
-    "guard": "I can't continue that explanation, so here is the lesson for this topic instead.",
-}
+NOTICES = {"budget": "ai_budget", "offline": "ai_unavailable", "disabled": "ai_disabled", "guard": "ai_rejected"}
 
 
 @dataclass
@@ -45,6 +48,8 @@ class Outcome:
     """How a turn was served: tier ("cache", "llm", "lesson"), and what the guards did."""
 
     student_id: str = ""
+    language: str = "en"
+    item: Item | None = None
     tier: str = "llm"
     reason: str = ""
     final_text: str = ""
@@ -53,15 +58,22 @@ class Outcome:
     replaced: bool = False
 
 
-def lesson_text(topic: Topic, *, visual: bool) -> str:
-    """Render the topic's lesson (tier 1): explanation, worked example, visual for visual learners."""
-    lesson, example = topic.lesson, topic.lesson.worked_example
-    steps = "\n".join(f"  {n}. {s}" for n, s in enumerate(example.steps, 1))
-    parts = [f"# {lesson.title}", lesson.explanation.strip(), f"Worked example: {example.problem}\n{steps}\n"
-             f"Answer: {example.answer}"]
-    if visual:
-        parts.append(lesson.visual_example.strip())
-    return "\n\n".join(p for p in parts if p)
+def problem_context(item: Item | None) -> list[str]:
+    """Curriculum text about the open problem, so a question about it is answered about it."""
+    if item is None:
+        return []
+    return [f"The student is working on this problem: {item.prompt}\nIts steps: {' '.join(item.hints)}"]
+
+
+def grounded_answer(topic: Topic, language: str, *, item: Item | None, visual: bool, notice: str = "") -> str:
+    """What the curriculum says (tier 1, no LLM), labelled as such: the open problem's steps first."""
+    parts = [say(notice, language)] if notice else []
+    parts.append(say("lessons_say", language, topic=topic.title))
+    if item is not None:
+        steps = "\n".join(f"  {n}. {hint}" for n, hint in enumerate(item.hints, 1))
+        parts.append(f"{say('ask_about_problem', language, prompt=item.prompt)}\n{steps}")
+    parts.append(lesson_text(topic, language, visual=visual))
+    return "\n\n".join(parts)
 
 
 def worked_solution(topic: Topic) -> str:
@@ -79,20 +91,21 @@ def personalise(answer: str, topic: Topic, profile: Mapping[str, Any]) -> str:
     return answer
 
 
-def build_messages(question: str, topic: Topic, language: str, context: list[str], *,
-                   versions: Mapping[str, str] | None = None,
-                   overrides: Mapping[str, str] | None = None) -> list[BaseMessage]:
+def build_messages(question: str, topic: Topic, language: str, context: list[str],
+                   run: RunContext | None = None) -> list[BaseMessage]:
     """Assemble the prompt: rules and curriculum in the system message, the question as tagged data."""
-    system = prompts.render("explainer/system", versions=versions, overrides=overrides,
-                            language_name=LANGUAGES.get(language, "English"), topic_title=topic.title,
-                            context="\n---\n".join(context))
-    user = prompts.render("explainer/user", versions=versions, overrides=overrides, question=guards.as_data(question))
+    run = run or RunContext()
+    chosen = {"versions": run.prompt_versions, "overrides": run.prompt_overrides}
+    system = prompts.render("explainer/system", **chosen, language_name=LANGUAGES.get(language, "English"),
+                            topic_title=topic.title, context="\n---\n".join(context))
+    user = prompts.render("explainer/user", **chosen, question=guards.as_data(question))
     return [SystemMessage(system), HumanMessage(user)]
 
 
-def reply_limit(versions: Mapping[str, str] | None = None, overrides: Mapping[str, str] | None = None) -> int:
+def reply_limit(run: RunContext | None = None) -> int:
     """The reply's token limit: the system prompt's `max_tokens`, else the settings' default."""
-    declared = prompts.resolve("explainer/system", versions, overrides).max_tokens
+    run = run or RunContext()
+    declared = prompts.resolve("explainer/system", run.prompt_versions, run.prompt_overrides).max_tokens
     return declared or get_settings().llm_max_tokens
 
 
@@ -107,15 +120,15 @@ def _lines(model: Any, messages: list[BaseMessage]) -> Iterator[str]:
         yield buffer
 
 
-def checked_lines(model: Any, messages: list[BaseMessage], topic: Topic, outcome: Outcome, *,
-                  versions: Mapping[str, str] | None = None,
-                  overrides: Mapping[str, str] | None = None) -> Iterator[str]:
+def checked_lines(model: Any, messages: list[BaseMessage], topic: Topic, outcome: Outcome,
+                  run: RunContext | None = None) -> Iterator[str]:
     """Yield generated lines that pass the rules and the math check; regenerate once, then replace."""
+    run = run or RunContext()
     checker, approved = guards.MathChecker(), list[str]()
     for attempt in range(2):
         wrong = None
         prompt = messages if attempt == 0 else [*messages, AIMessage("".join(approved)), HumanMessage(
-            prompts.render("explainer/retry", versions=versions, overrides=overrides,
+            prompts.render("explainer/retry", versions=run.prompt_versions, overrides=run.prompt_overrides,
                            wrong_step=outcome.wrong_steps[-1]))]
         for line in _lines(model, prompt):
             verdict = guards.check_rules(line)
@@ -144,25 +157,23 @@ def _stream(source: Iterator[str], config: RunnableConfig) -> AIMessage:
 
 def _fallback(outcome: Outcome, reason: str, topic: Topic, visual: bool) -> str:
     outcome.tier, outcome.reason = "lesson", reason
-    return f"{NOTICES[reason]}\n\n{lesson_text(topic, visual=visual)}"
+    return grounded_answer(topic, outcome.language, item=outcome.item, visual=visual, notice=NOTICES[reason])
 
 
 def _generate(question: str, topic: Topic, profile: Mapping[str, Any], outcome: Outcome, scope: str,
-              query_vector: Any, config: RunnableConfig) -> Iterator[str]:
+              query_vector: Any, run: RunContext) -> Iterator[str]:
     """Yield the checked LLM answer as it is approved; fall back to the lesson when it cannot finish."""
     settings, student_id = get_settings(), outcome.student_id
-    language = profile.get("language", "en")
+    language = outcome.language
     visual = profile.get("learning_style", {}).get("visual", 0.5) >= 0.5
-    configurable = config.get("configurable") or {}
-    versions, overrides = configurable.get("prompt_versions") or {}, configurable.get("prompt_overrides") or {}
     lines: list[str] = []
     try:
-        context = [h.text for h in retrieval.retrieve(question, topic=topic.slug, vector=query_vector(),
-                                                      settings=settings)]
-        messages = build_messages(question, topic, language, context, versions=versions, overrides=overrides)
+        context = problem_context(outcome.item) + [
+            h.text for h in retrieval.retrieve(question, topic=topic.slug, vector=query_vector(), settings=settings)]
+        messages = build_messages(question, topic, language, context, run)
         model = llm.chat_model(student_id=student_id, purpose="explain", streaming=True, settings=settings,
-                               max_tokens=reply_limit(versions, overrides))
-        for line in checked_lines(model, messages, topic, outcome, versions=versions, overrides=overrides):
+                               max_tokens=reply_limit(run))
+        for line in checked_lines(model, messages, topic, outcome, run):
             lines.append(line)
             yield line
     except openai.APIError as exc:
@@ -174,14 +185,14 @@ def _generate(question: str, topic: Topic, profile: Mapping[str, Any], outcome: 
         yield ("\n\n" if lines else "") + _fallback(outcome, "guard" if outcome.rejected else "offline", topic,
                                                     visual)
         return
-    verdict = guards.check_text(answer, settings, student_id=student_id, versions=versions,  # the whole answer
-                                overrides=overrides)
+    verdict = guards.check_text(answer, settings, student_id=student_id, versions=run.prompt_versions,
+                                overrides=run.prompt_overrides)  # the judge sees the whole answer
     if not verdict.ok:
         outcome.rejected = verdict.category
         outcome.final_text = _fallback(outcome, "guard", topic, visual)
         yield "\n\n" + outcome.final_text
         return
-    if not outcome.replaced and not guards.looks_like_injection(question):  # never reuse answers to injections
+    if not outcome.replaced and outcome.item is None and not guards.looks_like_injection(question):
         _remember(scope, question, query_vector(), answer)
     extra = personalise(answer, topic, profile)[len(answer):]
     if extra:
@@ -193,14 +204,18 @@ def _remember(scope: str, question: str, vector: np.ndarray, answer: str) -> Non
     open_cache(get_settings()).put(scope, question, vector, answer)
 
 
-def explain(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]:
+def explain(state: Mapping[str, Any], runtime: Runtime[StudentContext], config: RunnableConfig) -> dict[str, Any]:
     """Answer a free-form question (intent "ask"): cache, budget, grounded LLM with guards, or the lesson."""
     settings, store = get_settings(), get_store()
     student_id, profile = state["student_id"], state.get("profile") or {}
-    topic = load_curriculum().topic(state["topic"])
+    language = state.get("language") or profile.get("language", "en")
+    curriculum = load_curriculum(language=language)
+    topic = curriculum.topic(state["topic"])
+    current = state.get("current_item")
+    item = curriculum.item(current["id"]) if current else None
     question = next((str(m.content) for m in reversed(state["messages"]) if isinstance(m, HumanMessage)), "")
     visual = profile.get("learning_style", {}).get("visual", 0.5) >= 0.5
-    scope = scope_of(topic.slug, profile.get("language", "en"))
+    scope = scope_of(topic.slug, language)
     vector: list[np.ndarray] = []
 
     def query_vector() -> np.ndarray:
@@ -208,8 +223,9 @@ def explain(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]:
             vector.append(llm.embed(question, "query", settings))
         return vector[0]
 
-    outcome = Outcome(student_id=student_id)
-    hit = open_cache(settings).lookup(scope, question, query_vector)
+    outcome = Outcome(student_id=student_id, language=language, item=item)
+    # A question about the open problem is not a general question: answers to it are not shared.
+    hit = open_cache(settings).lookup(scope, question, query_vector) if item is None else None
     source: Iterator[str]
     if hit is not None:
         outcome.tier, outcome.reason = "cache", hit.how
@@ -219,17 +235,18 @@ def explain(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]:
     else:
         try:
             get_ledger(settings).check(student_id)  # enforced before the call, never after
-            source = _generate(question, topic, profile, outcome, scope, query_vector, config)
+            run = runtime.context or StudentContext()
+            source = _generate(question, topic, profile, outcome, scope, query_vector, run)
         except OverBudget as exc:
             log.info("tier 1 for %s: %s", student_id, exc)
             source = iter([_fallback(outcome, "budget", topic, visual)])
-    message = _stream(source, config)
+    back = "\n\n" + say("back_to_problem", language, prompt=item.prompt) if item is not None else ""
+    message = _stream(itertools.chain(source, [back] if back else []), config)
     if outcome.final_text:
-        message.content = outcome.final_text
+        message.content = outcome.final_text + back
     message.response_metadata.update({"tier": outcome.tier, "reason": outcome.reason,
                                       "injection": guards.looks_like_injection(question),
                                       "wrong_steps": outcome.wrong_steps, "rejected": outcome.rejected,
                                       "replaced": outcome.replaced})
-    store.record_turn(str((config.get("configurable") or {}).get("thread_id", "")), student_id, question,
-                      str(message.content))
+    store.record_turn(student.thread_id_of(runtime), student_id, question, str(message.content))
     return {"messages": [message]}

@@ -13,9 +13,12 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+from langgraph.runtime import Runtime
+
 from tutormesh.agents.protocol import Commit, Counteroffer, Pace, Propose, Reject, dump, parse_message
 from tutormesh.core import clock
 from tutormesh.core.stores.learner import LearnerStore
+from tutormesh.graphs.context import RunContext
 from tutormesh.tools.bkt import is_mastered
 from tutormesh.tools.curriculum import load_curriculum
 from tutormesh.tools.store import get_store
@@ -153,7 +156,8 @@ def timeline_for(store: LearnerStore, student_id: str, subject: str, today: date
     unit = load_curriculum().subjects[subject]
     plan = store.plan(student_id, subject, today=today)
     mastery = store.mastery(student_id)
-    covered = sum(1 for t in unit.topics if is_mastered(mastery.get(t.skill, {}).get("p_known", 0.0)))
+    covered = sum(1 for t in unit.topics if is_mastered(mastery.get(t.skill, {}).get("p_known", 0.0),
+                                                       mastery.get(t.skill, {}).get("attempts", 0)))
     start = date.fromisoformat(plan["start_date"])
     return Timeline(
         semester_weeks=unit.semester_weeks,
@@ -163,13 +167,13 @@ def timeline_for(store: LearnerStore, student_id: str, subject: str, today: date
     )
 
 
-def run(state: Mapping[str, Any]) -> dict[str, Any]:
+def run(state: Mapping[str, Any], runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Answer the latest PROPOSE in `protocol` for this subject (persisted when in a negotiation)."""
     store = get_store()
     proposal = parse_message(state["protocol"][-1])
     if not isinstance(proposal, Propose):
         raise ValueError(f"the SME agent answers a PROPOSE, got {proposal.type}")
-    today = clock.now(state.get("now")).date()
+    today = clock.now((runtime.context or RunContext()).now).date()
     timeline = timeline_for(store, state["student_id"], state["subject"], today)
     reply = dump(evaluate(proposal, timeline))
     if state.get("negotiation_id"):
@@ -177,7 +181,7 @@ def run(state: Mapping[str, Any]) -> dict[str, Any]:
     return {"protocol": [reply]}
 
 
-def commit(state: Mapping[str, Any]) -> dict[str, Any]:
+def commit(state: Mapping[str, Any], runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Apply the accepted agreement to the delivery plan and open the review window (COMMIT)."""
     store = get_store()
     accept = parse_message(state["protocol"][-1])
@@ -187,7 +191,7 @@ def commit(state: Mapping[str, Any]) -> dict[str, Any]:
     if accept.type != "ACCEPT" or offer is None:
         raise ValueError("commit needs an ACCEPT that answers a COUNTEROFFER")
     student_id, subject = state["student_id"], state["subject"]
-    today = clock.now(state.get("now")).date()
+    today = clock.now((runtime.context or RunContext()).now).date()
     plan = plan_after_commit(
         store.plan(student_id, subject, today=today), accept.agreed_pace, accept.agreed_adjustments,
         offer.slow_topics,

@@ -1,105 +1,70 @@
-"""Student agent (tier 1, no LLM): intent, learner model, practice, grading feedback, struggle.
+"""Student agent (tier 1, no LLM): understanding, learner model, practice, feedback, struggle.
 
-Decisions are pure functions (unit-tested without a graph); the node functions at the bottom load
-the learner model from SQL, apply a decision, and return partial state updates.
+Decisions are pure functions (unit-tested without a graph); the node functions load the learner
+model from SQL, apply a decision, and return partial state updates. Every reply comes from the
+message catalog (`agents/messages.py`) in the student's language. Only an attempt at the open
+problem is graded and counted toward struggle (see `agents/understanding.py`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
-from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
 
+from tutormesh.agents import understanding
 from tutormesh.agents.assessment import grade_attempt
+from tutormesh.agents.messages import say
+from tutormesh.agents.planner import focus_topic, mastered, next_item, next_topic
 from tutormesh.core import clock
 from tutormesh.core.settings import get_settings
 from tutormesh.core.stores.learner import LearnerStore
-from tutormesh.tools import bkt
+from tutormesh.graphs.student.context import StudentContext
+from tutormesh.tools import bkt, retrieval
 from tutormesh.tools.curriculum import Item, Topic, load_curriculum
 from tutormesh.tools.store import get_store
 
-Intent = Literal["answer", "practice", "hint", "learn", "ask", "review", "greet"]
 NEGOTIATION_HISTORY = 5  # negotiations kept in state; SQL has them all
-PRACTICE_INTENTS = ("answer", "practice", "hint")
-
-_RULES: list[tuple[Intent, re.Pattern[str]]] = [
-    ("hint", re.compile(r"^\s*(hint|help|i'?m stuck|stuck|give me a hint)\b", re.I)),
-    ("review", re.compile(r"\b(review|progress|how am i doing|my mastery|summary|recap)\b", re.I)),
-    ("practice", re.compile(r"\b(practi[cs]e|exercise|problem|drill|quiz me|another|next|test me)\b", re.I)),
-    ("learn", re.compile(r"\b(learn|teach|lesson|explain|show me how|introduce)\b", re.I)),
-    ("greet", re.compile(r"^\s*(hi|hello|hey|good (morning|afternoon|evening)|namaste|hola)\b[\s!.]*$", re.I)),
-]
-_LOOKS_LIKE_MATH = re.compile(r"^[\s\w.,=<>≤≥±√π^*/+\-−()\[\]{}%|\\]*$")
-
-
-def parse_intent(text: str, *, awaiting_answer: bool) -> Intent:
-    """Classify a message by rules: learn, practice, ask, review (plus answer, hint, greet)."""
-    for intent, pattern in _RULES:
-        if pattern.search(text):
-            return intent
-    if awaiting_answer and (_LOOKS_LIKE_MATH.match(text) or len(text) <= 40):
-        return "answer"
-    return "ask" if text.strip() else "greet"
-
-
-def stable_bucket(key: str, buckets: int) -> int:
-    """Map a key to a bucket that stays the same across processes (A/B arms, item seeds)."""
-    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest(), "big") % buckets
-
-
-def target_difficulty(p_known: float, streak: int, plan: Mapping[str, Any]) -> int:
-    """Pick a difficulty 1..5 from mastery, eased by a slow pace and ramped easier-to-harder."""
-    level = 1 + int(p_known * 5)
-    if plan.get("pace") == "slow":
-        level -= 1
-    if plan.get("difficulty_ramp"):
-        level = min(level, 1 + streak)
-    return min(max(level, 1), 5)
-
-
-def focus_topic(subject: str, mastery: Mapping[str, Mapping[str, Any]], wanted: list[Topic]) -> Topic:
-    """Choose the topic to work on: the first unmastered match, else the next unmastered topic.
-
-    A student who already mastered every topic matching their request moves on to the next topic
-    of the unit after those, rather than re-drilling what they know.
-    """
-    topics = load_curriculum().subjects[subject].topics
-
-    def open_(topic: Topic) -> bool:
-        return not bkt.is_mastered(mastery.get(topic.skill, {}).get("p_known", 0.0))
-
-    for topic in wanted:
-        if open_(topic):
-            return topic
-    start = max((topics.index(t) for t in wanted if t in topics), default=-1) + 1
-    for topic in [*topics[start:], *topics[:start]]:
-        if open_(topic):
-            return topic
-    return wanted[-1] if wanted else topics[-1]
-
-
-def next_item(student_id: str, topic: Topic, state: Mapping[str, Any], plan: Mapping[str, Any]) -> Item:
-    """Instantiate the next practice item: difficulty from the learner model, stable A/B arm."""
-    row = state.get(topic.skill, {})
-    level = target_difficulty(row.get("p_known", topic.bkt.p_init), row.get("streak", 0), plan)
-    variant = "AB"[stable_bucket(student_id, 2)]
-    seed = stable_bucket(f"{student_id}:{topic.skill}", 100_000) + row.get("attempts", 0)
-    return topic.template(level).instantiate(seed, variant)
+PRACTICE_INTENTS = ("answer", "practice", "hint", "meta")
+# A question asked while a problem is open is about that problem unless it clearly names another
+# topic: the best topic scores at least NAMES_ANOTHER and the open topic is not within STAY_ON_PROBLEM
+# of it ("why do we flip the sign when we move a term?" during an equation stays on the equation).
+NAMES_ANOTHER = 0.93
+STAY_ON_PROBLEM = 0.04
 
 
 def item_state(item: Item) -> dict[str, Any]:
     """What graph state keeps of the item awaiting an answer (the answer itself stays server-side)."""
     return {"id": item.id, "prompt": item.prompt, "skill": item.skill, "difficulty": item.difficulty,
-            "hints_shown": 0}
+            "hints_shown": 0, "tries": 0}
 
 
-def present(item: Item) -> str:
+def present(item: Item, language: str) -> str:
     """Render a practice item for the student."""
-    return f"Level {item.difficulty} problem: {item.prompt}"
+    return say("problem", language, level=item.difficulty, prompt=item.prompt)
+
+
+def question_topic(text: str, named: tuple[str, ...], open_topic: str | None) -> str | None:
+    """The topic a question is about: the open problem's, unless the question clearly names another."""
+    if open_topic is None:
+        return named[0] if named else None
+    if not named or open_topic in named:
+        return open_topic
+    scores = retrieval.topic_scores(understanding.query_vector(text))
+    best = scores[named[0]]
+    if best < NAMES_ANOTHER or scores.get(open_topic, 0.0) >= best - STAY_ON_PROBLEM:
+        return open_topic
+    return named[0]
+
+
+def reply_language(chosen: str, detected: str | None, remembered: str | None) -> str:
+    """The reply language: the run's choice, else this message's, else the profile's, else English."""
+    for language in (chosen, detected, remembered):
+        if language in understanding.LANGUAGES:
+            return str(language)
+    return "en"
 
 
 def _bar(p: float) -> str:
@@ -107,18 +72,20 @@ def _bar(p: float) -> str:
     return "█" * filled + "░" * (10 - filled)
 
 
-def mastery_report(subject: str, mastery: Mapping[str, Mapping[str, Any]], plan: Mapping[str, Any]) -> str:
+def mastery_report(subject: str, mastery: Mapping[str, Mapping[str, Any]], plan: Mapping[str, Any],
+                   language: str) -> str:
     """Summarise mastery per topic with bars, and the current plan."""
-    lines = [f"Your {subject} progress (pace: {plan.get('pace', 'moderate')}):"]
-    for topic in load_curriculum().subjects[subject].topics:
+    pace = say(f"pace_{plan.get('pace', 'moderate')}", language)
+    lines = [say("progress_title", language, subject=subject, pace=pace)]
+    for topic in load_curriculum(language=language).subjects[subject].topics:
         row = mastery.get(topic.skill)
         if row:
-            mark = " ✓ mastered" if bkt.is_mastered(row["p_known"]) else ""
+            mark = f" ✓ {say('progress_mastered', language)}" if mastered(topic, mastery) else ""
             lines.append(f"  {_bar(row['p_known'])} {row['p_known']:.0%} {topic.title}{mark}")
     if len(lines) == 1:
-        lines.append("  No practice yet: say 'practice' to start.")
+        lines.append("  " + say("progress_empty", language))
     if plan.get("adjustments"):
-        lines.append("Agreed support: " + "; ".join(plan["adjustments"]))
+        lines.append(say("progress_support", language, support="; ".join(plan["adjustments"])))
     return "\n".join(lines)
 
 
@@ -129,39 +96,61 @@ def _text(message: AnyMessage) -> str:
     return " ".join(part.get("text", "") for part in content if isinstance(part, dict))
 
 
-def _configurable(config: RunnableConfig) -> Mapping[str, Any]:
-    return config.get("configurable") or {}
-
-
 def _mastery_view(mastery: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
     return {skill: round(row["p_known"], 4) for skill, row in mastery.items()}
 
 
-# --- graph nodes ------------------------------------------------------------------------------
-def understand(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]:
-    """Load the learner model (one read), review due agreements, and parse the latest message."""
-    cfg = _configurable(config)
-    student_id = cfg.get("student_id") or state.get("student_id")
-    if not student_id:
-        raise ValueError('student_id is required: pass {"configurable": {"student_id": ...}}')
-    store = get_store()
-    now = clock.now(cfg.get("now"))
+def _context(runtime: Runtime[StudentContext]) -> StudentContext:
+    return runtime.context or StudentContext()  # a run without context gets the defaults
+
+
+def thread_id_of(runtime: Runtime[StudentContext]) -> str:
+    """The conversation's id: the context's, else the checkpointer's thread (Studio sets only that)."""
+    info = runtime.execution_info
+    return _context(runtime).thread_id or (info.thread_id if info and info.thread_id else "")
+
+
+def last_text(state: Mapping[str, Any]) -> str:
+    """The latest human message of the turn."""
     last = next((m for m in reversed(state.get("messages", [])) if isinstance(m, HumanMessage)), None)
-    text = _text(last) if last else ""
+    return _text(last) if last else ""
+
+
+# --- graph nodes ------------------------------------------------------------------------------
+def understand(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict[str, Any]:
+    """Load the learner model (one read), review due agreements, and understand the latest message."""
+    ctx = _context(runtime)
+    student_id = ctx.student_id or state.get("student_id")
+    if not student_id:
+        raise ValueError('student_id is required: pass context={"student_id": ...}')
+    store = get_store()
+    now = clock.now(ctx.now)
+    text = last_text(state)
     curriculum = load_curriculum()
-    intent = parse_intent(text, awaiting_answer=state.get("current_item") is not None)
-    wanted = curriculum.route(text) if text and intent != "answer" else []
-    if wanted and intent == "greet":
-        intent = "practice"
+    current = state.get("current_item")
+    open_topic = curriculum.item(current["id"]).topic if current else None
+    read = understanding.understand(text, problem_open=current is not None, current_topic=open_topic)
+    wanted = [curriculum.topic(s) for s in read.topics] if read.intent in ("practice", "learn") else []
     subject = wanted[0].subject if wanted else state.get("subject") or "math"
     learner = store.load_learner(student_id, subject, today=now.date(), now=now)
-    mastery = learner["mastery"]
+    mastery, profile = learner["mastery"], learner["profile"]
+    if read.language_sure and read.language != profile.get("language"):
+        store.update_profile(student_id, language=read.language)  # remembered for messages with no language
+        profile = {**profile, "language": read.language}
     topic_slug = state.get("topic")
+    if read.intent == "ask":
+        topic_slug = question_topic(text, read.topics, open_topic) or topic_slug
     if wanted or not topic_slug or curriculum.topic(topic_slug).subject != subject:
-        topic_slug = focus_topic(subject, mastery, wanted).slug
+        topic_slug = focus_topic(subject, mastery, wanted, current=topic_slug).slug
     update: dict[str, Any] = {
-        "student_id": student_id, "turns": 1, "intent": intent, "subject": subject, "topic": topic_slug,
-        "profile": learner["profile"], "plan": learner["plan"], "mastery": _mastery_view(mastery),
+        "student_id": student_id, "turns": 1, "intent": read.intent, "subject": subject, "topic": topic_slug,
+        "understanding": {"intent": read.intent, "is_attempt": read.is_attempt, "answer": read.answer,
+                          "language": read.language, "language_sure": read.language_sure,
+                          "topics": list(read.topics), "source": read.source,
+                          "confidence": round(read.confidence, 3)},
+        "language": reply_language(ctx.language, read.language if read.language_sure else None,
+                                   profile.get("language")),
+        "profile": profile, "plan": learner["plan"], "mastery": _mastery_view(mastery),
         "skill_stats": mastery, "pending_negotiation": None,
     }
     for review in learner["due_reviews"]:
@@ -175,9 +164,10 @@ def review_outcome(
     store: LearnerStore, student_id: str, review: Mapping[str, Any], mastery: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, Any] | None:
     """Close a due agreement as kept when mastery improved, else ask to renegotiate it."""
-    now_p = mastery.get(review["skill"], {}).get("p_known", 0.0)
+    row = mastery.get(review["skill"], {})
+    now_p = row.get("p_known", 0.0)
     before = review.get("baseline_mastery") or 0.0
-    if bkt.is_mastered(now_p) or now_p - before >= 0.1:
+    if bkt.is_mastered(now_p, row.get("attempts", 0)) or now_p - before >= 0.1:
         store.close_negotiation(review["id"], "kept", outcome=f"mastery {before:.2f} -> {now_p:.2f}")
         return None
     store.close_negotiation(review["id"], "renegotiated", outcome=f"no improvement: {before:.2f} -> {now_p:.2f}")
@@ -185,67 +175,91 @@ def review_outcome(
             "reason": f"No improvement in {review['skill']} by the review date (mastery {before:.2f} -> {now_p:.2f})"}
 
 
-def practice(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]:
-    """Grade a pending answer (or give a hint), update mastery, detect struggle, serve the next item."""
+def _help(item: Item, current: dict[str, Any], language: str) -> tuple[str, dict[str, Any]]:
+    """The next hint of the open item (the last one again when all were shown)."""
+    shown = current.get("hints_shown", 0)
+    if shown >= len(item.hints):
+        return say("no_more_hints", language), current
+    text = say("hint", language, n=shown + 1, hint=item.hints[shown])
+    return text, {**current, "hints_shown": shown + 1}
+
+
+def practice(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict[str, Any]:
+    """Grade an attempt at the open problem (or help with it), update mastery, serve the next item."""
     store, settings = get_store(), get_settings()
-    student_id, subject = state["student_id"], state["subject"]
-    curriculum = load_curriculum()
+    student_id, subject, language = state["student_id"], state["subject"], state.get("language", "en")
+    intent, read = state["intent"], state.get("understanding") or {}
+    curriculum = load_curriculum(language=language)
     current = state.get("current_item")
-    text = _text(state["messages"][-1])
+    text = last_text(state)
+    thread_id = thread_id_of(runtime)
+    if intent in ("hint", "meta") and current:
+        item = curriculum.item(current["id"])
+        help_text, current = _help(item, current, language)
+        ai = (say("meta_open", language, help=help_text, prompt=item.prompt) if intent == "meta"
+              else f"{help_text}\n{present(item, language)}")
+        store.record_turn(thread_id, student_id, text, ai)
+        return {"messages": [AIMessage(ai)], "current_item": current}
     plan = dict(state["plan"])
     stats = dict(state.get("skill_stats") or {})
     topic = curriculum.topic(state["topic"])
-    if state["intent"] == "hint" and current:
-        item = curriculum.item(current["id"])
-        shown = current.get("hints_shown", 0)
-        ai = f"Hint {shown + 1}: {item.hints[min(shown, len(item.hints) - 1)]}\n{present(item)}"
-        store.record_turn(_thread_id(config), student_id, text, ai)
-        return {"messages": [AIMessage(ai)], "current_item": {**current, "hints_shown": shown + 1}}
     lines: list[str] = []
     update: dict[str, Any] = {"current_item": None}
     attempt: dict[str, Any] | None = None
-    if state["intent"] == "answer" and current:
+    if intent == "answer" and current and read.get("is_attempt"):
         item = curriculum.item(current["id"])
         topic = curriculum.topic(item.topic)
-        result = grade_attempt(item, text)
+        result = grade_attempt(item, read.get("answer") or text)
+        retry = current.get("tries", 0) > 0
         row = stats.get(item.skill) or {"p_known": topic.bkt.p_init, "attempts": 0, "streak": 0, "fail_streak": 0}
         p_before = row["p_known"]
-        p_after = bkt.update(p_before, result["correct"], bkt.BKTParams(**topic.bkt.model_dump()))
+        # A right answer after a hint is not evidence of knowing; a wrong one still is.
+        credit = not (retry and result["correct"])
+        params = bkt.BKTParams(**topic.bkt.model_dump())
+        p_after = bkt.update(p_before, result["correct"], params) if credit else p_before
+        was_mastered = mastered(topic, stats)
         stats[item.skill] = row = {
             **row, "p_known": p_after, "attempts": row["attempts"] + 1,
             "streak": row["streak"] + 1 if result["correct"] else 0,
             "fail_streak": 0 if result["correct"] else row["fail_streak"] + 1,
         }
         attempt = {"item": current, "grade": result, "p_before": p_before, "p_after": p_after}
-        update["last_grade"] = {**result, "item_id": item.id, "p_known": round(p_after, 4)}
+        update["last_grade"] = {**result, "item_id": item.id, "p_known": round(p_after, 4), "retry": retry}
+        feedback = result["feedback"].strip()
         if result["correct"]:
-            extra = result["feedback"] if result["feedback"].strip(" .!").lower() != "correct" else ""
-            lines.append(f"Correct! {extra}".strip())
+            plain = feedback.strip(" .!").lower() in ("", "correct")
+            lines.append(say("correct", language) if plain else say("correct_with_feedback", language,
+                                                                      feedback=feedback))
+        elif not retry and item.hints and row["fail_streak"] < settings.struggle_threshold:
+            update["current_item"] = {**current, "tries": 1, "hints_shown": max(current.get("hints_shown", 0), 1)}
+            lines.append(say("wrong_retry", language, feedback=feedback, hint=item.hints[0], prompt=item.prompt))
         else:
-            lines.append(f"Not quite. {result['feedback']} The answer was {item.answer}.")
-            lines.append(f"Worked solution: {' '.join(item.hints)}")
-        lines.append(f"Mastery of {topic.title}: {p_after:.0%}")
-        if bkt.is_mastered(p_after) and not bkt.is_mastered(p_before):
-            topic = focus_topic(subject, stats, [])
-            lines.append(f"You have mastered this topic! Next up: {topic.title}.")
+            lines.append(say("wrong_solution", language, feedback=feedback, answer=item.answer))
+            lines.append(say("worked_solution", language, steps=" ".join(item.hints)))
+        lines.append(say("mastery_line", language, topic=topic.title, percent=f"{p_after:.0%}"))
+        if mastered(topic, stats) and not was_mastered:
+            topic = next_topic(topic, stats)
+            lines.append(say("mastered", language, topic=curriculum.topic(item.topic).title, next=topic.title))
             plan = _spend_slow_topic(store, student_id, plan)
         if row["fail_streak"] >= settings.struggle_threshold:
+            update["current_item"] = None
             update["pending_negotiation"] = {
                 "subject": subject, "skill": item.skill, "parent_id": None,
                 "reason": f"Student failed {row['fail_streak']}/{row['fail_streak']} practice problems on "
                 f"{topic.title}",
             }
-    elif state["intent"] == "answer":
-        lines.append("There is no open problem to answer yet.")
-    if not update.get("pending_negotiation"):  # otherwise the next item follows the renegotiated plan
+    elif intent in ("answer", "hint", "meta"):
+        lines.append(say("no_open_problem", language))
+    open_now = update.get("current_item")
+    if not update.get("pending_negotiation") and not open_now:  # else the renegotiated plan picks the item
         item = next_item(student_id, topic, stats, plan)
-        lines.append(present(item))
+        lines.append(present(load_curriculum(language=language).item(item.id), language))
         update["current_item"] = item_state(item)
     ai = "\n".join(lines)
     if attempt:
-        store.record_practice(student_id=student_id, thread_id=_thread_id(config), answer=text, reply=ai, **attempt)
+        store.record_practice(student_id=student_id, thread_id=thread_id, answer=text, reply=ai, **attempt)
     else:
-        store.record_turn(_thread_id(config), student_id, text, ai)
+        store.record_turn(thread_id, student_id, text, ai)
     return {**update, "messages": [AIMessage(ai)], "topic": topic.slug, "plan": plan, "skill_stats": stats,
             "mastery": _mastery_view(stats)}
 
@@ -262,59 +276,84 @@ def _spend_slow_topic(store: LearnerStore, student_id: str, plan: dict[str, Any]
     return store.set_plan(student_id, plan["subject"], **fields)
 
 
-def teach(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]:
-    """Give the lesson of the focus topic, with the visual example for visual learners."""
-    store = get_store()
-    topic = load_curriculum().topic(state["topic"])
-    lesson = topic.lesson
-    profile = state.get("profile") or {}
-    example = lesson.worked_example
+def lesson_text(topic: Topic, language: str, *, visual: bool) -> str:
+    """Render a topic's lesson: explanation, worked example, the visual for visual learners."""
+    lesson, example = topic.lesson, topic.lesson.worked_example
     steps = "\n".join(f"  {n}. {step}" for n, step in enumerate(example.steps, 1))
     parts = [f"# {lesson.title}", lesson.explanation.strip(),
-             f"Worked example: {example.problem}\n{steps}\nAnswer: {example.answer}"]
-    plan = state["plan"]
-    if profile.get("learning_style", {}).get("visual", 0.5) >= 0.5 or any("visual" in a for a in plan["adjustments"]):
+             say("worked_example", language, problem=example.problem, steps=steps, answer=example.answer)]
+    if visual:
         parts.append(lesson.visual_example.strip())
-    parts.append("Say 'practice' when you are ready for a problem.")
-    ai = "\n\n".join(p for p in parts if p)
-    store.record_turn(_thread_id(config), state["student_id"], _text(state["messages"][-1]), ai)
+    return "\n\n".join(p for p in parts if p)
+
+
+def is_visual(profile: Mapping[str, Any], plan: Mapping[str, Any] | None = None) -> bool:
+    """Whether to add pictures: a visual learning style, or visual support agreed in the plan."""
+    adjustments = (plan or {}).get("adjustments", [])
+    return profile.get("learning_style", {}).get("visual", 0.5) >= 0.5 or any("visual" in a for a in adjustments)
+
+
+def teach(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict[str, Any]:
+    """Give the lesson of the focus topic (again, in full, after "I don't get it")."""
+    store, language = get_store(), state.get("language", "en")
+    topic = load_curriculum(language=language).topic(state["topic"])
+    parts = [say("meta_lesson", language)] if state["intent"] == "meta" else []
+    parts += [lesson_text(topic, language, visual=is_visual(state.get("profile") or {}, state["plan"])),
+              say("lesson_ready", language)]
+    ai = "\n\n".join(parts)
+    store.record_turn(thread_id_of(runtime), state["student_id"], last_text(state), ai)
     return {"messages": [AIMessage(ai)]}
 
 
-def review(state: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]:
-    """Show mastery per topic and the plan (also the answer to a greeting)."""
-    store = get_store()
-    student_id, subject = state["student_id"], state["subject"]
-    report = mastery_report(subject, state.get("skill_stats") or {}, state["plan"])
-    if state["intent"] == "greet":
-        report = "Hi! I'm your learning agent. Ask me to teach a topic, practice, or review.\n" + report
-    store.record_turn(_thread_id(config), student_id, _text(state["messages"][-1]), report)
+def review(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict[str, Any]:
+    """Show mastery per topic and the plan."""
+    store, language = get_store(), state.get("language", "en")
+    report = mastery_report(state["subject"], state.get("skill_stats") or {}, state["plan"], language)
+    store.record_turn(thread_id_of(runtime), state["student_id"], last_text(state), report)
     return {"messages": [AIMessage(report)]}
 
 
-def describe_negotiation(negotiation: Mapping[str, Any]) -> str:
+def converse(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict[str, Any]:
+    """Answer a greeting, small talk or an off-topic message with a short, friendly way back."""
+    store, language = get_store(), state.get("language", "en")
+    current = state.get("current_item")
+    topic = load_curriculum(language=language).topic(state["topic"])
+    if state["intent"] == "off_topic":
+        ai = say("off_topic", language, topic=topic.title)
+        if current:
+            ai += "\n" + say("back_to_problem", language, prompt=current["prompt"])
+    elif current:
+        ai = say("greet_open", language, prompt=current["prompt"])
+    elif state.get("turns", 1) <= 1:
+        ai = say("greet", language)
+    else:
+        ai = say("small_talk", language, next=say("lesson_ready", language))
+    store.record_turn(thread_id_of(runtime), state["student_id"], last_text(state), ai)
+    return {"messages": [AIMessage(ai)]}
+
+
+def describe_negotiation(negotiation: Mapping[str, Any], language: str = "en") -> str:
     """Tell the student, in one short paragraph, what was agreed with the SME agent and why."""
     messages = negotiation.get("messages", [])
     last = messages[-1] if messages else {}
     if negotiation.get("status") == "committed":
         plan = last.get("plan", {})
-        support = "; ".join(plan.get("adjustments", [])) or "no extra support"
-        return (f"You seem stuck, so I asked your {negotiation['subject']} expert agent to adjust the plan. "
-                f"Agreed: {plan.get('pace', 'same')} pace, with {support}. We'll review it in a week.")
+        support = "; ".join(plan.get("adjustments", [])) or say("no_extra_support", language)
+        pace = say(f"pace_{plan.get('pace', 'moderate')}", language)
+        return say("negotiation_committed", language, subject=negotiation["subject"], pace=pace, support=support)
     if negotiation.get("status") == "escalated":
-        return ("I couldn't find a plan change that fits the semester, so I've asked a human tutor to help you "
-                f"(escalation #{last.get('escalation_id')}). Keep practising meanwhile.")
-    return "I'm still working out a better plan with your expert agent."
+        return say("negotiation_escalated", language, escalation_id=last.get("escalation_id"))
+    return say("negotiation_open", language)
 
 
-def after_negotiation(state: Mapping[str, Any], negotiation_id: str, config: RunnableConfig) -> dict[str, Any]:
+def after_negotiation(state: Mapping[str, Any], negotiation_id: str, *, now: str, thread_id: str) -> dict[str, Any]:
     """Tell the student what the negotiation changed; serve the next item under the new plan."""
-    store = get_store()
+    store, language = get_store(), state.get("language", "en")
     student_id = state["student_id"]
     negotiations = store.negotiations(student_id, limit=NEGOTIATION_HISTORY)
     current = next(n for n in negotiations if n["id"] == negotiation_id)
-    text = describe_negotiation(current)
-    today = clock.now(_configurable(config).get("now")).date()
+    text = describe_negotiation(current, language)
+    today = clock.now(now).date()
     plan = store.plan(student_id, state["subject"], today=today)
     stats = store.mastery(student_id)
     update: dict[str, Any] = {"pending_negotiation": None, "negotiations": negotiations, "plan": plan,
@@ -322,12 +361,8 @@ def after_negotiation(state: Mapping[str, Any], negotiation_id: str, config: Run
                               "mastery": _mastery_view(stats)}
     if state.get("intent") in PRACTICE_INTENTS:
         item = next_item(student_id, load_curriculum().topic(state["topic"]), stats, plan)
-        text += "\n" + present(item)
+        text += "\n" + present(load_curriculum(language=language).item(item.id), language)
         update["current_item"] = item_state(item)
-    store.record_turn(_thread_id(config), student_id, None, text)
+    store.record_turn(thread_id, student_id, None, text)
     update["messages"] = [AIMessage(text)]
     return update
-
-
-def _thread_id(config: RunnableConfig) -> str:
-    return str(_configurable(config).get("thread_id", ""))

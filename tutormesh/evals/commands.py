@@ -9,7 +9,26 @@ from pathlib import Path
 
 from tutormesh.evals.evaluators import SUITES
 
-SUITE_NAMES = ["contracts", "generation", "cost", *SUITES]
+# Evals with their own scoring, table and gate (modules with run, table, gate, read/write_baseline).
+EXTRA_SUITES = {"utterances": "tutormesh.evals.utterances", "conversations": "tutormesh.evals.conversations"}
+SUITE_NAMES = ["contracts", "generation", "cost", *SUITES, *EXTRA_SUITES]
+
+
+def run_extra(args: argparse.Namespace) -> list[str]:
+    """Run the extra evals that were chosen (all when no --suite); print them; return gate failures."""
+    import importlib
+
+    failures: list[str] = []
+    for name, path in EXTRA_SUITES.items():
+        if args.suite and name not in args.suite:
+            continue
+        module = importlib.import_module(path)
+        report, baseline = module.run(), module.read_baseline()
+        print(module.table(report, baseline))
+        if args.update_baselines:
+            module.write_baseline(report)
+        failures += module.gate(report, baseline)
+    return failures
 
 
 def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
@@ -37,13 +56,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"tutormesh eval: {exc}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    report = runner.run(args.suite or None, versions=versions, overrides=overrides, progress=not args.quiet,
-                        fresh=args.fresh)
-    baseline = runner.read_baseline()
+    chosen = [s for s in args.suite or [] if s not in EXTRA_SUITES] or None
+    only_extra = bool(args.suite) and chosen is None  # e.g. --suite utterances
+    report: dict[str, object] = {"errors": {}} if only_extra else runner.run(
+        chosen, versions=versions, overrides=overrides, progress=not args.quiet, fresh=args.fresh)
+    baseline = {} if only_extra else runner.read_baseline()
     regressions = gate.check(report, baseline) if baseline else []
-    print(gate.table(report, baseline, regressions))
+    if not only_extra:
+        print(gate.table(report, baseline, regressions))
+    extra = run_extra(args)
     print(f"eval took {time.perf_counter() - started:.1f} s")
-    if args.update_baselines:
+    if args.update_baselines and not only_extra:
         if args.suite or versions or overrides:
             print("tutormesh eval: a baseline comes from a full run of the committed prompts (drop --suite, --prompt "
                   "and --override; save a new prompt version first)", file=sys.stderr)
@@ -54,17 +77,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
         diff = runner.write_baseline(report)
         print(diff or "baseline unchanged")
         print(f"baseline written: {runner.BASELINE} (review the diff above, then commit it)")
-    if langsmith_sync.enabled() and not args.offline:
+    if langsmith_sync.enabled() and not args.offline and not only_extra:
         for name in langsmith_sync.run_experiments(versions=versions, overrides=overrides):
             print(f"langsmith experiment: {name}")
     if args.gate and not args.update_baselines:
-        if not baseline:
+        if not baseline and not only_extra:
             print("eval gate: no baseline committed (run `tutormesh eval --update-baselines`)", file=sys.stderr)
             return 1
-        for regression in regressions:
-            print(f"eval gate: REGRESSION {regression}", file=sys.stderr)
-        print(f"eval gate: {'FAILED' if regressions else 'passed'} ({len(regressions)} regressions)")
-        return 1 if regressions else 0
+        failures = [str(r) for r in regressions] + extra
+        for failure in failures:
+            print(f"eval gate: REGRESSION {failure}", file=sys.stderr)
+        print(f"eval gate: {'FAILED' if failures else 'passed'} ({len(failures)} regressions)")
+        return 1 if failures else 0
     return 0
 
 

@@ -27,14 +27,17 @@ from typing import Any
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.runtime import Runtime
 from sqlalchemy import select
 
 from tutormesh.agents import explainer
-from tutormesh.agents.student import parse_intent
+from tutormesh.agents.understanding import understand
 from tutormesh.core import llm
 from tutormesh.core.models import LedgerEntry
 from tutormesh.core.settings import Settings, get_settings
 from tutormesh.core.stores.ledger import get_ledger, price
+from tutormesh.graphs.context import RunContext
+from tutormesh.graphs.student.context import StudentContext
 from tutormesh.tools.curriculum import load_curriculum
 from tutormesh.tools.store import get_store
 
@@ -66,7 +69,7 @@ def llm_turn_share(model: UsageModel) -> float:
             # With a problem open the student mostly answers it; otherwise they say something else.
             pool = answers if awaiting and rng.random() < model.answer_share else messages
             row = rng.choices(pool, weights=[r["weight"] for r in pool])[0]
-            intent = parse_intent(row["text"], awaiting_answer=awaiting)
+            intent = understand(row["text"], problem_open=awaiting).intent
             awaiting = intent in ("practice", "hint", "answer") or (awaiting and intent != "review")
             turns += 1
             asks += intent == "ask"
@@ -119,7 +122,6 @@ def measure_session(versions: Mapping[str, str] | None = None,
     curriculum = load_curriculum()
     with _scratch_data_dir() as settings:
         store = get_store(settings)
-        configurable = {"prompt_versions": dict(versions or {}), "prompt_overrides": dict(overrides or {})}
         for n, pair in enumerate(pairs):
             topic = curriculum.topic(pair["topic"])
             example = topic.lesson.worked_example
@@ -129,7 +131,9 @@ def measure_session(versions: Mapping[str, str] | None = None,
                     store.ensure_student(student, name=student)
                     state = {"student_id": student, "topic": topic.slug, "messages": [HumanMessage(question)],
                              "profile": {"language": "en", "learning_style": {"visual": 0.0}}}
-                    explainer.explain(state, {"configurable": {**configurable, "thread_id": student}})
+                    context = StudentContext(student_id=student, thread_id=student, prompt_versions=dict(
+                        versions or {}), prompt_overrides=dict(overrides or {}))
+                    explainer.explain(state, Runtime(context=context), {})
         ledger = get_ledger(settings)
         with ledger._sessions() as session:  # noqa: SLF001 - the eval reads the rows it just wrote
             rows = session.execute(select(LedgerEntry.student_id, LedgerEntry.tokens_in)
@@ -147,7 +151,8 @@ def cost_per_student(versions: Mapping[str, str] | None = None, overrides: Mappi
     model, settings = model or UsageModel(), settings or get_settings()
     share = llm_turn_share(model)
     session = measure_session(versions, overrides)
-    tokens_out = explainer.reply_limit(versions, overrides)
+    tokens_out = explainer.reply_limit(RunContext(prompt_versions=dict(versions or {}),
+                                                  prompt_overrides=dict(overrides or {})))
     per_call = price(settings, settings.llm_model, session["tokens_in"], tokens_out)
     turns = model.sessions_per_month * model.turns_per_session
     asks = turns * share

@@ -31,6 +31,7 @@ from tutormesh import prompts
 from tutormesh.agents import explainer, guards
 from tutormesh.core import llm
 from tutormesh.core.settings import Settings, get_settings
+from tutormesh.graphs.context import RunContext
 from tutormesh.tools import retrieval
 from tutormesh.tools.curriculum import load_curriculum
 
@@ -173,8 +174,8 @@ def messages_for(case: Mapping[str, Any], versions: Mapping[str, str] | None, ov
     """Build the explain node's messages for a case: retrieved passages and the run's prompts."""
     topic = load_curriculum().topic(case["topic"])
     passages = [h.text for h in retrieval.retrieve(case["question"], topic=topic.slug, settings=settings)]
-    return explainer.build_messages(case["question"], topic, case["language"], passages, versions=versions,
-                                    overrides=overrides), passages
+    run = RunContext(prompt_versions=dict(versions or {}), prompt_overrides=dict(overrides or {}))
+    return explainer.build_messages(case["question"], topic, case["language"], passages, run), passages
 
 
 def is_cached(case: Mapping[str, Any], versions: Mapping[str, str] | None, overrides: Mapping[str, str] | None,

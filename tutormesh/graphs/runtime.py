@@ -15,6 +15,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from tutormesh.core.checkpoints import open_checkpointer
 from tutormesh.core.settings import Settings, get_settings
+from tutormesh.graphs.student.context import StudentContext
 from tutormesh.graphs.student.graph import builder
 
 
@@ -27,30 +28,28 @@ class Tutor:
         self.settings = settings
         self.graph = builder.compile(checkpointer=saver, name="student")
 
-    def send(self, student_id: str, thread_id: str, text: str, *, now: str | None = None) -> dict[str, Any]:
+    def send(self, student_id: str, thread_id: str, text: str, *, now: str | None = None,
+             language: str = "") -> dict[str, Any]:
         """Run one turn and return the thread's new state."""
-        configurable: dict[str, Any] = {"thread_id": thread_id, "student_id": student_id}
-        if now:
-            configurable["now"] = now
         # durability="exit": one checkpoint per turn instead of one per step (STACK-NOTES).
-        state = self.graph.invoke({"messages": [HumanMessage(text)]}, {"configurable": configurable},
-                                  durability="exit")
+        state = self.graph.invoke({"messages": [HumanMessage(text)]}, {"configurable": {"thread_id": thread_id}},
+                                  context=_context(student_id, thread_id, now, language), durability="exit")
         self._maybe_prune(thread_id, state)
         return state
 
-    def stream(self, student_id: str, thread_id: str, text: str, *, now: str | None = None) -> Iterator[dict[str, Any]]:
+    def stream(self, student_id: str, thread_id: str, text: str, *, now: str | None = None,
+               language: str = "") -> Iterator[dict[str, Any]]:
         """Run one turn like `send`, yielding events as it goes (what the API streams over SSE).
 
         Events: `{"event": "stage", "node", "status": "started"|"done"}` per node;
         `{"event": "token", "node", "text"}` for each AI message chunk (a streaming LLM's tokens, or a
         tier-1 node's whole reply); finally `{"event": "state", "state": <the thread's new state>}`.
         """
-        configurable: dict[str, Any] = {"thread_id": thread_id, "student_id": student_id}
-        if now:
-            configurable["now"] = now
         state: dict[str, Any] = {}
-        for mode, chunk in self.graph.stream({"messages": [HumanMessage(text)]}, {"configurable": configurable},
-                                             stream_mode=["tasks", "messages", "values"], durability="exit"):
+        turn = self.graph.stream({"messages": [HumanMessage(text)]}, {"configurable": {"thread_id": thread_id}},
+                                 context=_context(student_id, thread_id, now, language),
+                                 stream_mode=["tasks", "messages", "values"], durability="exit")
+        for mode, chunk in turn:
             if mode == "values":
                 state = chunk
             elif mode == "tasks":
@@ -75,6 +74,11 @@ class Tutor:
         """Return the latest checkpointed state of a thread ({} if it has none)."""
         snapshot = self.graph.get_state({"configurable": {"thread_id": thread_id}})
         return dict(snapshot.values)
+
+
+def _context(student_id: str, thread_id: str, now: str | None, language: str) -> StudentContext:
+    # thread_id also goes in config["configurable"]: the checkpointer keys threads by it.
+    return StudentContext(student_id=student_id, thread_id=thread_id, now=now or "", language=language)
 
 
 def new_replies(state: dict[str, Any]) -> list[str]:

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MASTERY_THRESHOLD = 0.95
+# Mastery needs evidence as well as a high estimate (MATHia's rule): with the curriculum's
+# parameters two right answers already push P(known) past 0.95. docs/conversation.md has the numbers.
+MIN_ATTEMPTS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,10 @@ def p_correct(p_known: float, params: BKTParams) -> float:
     return p_known * (1.0 - params.p_slip) + (1.0 - p_known) * params.p_guess
 
 
-def is_mastered(p_known: float, threshold: float = MASTERY_THRESHOLD) -> bool:
-    """Mastery is P(known) at or above the threshold (0.95 by default)."""
-    return p_known >= threshold
+def is_mastered(p_known: float, attempts: int = 0, *, threshold: float = MASTERY_THRESHOLD,
+                min_attempts: int = MIN_ATTEMPTS) -> bool:
+    """Mastery is P(known) at or above the threshold after at least `min_attempts` graded attempts.
+
+    `attempts == 0` is an estimate set without practice (a placement test): it stands on its own.
+    """
+    return p_known >= threshold and (attempts == 0 or attempts >= min_attempts)

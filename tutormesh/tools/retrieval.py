@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -116,3 +117,78 @@ def vector_store(settings: Settings | None = None) -> VectorStore:
         if key not in _stores:
             _stores[key] = open_vector_store(settings)
         return _stores[key]
+
+
+# --- topic routing: which curriculum topic a message names ---------------------------------------
+ALIASES = Path(__file__).resolve().parents[1] / "data" / "understanding" / "topic_aliases.yaml"
+# A topic is named when its best passage scores at least TOPIC_MIN_SCORE against the message, and
+# every topic within TOPIC_MARGIN of the best is a candidate ("linear equations" names three).
+# Calibrated on the train split of data/understanding/utterances.jsonl (docs/conversation.md).
+TOPIC_MIN_SCORE = 0.86
+TOPIC_MARGIN = 0.012
+
+
+@dataclass(frozen=True)
+class TopicIndex:
+    """Embeddings of every topic's names and texts, and which topic each row belongs to."""
+
+    slugs: tuple[str, ...]
+    owner: np.ndarray
+    vectors: np.ndarray
+
+
+def topic_texts(topic: Topic, aliases: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """Return (kind, text) rows that describe a topic: names as queries, lessons as passages."""
+    names = [topic.title, topic.lesson.title, *topic.keywords, *(a for names in aliases.values() for a in names)]
+    example = topic.lesson.worked_example
+    return [*(("query", n) for n in dict.fromkeys(names)),
+            ("passage", f"{topic.title}: {topic.lesson.explanation.strip()}"),
+            ("passage", f"{topic.title}. Worked example: {example.problem}. {' '.join(example.steps)}")]
+
+
+@lru_cache(maxsize=1)
+def topic_index() -> TopicIndex:
+    """Embed the curriculum's topics once per process (memoised on disk by content)."""
+    import yaml
+
+    aliases: dict[str, dict[str, list[str]]] = yaml.safe_load(ALIASES.read_text(encoding="utf-8")) or {}
+    slugs, owner, rows = [], [], []
+    for topic in load_curriculum().topics():
+        slugs.append(topic.slug)
+        for kind, text in topic_texts(topic, aliases.get(topic.slug, {})):
+            owner.append(len(slugs) - 1)
+            rows.append((kind, text))
+    digest = hashlib.sha256("\0".join(f"{k}:{t}" for k, t in rows).encode()).hexdigest()[:16]
+    memo = Path.home() / ".cache" / "tutormesh" / f"topics-e5-{digest}.npy"
+    if memo.exists():
+        vectors = np.load(memo)
+    else:
+        vectors = np.zeros((len(rows), 384), dtype=np.float32)
+        for kind in ("query", "passage"):
+            picked = [i for i, (k, _) in enumerate(rows) if k == kind]
+            vectors[picked] = llm.encode([rows[i][1] for i in picked], kind)  # type: ignore[arg-type]
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        partial = memo.with_suffix(".part.npy")
+        np.save(partial, vectors)
+        partial.replace(memo)
+    return TopicIndex(tuple(slugs), np.array(owner), vectors)
+
+
+def topic_scores(vector: np.ndarray) -> dict[str, float]:
+    """Return each topic's best similarity to a message's e5 query vector."""
+    index = topic_index()
+    sims = index.vectors @ vector
+    best = np.full(len(index.slugs), -1.0)
+    np.maximum.at(best, index.owner, sims)
+    return {slug: float(s) for slug, s in zip(index.slugs, best, strict=True)}
+
+
+def named_topics(vector: np.ndarray, *, min_score: float = TOPIC_MIN_SCORE,
+                 margin: float = TOPIC_MARGIN) -> tuple[str, ...]:
+    """Return the topics a message names, best first: () when none scores high enough."""
+    scores = topic_scores(vector)
+    top = max(scores.values())
+    if top < min_score:
+        return ()
+    close = [(s, slug) for slug, s in scores.items() if s >= top - margin]
+    return tuple(slug for _, slug in sorted(close, reverse=True))

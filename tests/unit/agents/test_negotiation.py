@@ -23,7 +23,7 @@ def test_opening_move_is_the_seed_pace_adjustment() -> None:
 
 def test_visual_learner_accepts_visual_and_practice_but_not_recap_videos() -> None:
     history = [first_proposal(SEED_PROFILE, {"pace": "moderate"}, "stuck"), offer()]
-    move = respond(history[-1], history, SEED_PROFILE, now=NOW, max_rounds=3, review_days=7)
+    [move] = respond(history[-1], history, SEED_PROFILE, now=NOW, max_rounds=3, review_days=7)
     assert isinstance(move, Accept)
     assert move.agreed_adjustments == [VISUAL, PRACTICE]
     assert move.next_review == "1 week" and move.review_at.startswith("2026-10-08")
@@ -33,17 +33,18 @@ def test_visual_learner_accepts_visual_and_practice_but_not_recap_videos() -> No
 def test_reject_of_pace_leads_to_a_smaller_support_ask_then_escalation() -> None:
     no = Reject(sender="sme_agent", reason="10 topics remain in 3 weeks")
     history = [first_proposal(SEED_PROFILE, {"pace": "moderate"}, "stuck"), no]
-    second = respond(no, history, SEED_PROFILE, now=NOW, max_rounds=3, review_days=7)
+    [second] = respond(no, history, SEED_PROFILE, now=NOW, max_rounds=3, review_days=7)
     assert isinstance(second, Propose) and second.kind == "SUPPORT_ADJUSTMENT"
     assert second.proposed_pace == second.current_pace == "moderate"
-    third = respond(no, [*history, second, no], SEED_PROFILE, now=NOW, max_rounds=3, review_days=7)
+    [third] = respond(no, [*history, second, no], SEED_PROFILE, now=NOW, max_rounds=3, review_days=7)
     assert isinstance(third, Escalate) and "Deadlock after 2 round(s)" in third.reason
 
 
 def test_round_limit_ends_in_escalation() -> None:
     no = Reject(sender="sme_agent", reason="no")
     history = [first_proposal(SEED_PROFILE, {"pace": "moderate"}, "stuck"), no]
-    assert isinstance(respond(no, history, SEED_PROFILE, now=NOW, max_rounds=1, review_days=7), Escalate)
+    [move] = respond(no, history, SEED_PROFILE, now=NOW, max_rounds=1, review_days=7)
+    assert isinstance(move, Escalate)
 
 
 def test_already_slow_with_every_support_escalates_immediately() -> None:
@@ -60,3 +61,20 @@ def test_support_follows_learning_style() -> None:
 def test_messages_round_trip_through_json_with_their_type() -> None:
     for message in (offer(), Reject(sender="sme_agent", reason="x"), Escalate(sender="admin_agent", reason="y")):
         assert parse_message(dump(message)) == message
+
+
+def test_a_counteroffer_that_changes_nothing_is_rejected_then_the_missing_support_is_asked_for() -> None:
+    plan = {"pace": "slow", "adjustments": [VISUAL]}
+    ask = first_proposal(SEED_PROFILE, plan, "stuck")
+    same = Counteroffer(sender="sme_agent", proposed_pace="slow", adjustments=[VISUAL], trade_off="Same pace",
+                        estimated_impact="+0.10 weeks")
+    moves = respond(same, [ask, same], SEED_PROFILE, now=NOW, max_rounds=3, review_days=7, in_plan=[VISUAL])
+    assert [m.type for m in moves] == ["REJECT", "ESCALATE"]  # the ask was already a support ask: deadlock
+    assert moves[0].sender == "student_agent" and "changes nothing" in moves[0].reason
+    pace_ask = first_proposal(SEED_PROFILE, {"pace": "moderate", "adjustments": [VISUAL]}, "stuck")
+    same_pace = Counteroffer(sender="sme_agent", proposed_pace="moderate", adjustments=[VISUAL],
+                             trade_off="Same pace", estimated_impact="+0.10 weeks")
+    moves = respond(same_pace, [pace_ask, same_pace], SEED_PROFILE, now=NOW, max_rounds=3, review_days=7,
+                    in_plan=[VISUAL])
+    assert [m.type for m in moves] == ["REJECT", "PROPOSE"]
+    assert isinstance(moves[1], Propose) and moves[1].requested_adjustments == [PRACTICE]

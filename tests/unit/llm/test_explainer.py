@@ -7,11 +7,13 @@ from typing import Any
 
 import pytest
 from langchain_core.messages import HumanMessage
+from langgraph.runtime import Runtime
 
 from tests.unit.llm.conftest import ScriptedModels
 from tutormesh.agents import explainer
 from tutormesh.core.settings import get_settings
 from tutormesh.core.stores.ledger import get_ledger
+from tutormesh.graphs.student.context import StudentContext
 from tutormesh.graphs.student.graph import ACTIONS
 
 TOPIC = "two-step-equations"
@@ -22,7 +24,7 @@ WRONG = "Subtract 4 from both sides.\n3x = -15\nx = -4\n"
 def ask(student_id: str, text: str, **profile: Any) -> dict[str, Any]:
     state = {"student_id": student_id, "topic": TOPIC, "messages": [HumanMessage(text)],
              "profile": {"language": "en", "learning_style": {"visual": 0.2, "audio": 0.8}, **profile}}
-    message = explainer.explain(state, {"configurable": {"thread_id": "t1"}})["messages"][0]
+    message = explainer.explain(state, Runtime(context=StudentContext(thread_id="t1")), {})["messages"][0]
     return {"text": message.content, **message.response_metadata}
 
 
@@ -90,6 +92,7 @@ def test_guard_rejection_serves_the_lesson(models: ScriptedModels, student: Call
     out = ask(student("ana"), "Any tips?")
     assert (out["tier"], out["reason"]) == ("lesson", "guard") and out["rejected"]
     assert bad not in out["text"] and "Worked example" in out["text"]
+    assert "what the lessons say about Two-step equations" in out["text"] and "can't continue" not in out["text"]
 
 
 def test_server_down_falls_back_to_the_lesson(student: Callable[..., str], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -46,3 +46,21 @@ def test_predicted_correctness_mixes_slip_and_guess() -> None:
 def test_invalid_parameters_are_refused(fields: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         bkt.BKTParams(**fields)
+
+
+def test_two_right_answers_never_master_a_topic_with_the_curriculum_parameters() -> None:
+    from tutormesh.tools.curriculum import load_curriculum
+
+    for topic in load_curriculum().topics():
+        params = bkt.BKTParams(**topic.bkt.model_dump())
+        p = params.p_init
+        for attempts in range(1, 3):
+            p = bkt.update(p, True, params)
+            assert not bkt.is_mastered(p, attempts), topic.slug
+
+
+def test_mastery_needs_the_minimum_attempts_and_the_estimate() -> None:
+    assert not bkt.is_mastered(0.99, bkt.MIN_ATTEMPTS - 1)
+    assert bkt.is_mastered(0.99, bkt.MIN_ATTEMPTS)
+    assert not bkt.is_mastered(0.9, 10)
+    assert bkt.is_mastered(0.97, 0)  # a placement estimate, no practice attempts

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import operator
 from typing import Annotated, Any, TypedDict
+
+from tutormesh.graphs.reducers import extend_protocol
 
 
 class AdminState(TypedDict, total=False):
@@ -12,6 +13,6 @@ class AdminState(TypedDict, total=False):
     student_id: str
     negotiation_id: str
     reason: str
-    protocol: Annotated[list[dict[str, Any]], operator.add]
+    protocol: Annotated[list[dict[str, Any]], extend_protocol]
     status: str
     escalation_id: int | None

@@ -12,6 +12,7 @@ from langgraph.graph import END, START, StateGraph
 
 from tutormesh.agents import negotiation, sme
 from tutormesh.graphs.admin.graph import graph as admin_graph
+from tutormesh.graphs.negotiation.context import NegotiationContext
 from tutormesh.graphs.negotiation.state import NegotiationInput, NegotiationState
 from tutormesh.graphs.sme.graph import graph as sme_graph
 
@@ -22,7 +23,7 @@ def after_student(state: NegotiationState) -> Literal["sme", "commit", "admin"]:
     return {"PROPOSE": "sme", "ACCEPT": "commit", "ESCALATE": "admin"}[last]  # type: ignore[return-value]
 
 
-builder = StateGraph(NegotiationState, input_schema=NegotiationInput)
+builder = StateGraph(NegotiationState, input_schema=NegotiationInput, context_schema=NegotiationContext)
 builder.add_node("student", negotiation.run)
 builder.add_node("sme", sme_graph)
 builder.add_node("commit", sme.commit)

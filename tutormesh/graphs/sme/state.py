@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import operator
 from typing import Annotated, Any, TypedDict
+
+from tutormesh.graphs.reducers import extend_protocol
 
 
 class SMEState(TypedDict, total=False):
@@ -12,5 +13,4 @@ class SMEState(TypedDict, total=False):
     subject: str
     student_id: str
     negotiation_id: str
-    now: str | None
-    protocol: Annotated[list[dict[str, Any]], operator.add]
+    protocol: Annotated[list[dict[str, Any]], extend_protocol]

@@ -6,17 +6,22 @@ from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 
 from tutormesh.agents import explainer, student
+from tutormesh.graphs.negotiation.context import NegotiationContext
 from tutormesh.graphs.negotiation.graph import graph as negotiation_graph
+from tutormesh.graphs.student.context import StudentContext
 from tutormesh.graphs.student.state import StudentInput, StudentState
 
-ACTIONS = {"answer": "practice", "practice": "practice", "hint": "practice", "learn": "teach",
-           "ask": "explain", "review": "review", "greet": "review"}
+ACTIONS = {"answer": "practice", "practice": "practice", "hint": "practice", "meta": "practice", "learn": "teach",
+           "ask": "explain", "review": "review", "greet": "converse", "off_topic": "converse"}
 
 
-def act(state: StudentState) -> Literal["practice", "teach", "explain", "review"]:
-    """Route the parsed intent to the node that serves it."""
+def act(state: StudentState) -> Literal["practice", "teach", "explain", "review", "converse"]:
+    """Route the understood intent to the node that serves it ("I don't get it" re-teaches unless a problem is open)."""
+    if state["intent"] == "meta" and not state.get("current_item"):
+        return "teach"
     return ACTIONS[state["intent"]]  # type: ignore[return-value]
 
 
@@ -25,29 +30,32 @@ def after_action(state: StudentState) -> Literal["negotiate", "__end__"]:
     return "negotiate" if state.get("pending_negotiation") else END
 
 
-def negotiate(state: StudentState, config: RunnableConfig) -> dict[str, Any]:
+def negotiate(state: StudentState, runtime: Runtime[StudentContext], config: RunnableConfig) -> dict[str, Any]:
     """Run the negotiation subgraph, then tell the student what changed and serve the next item."""
     ask = state["pending_negotiation"] or {}
-    configurable = config.get("configurable") or {}
+    ctx = runtime.context or StudentContext()
     result = negotiation_graph.invoke(
-        {"student_id": state["student_id"], "thread_id": str(configurable.get("thread_id", "")),
-         "subject": ask["subject"], "skill": ask["skill"], "reason": ask["reason"],
-         "parent_id": ask.get("parent_id"), "now": configurable.get("now")},
+        {"student_id": state["student_id"], "subject": ask["subject"], "skill": ask["skill"],
+         "reason": ask["reason"], "parent_id": ask.get("parent_id")},
         config,
+        context=NegotiationContext(thread_id=student.thread_id_of(runtime), now=ctx.now, language=ctx.language,
+                                   prompt_versions=ctx.prompt_versions, prompt_overrides=ctx.prompt_overrides),
     )
-    return student.after_negotiation(state, result["negotiation_id"], config)
+    return student.after_negotiation(state, result["negotiation_id"], now=ctx.now,
+                                     thread_id=student.thread_id_of(runtime))
 
 
-builder = StateGraph(StudentState, input_schema=StudentInput)
+builder = StateGraph(StudentState, input_schema=StudentInput, context_schema=StudentContext)
 builder.add_node("understand", student.understand)
 builder.add_node("practice", student.practice)
 builder.add_node("teach", student.teach)
 builder.add_node("review", student.review)
 builder.add_node("explain", explainer.explain)
+builder.add_node("converse", student.converse)
 builder.add_node("negotiate", negotiate)
 builder.add_edge(START, "understand")
 builder.add_conditional_edges("understand", act)
-for node in ("practice", "teach", "explain", "review"):
+for node in ("practice", "teach", "explain", "review", "converse"):
     builder.add_conditional_edges(node, after_action)
 builder.add_edge("negotiate", END)
 graph = builder.compile(name="student")

@@ -21,7 +21,7 @@ def recent_messages(left: list[AnyMessage], right: list[AnyMessage]) -> list[Any
 
 
 class StudentInput(TypedDict):
-    """What a caller sends: the new message(s). `student_id` comes from config["configurable"]."""
+    """What a caller sends: the new message(s). `student_id` comes from the run context."""
 
     messages: Annotated[list[AnyMessage], recent_messages]
 
@@ -32,6 +32,8 @@ class StudentState(StudentInput, total=False):
     student_id: str
     turns: Annotated[int, operator.add]
     intent: str
+    understanding: dict[str, Any]
+    language: str
     subject: str
     topic: str
     profile: dict[str, Any]

@@ -102,8 +102,14 @@ def load_subject(path: str | Path) -> Subject:
 
 
 @lru_cache
-def load_curriculum(directory: str | Path | None = None) -> Curriculum:
-    """Load every ``*.yaml`` subject in the curriculum directory (the shipped one by default)."""
+def load_curriculum(directory: str | Path | None = None, language: str = "en") -> Curriculum:
+    """Load every ``*.yaml`` subject in the curriculum directory (the shipped one by default).
+
+    ``language`` (en, hi, es) selects the student-facing text; until the translations land every
+    language returns the English text.
+    """
+    if language not in ("en", "hi", "es"):
+        raise CurriculumError(f"unknown curriculum language {language!r}; expected en, hi or es")
     folder = Path(directory) if directory is not None else CURRICULUM_DIR
     files = sorted(folder.glob("*.yaml"))
     if not files:

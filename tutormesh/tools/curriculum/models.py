@@ -265,6 +265,8 @@ class Topic(_Frozen):
     subject: str
     week: int = Field(ge=1)
     keywords: list[str] = Field(min_length=1)
+    prerequisites: list[str] = Field(default_factory=list, description="Topic slugs to master first; empty: the "
+                                     "topic before this one in the unit.")
     skill: str = Field(pattern=SLUG)
     bkt: BKTParams
     lesson: Lesson

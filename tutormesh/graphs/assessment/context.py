@@ -1,0 +1,12 @@
+"""Assessment graph run context: the shared run settings (feedback language)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tutormesh.graphs.context import RunContext
+
+
+@dataclass(kw_only=True)
+class AssessmentContext(RunContext):
+    """No settings beyond the shared ones (now, language, prompt versions and overrides)."""
