@@ -95,7 +95,7 @@ def build_messages(question: str, topic: Topic, language: str, context: list[str
                    run: RunContext | None = None) -> list[BaseMessage]:
     """Assemble the prompt: rules and curriculum in the system message, the question as tagged data."""
     run = run or RunContext()
-    chosen = {"versions": run.prompt_versions, "overrides": run.prompt_overrides}
+    chosen = {"versions": run.prompt_versions, "overrides": prompts.overrides_of(run)}
     system = prompts.render("explainer/system", **chosen, language_name=LANGUAGES.get(language, "English"),
                             topic_title=topic.title, context="\n---\n".join(context))
     user = prompts.render("explainer/user", **chosen, question=guards.as_data(question))
@@ -105,7 +105,7 @@ def build_messages(question: str, topic: Topic, language: str, context: list[str
 def reply_limit(run: RunContext | None = None) -> int:
     """The reply's token limit: the system prompt's `max_tokens`, else the settings' default."""
     run = run or RunContext()
-    declared = prompts.resolve("explainer/system", run.prompt_versions, run.prompt_overrides).max_tokens
+    declared = prompts.resolve("explainer/system", run.prompt_versions, prompts.overrides_of(run)).max_tokens
     return declared or get_settings().llm_max_tokens
 
 
@@ -128,7 +128,7 @@ def checked_lines(model: Any, messages: list[BaseMessage], topic: Topic, outcome
     for attempt in range(2):
         wrong = None
         prompt = messages if attempt == 0 else [*messages, AIMessage("".join(approved)), HumanMessage(
-            prompts.render("explainer/retry", versions=run.prompt_versions, overrides=run.prompt_overrides,
+            prompts.render("explainer/retry", versions=run.prompt_versions, overrides=prompts.overrides_of(run),
                            wrong_step=outcome.wrong_steps[-1]))]
         for line in _lines(model, prompt):
             verdict = guards.check_rules(line)
@@ -186,7 +186,7 @@ def _generate(question: str, topic: Topic, profile: Mapping[str, Any], outcome: 
                                                     visual)
         return
     verdict = guards.check_text(answer, settings, student_id=student_id, versions=run.prompt_versions,
-                                overrides=run.prompt_overrides)  # the judge sees the whole answer
+                                overrides=prompts.overrides_of(run))  # the judge sees the whole answer
     if not verdict.ok:
         outcome.rejected = verdict.category
         outcome.final_text = _fallback(outcome, "guard", topic, visual)

@@ -16,6 +16,7 @@ from tutormesh.prompts.registry import (
     get,
     load,
     names,
+    overrides_of,
     render,
     resolve,
     root,
@@ -24,4 +25,4 @@ from tutormesh.prompts.registry import (
 )
 
 __all__ = ["Prompt", "PromptError", "UnknownPrompt", "defaults", "diff", "field_for", "fill", "get", "load", "names",
-           "render", "resolve", "root", "save", "versions"]
+           "overrides_of", "render", "resolve", "root", "save", "versions"]

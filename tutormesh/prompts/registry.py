@@ -20,6 +20,7 @@ not given. Files are re-read when they change on disk (the cache is keyed on the
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Mapping
@@ -145,9 +146,16 @@ def field_for(name: str) -> Any:
     """
     prompt = get(name)
     variables = ", ".join("{" + v + "}" for v in prompt.variables) or "none"
-    return field(default=prompt.text, metadata={"description": (
+    return field(default=prompt.text, metadata={"prompt": name, "description": (
         f"Prompt {name} (default v{prompt.version}): {prompt.description} Placeholders: {variables}. Edit to try a "
         f"change in this run; save it with `tutormesh prompts save {name} --from FILE`.")})
+
+
+def overrides_of(context: Any) -> dict[str, str]:
+    """Collect a run context's prompt texts: its `field_for` fields, then its `prompt_overrides` (which win)."""
+    texts = {f.metadata["prompt"]: getattr(context, f.name) for f in dataclasses.fields(context)
+             if "prompt" in f.metadata} if dataclasses.is_dataclass(context) else {}
+    return {**texts, **dict(getattr(context, "prompt_overrides", None) or {})}
 
 
 def defaults() -> dict[str, str]:

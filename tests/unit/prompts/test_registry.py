@@ -136,3 +136,21 @@ def test_a_studio_field_shows_the_current_text_and_is_no_override_until_edited(p
     prefilled = {"explainer/system": prompts.load("explainer/system")}  # what Studio sends back unedited
     pinned = prompts.resolve("explainer/system", {"explainer/system": "1"}, prefilled)
     assert pinned.version == 1 and pinned.path is not None  # the pin wins over the pre-filled default text
+
+
+def test_the_student_context_carries_each_prompt_text_and_an_edit_reaches_the_model() -> None:
+    from tutormesh.agents import explainer
+    from tutormesh.graphs.student.context import StudentContext
+    from tutormesh.tools.curriculum import load_curriculum
+
+    topic = load_curriculum().topic("two-step-equations")
+    unedited = StudentContext()
+    assert unedited.explainer_system == prompts.load("explainer/system")
+    assert prompts.resolve("explainer/system", overrides=prompts.overrides_of(unedited)).path is not None
+    edited = StudentContext(explainer_system="Reply in {language_name} from: {context}")
+    system, _ = explainer.build_messages("q", topic, "es", ["P1"], edited)
+    assert system.content == "Reply in Spanish from: P1"
+    explicit = StudentContext(explainer_system="A {context}", prompt_overrides={"explainer/system": "B {context}"})
+    assert explainer.build_messages("q", topic, "en", ["P"], explicit)[0].content == "B P"  # the dict wins
+    with pytest.raises(prompts.UnknownPrompt, match="has no version '9'"):
+        explainer.build_messages("q", topic, "en", ["P"], StudentContext(prompt_versions={"explainer/system": "9"}))
