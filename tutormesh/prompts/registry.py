@@ -40,14 +40,17 @@ _FILE = re.compile(r"(?P<base>[a-z0-9_]+)\.v(?P<version>[1-9][0-9]*)\.md")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
-class PromptError(Invalid):
-    """A prompt file, an override or a render call does not fit the prompt's declared variables."""
+class PromptError(Invalid, ValueError):
+    """A prompt file, an override or a render call does not fit the prompt's declared variables.
+
+    Also a `ValueError`, so LangGraph's API (Studio) shows its message instead of "internal error".
+    """
 
     code = "invalid_prompt"
 
 
-class UnknownPrompt(NotFound):
-    """No such prompt, or no such version of it (a run context named one that does not exist)."""
+class UnknownPrompt(NotFound, ValueError):
+    """No such prompt, or no such version of it (a run context named one that does not exist); a `ValueError` too."""
 
     code, status = "unknown_prompt", 422
 
