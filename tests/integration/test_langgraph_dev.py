@@ -95,3 +95,14 @@ def test_student_run_replies_and_three_wrong_answers_negotiate(dev_server: str) 
     assert kinds[:3] == ["PROPOSE", "COUNTEROFFER", "ACCEPT"]
     assert negotiation["messages"][0]["kind"] == "PACE_ADJUSTMENT"
     assert state["profile"]["pace"] == "slow"
+
+
+def test_studio_form_shows_each_prompt_text_and_the_prompt_choices(dev_server: str) -> None:
+    from tutormesh import prompts
+
+    client = get_sync_client(url=dev_server)
+    (assistant,) = [a for a in client.assistants.search(limit=20) if a["graph_id"] == "student"]
+    fields = client.assistants.get_schemas(assistant["assistant_id"])["context_schema"]["properties"]
+    assert {"prompt_versions", "prompt_overrides"} <= set(fields)
+    assert fields["explainer_system"]["default"] == prompts.load("explainer/system")
+    assert "tutormesh prompts save explainer/system" in fields["explainer_system"]["description"]

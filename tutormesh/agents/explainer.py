@@ -91,22 +91,22 @@ def personalise(answer: str, topic: Topic, profile: Mapping[str, Any]) -> str:
     return answer
 
 
-def prompt_text(name: str, run: RunContext | None = None) -> str:
-    """Return prompt `name` as this run chose it: an override's full text, a pinned version, or the default."""
-    run = run or RunContext()
-    if name in run.prompt_overrides:
-        return run.prompt_overrides[name]
-    version = run.prompt_versions.get(name, "").removeprefix("v")
-    return prompts.load(name, int(version) if version else None)
-
-
 def build_messages(question: str, topic: Topic, language: str, context: list[str],
                    run: RunContext | None = None) -> list[BaseMessage]:
     """Assemble the prompt: rules and curriculum in the system message, the question as tagged data."""
-    system = prompts.fill(prompt_text("explainer/system", run), language_name=LANGUAGES.get(language, "English"),
-                          topic_title=topic.title, context="\n---\n".join(context))
-    user = prompts.fill(prompt_text("explainer/user", run), question=guards.as_data(question))
+    run = run or RunContext()
+    chosen = {"versions": run.prompt_versions, "overrides": prompts.overrides_of(run)}
+    system = prompts.render("explainer/system", **chosen, language_name=LANGUAGES.get(language, "English"),
+                            topic_title=topic.title, context="\n---\n".join(context))
+    user = prompts.render("explainer/user", **chosen, question=guards.as_data(question))
     return [SystemMessage(system), HumanMessage(user)]
+
+
+def reply_limit(run: RunContext | None = None) -> int:
+    """The reply's token limit: the system prompt's `max_tokens`, else the settings' default."""
+    run = run or RunContext()
+    declared = prompts.resolve("explainer/system", run.prompt_versions, prompts.overrides_of(run)).max_tokens
+    return declared or get_settings().llm_max_tokens
 
 
 def _lines(model: Any, messages: list[BaseMessage]) -> Iterator[str]:
@@ -123,11 +123,13 @@ def _lines(model: Any, messages: list[BaseMessage]) -> Iterator[str]:
 def checked_lines(model: Any, messages: list[BaseMessage], topic: Topic, outcome: Outcome,
                   run: RunContext | None = None) -> Iterator[str]:
     """Yield generated lines that pass the rules and the math check; regenerate once, then replace."""
+    run = run or RunContext()
     checker, approved = guards.MathChecker(), list[str]()
     for attempt in range(2):
         wrong = None
         prompt = messages if attempt == 0 else [*messages, AIMessage("".join(approved)), HumanMessage(
-            prompts.fill(prompt_text("explainer/retry", run), wrong_step=outcome.wrong_steps[-1]))]
+            prompts.render("explainer/retry", versions=run.prompt_versions, overrides=prompts.overrides_of(run),
+                           wrong_step=outcome.wrong_steps[-1]))]
         for line in _lines(model, prompt):
             verdict = guards.check_rules(line)
             if not verdict.ok:
@@ -168,9 +170,10 @@ def _generate(question: str, topic: Topic, profile: Mapping[str, Any], outcome: 
     try:
         context = problem_context(outcome.item) + [
             h.text for h in retrieval.retrieve(question, topic=topic.slug, vector=query_vector(), settings=settings)]
-        model = llm.chat_model(student_id=student_id, purpose="explain", streaming=True, settings=settings)
-        for line in checked_lines(model, build_messages(question, topic, language, context, run), topic,
-                                  outcome, run):
+        messages = build_messages(question, topic, language, context, run)
+        model = llm.chat_model(student_id=student_id, purpose="explain", streaming=True, settings=settings,
+                               max_tokens=reply_limit(run))
+        for line in checked_lines(model, messages, topic, outcome, run):
             lines.append(line)
             yield line
     except openai.APIError as exc:
@@ -182,7 +185,8 @@ def _generate(question: str, topic: Topic, profile: Mapping[str, Any], outcome: 
         yield ("\n\n" if lines else "") + _fallback(outcome, "guard" if outcome.rejected else "offline", topic,
                                                     visual)
         return
-    verdict = guards.check_text(answer, settings, student_id=student_id)  # the judge sees the whole answer
+    verdict = guards.check_text(answer, settings, student_id=student_id, versions=run.prompt_versions,
+                                overrides=prompts.overrides_of(run))  # the judge sees the whole answer
     if not verdict.ok:
         outcome.rejected = verdict.category
         outcome.final_text = _fallback(outcome, "guard", topic, visual)

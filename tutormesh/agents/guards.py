@@ -8,6 +8,7 @@ unit tests exercise it without a model. The math check uses the platform's symbo
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,25 +69,28 @@ def check_rules(text: str) -> GuardResult:
     return GuardResult(True)
 
 
-def judge(text: str, settings: Settings | None = None, *, student_id: str | None = None) -> GuardResult | None:
+def judge(text: str, settings: Settings | None = None, *, student_id: str | None = None,
+          versions: Mapping[str, str] | None = None, overrides: Mapping[str, str] | None = None) -> GuardResult | None:
     """Ask the configured judge model; None when no judge is configured or its answer does not parse."""
     settings = settings or get_settings()
     if not settings.llm_judge_model:
         return None
-    system = prompts.load("guards/judge", version=1)
-    verdict = llm.structured(Verdict, [SystemMessage(system), HumanMessage(f"<explanation>\n{text}\n</explanation>")],
+    system = prompts.render("guards/judge", versions=versions, overrides=overrides)
+    human = prompts.render("guards/judge_input", versions=versions, overrides=overrides, text=text)
+    verdict = llm.structured(Verdict, [SystemMessage(system), HumanMessage(human)],
                              model=settings.llm_judge_model, student_id=student_id, settings=settings)
     if verdict is None:
         return None
     return GuardResult(verdict.safe, "" if verdict.safe else "judge", verdict.reason)
 
 
-def check_text(text: str, settings: Settings | None = None, *, student_id: str | None = None) -> GuardResult:
+def check_text(text: str, settings: Settings | None = None, *, student_id: str | None = None,
+               versions: Mapping[str, str] | None = None, overrides: Mapping[str, str] | None = None) -> GuardResult:
     """Run the rules, then the judge when one is configured."""
     result = check_rules(text)
     if not result.ok:
         return result
-    return judge(text, settings, student_id=student_id) or result
+    return judge(text, settings, student_id=student_id, versions=versions, overrides=overrides) or result
 
 
 def looks_like_injection(text: str) -> bool:

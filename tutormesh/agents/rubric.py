@@ -117,14 +117,14 @@ class JudgeVerdict(BaseModel):
 def _judge_with(model: str) -> Callable[..., Any]:
     from langchain_core.messages import HumanMessage, SystemMessage
 
+    from tutormesh import prompts
     from tutormesh.core import llm
 
     def judge(*, question: str, rubric: dict[str, Any], answer: str) -> dict[str, Any]:
         criteria = "\n".join(f"- {c['id']} ({c['points']:g} points): {c['description']}" for c in rubric["criteria"])
-        system = ("You grade a student's answer against a rubric. Award each criterion 0 up to its points. "
-                  "Reply with points per criterion id, your confidence (0-1) and one short feedback paragraph.")
-        human = f"Question: {question}\nRubric:\n{criteria}\nModel answer: {rubric.get('model_answer', '')}\n" \
-                f"Student answer: {answer}"
+        system = prompts.render("rubric/judge")
+        human = prompts.render("rubric/judge_input", question=question, criteria=criteria,
+                               model_answer=str(rubric.get("model_answer", "")), answer=answer)
         verdict = llm.structured(JudgeVerdict, [SystemMessage(system), HumanMessage(human)], model=model,
                                  purpose="judge", max_tokens=256)
         if verdict is None:

@@ -176,6 +176,27 @@ class MeteringCallback(BaseCallbackHandler):
         return max(1, self._chars_in // 4), self._chunks
 
 
+class SystemFoldingChatOpenAI(ChatOpenAI):
+    """`ChatOpenAI` for chat templates without a system role (Gemma on the local llama-cpp server).
+
+    llama-cpp's `gemma` format silently drops system messages (measured: a 1.6k-character system
+    prompt arrived as 40 prompt tokens), so the rules and the curriculum never reached the model.
+    Gemma's own template puts the system text at the start of the first user turn; so does this.
+    """
+
+    def _get_request_payload(self, input_: Any, *, stop: list[str] | None = None, **kwargs: Any) -> dict[str, Any]:
+        payload: dict[str, Any] = super()._get_request_payload(input_, stop=stop, **kwargs)
+        messages = payload.get("messages") or []
+        system = "\n\n".join(str(m.get("content", "")) for m in messages if m.get("role") in ("system", "developer"))
+        rest = [m for m in messages if m.get("role") not in ("system", "developer")]
+        if system and rest and rest[0].get("role") == "user" and isinstance(rest[0].get("content"), str):
+            rest[0] = {**rest[0], "content": f"{system}\n\n{rest[0]['content']}"}
+        elif system:
+            rest.insert(0, {"role": "user", "content": system})
+        payload["messages"] = rest
+        return payload
+
+
 def chat_model(model: str | None = None, *, student_id: str | None = None, purpose: str = "explain",
                max_tokens: int | None = None, temperature: float = 0.3, streaming: bool = False,
                settings: Settings | None = None) -> ChatOpenAI:
@@ -190,7 +211,8 @@ def chat_model(model: str | None = None, *, student_id: str | None = None, purpo
     name = model or settings.llm_model
     callbacks: list[BaseCallbackHandler] = [
         MeteringCallback(student_id or _metered_student.get(), name, purpose, settings)]
-    return ChatOpenAI(model=name, base_url=llm_base_url(settings), api_key=settings.llm_api_key,  # type: ignore[arg-type]
+    factory = ChatOpenAI if settings.llm_base_url else SystemFoldingChatOpenAI  # the local server runs Gemma
+    return factory(model=name, base_url=llm_base_url(settings), api_key=settings.llm_api_key,  # type: ignore[arg-type]
                       temperature=temperature, timeout=settings.llm_timeout_s, max_retries=0, streaming=streaming,
                       stream_usage=True,
                       extra_body={"max_tokens": max_tokens or settings.llm_max_tokens}, callbacks=callbacks)

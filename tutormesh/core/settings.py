@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     admission_tier1_turns: int = 16
     admission_tier2_turns: int = 4
     admission_wait_s: float = 2.0
+    # --- prompts and evals ---
+    # Where prompt files are read from (empty: the packaged tutormesh/prompts); evals run on copies.
+    prompts_dir: Path | None = None
 
     @property
     def is_production(self) -> bool:

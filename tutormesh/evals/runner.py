@@ -1,93 +1,138 @@
-"""Run the eval suites: a progress bar, a summary table, and a gate against the committed baselines.
+"""Run the eval suites for a choice of prompt versions and model; report scores, latency and cost.
 
-Offline by default (the platform's own code on fixed datasets). With LANGSMITH_API_KEY set, the
-same evaluators also run through LangSmith: each suite is uploaded as a dataset (once) and
-`langsmith.evaluate` records an experiment, so runs are traced and comparable there.
+Suites:
+- `contracts`: static checks of the prompts a run would send (evals/contracts.py);
+- `generation`: the explainer's prompts through the configured model on fixed cases, scored
+  (evals/generation.py); the local server over the packaged model is started when it is the
+  configured endpoint and not running;
+- `cost`: cost per student-month per tier, with the cache on (evals/cost.py);
+- the per-row suites of evals/evaluators.py (grader, guards, injection, cache, retrieval, negotiation).
+The gate (evals/gate.py) compares a report with the committed baseline.
 """
 
 from __future__ import annotations
 
 import json
-import os
+import statistics
 from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from tutormesh.evals.cost import cost_per_student
+from tutormesh import prompts
+from tutormesh.core.settings import get_settings
+from tutormesh.evals import contracts, cost, generation
 from tutormesh.evals.evaluators import SUITES, Row
 
 DATASETS = Path(__file__).resolve().parent / "datasets"
 BASELINES = Path(__file__).resolve().parent / "baselines"
 BASELINE = BASELINES / "student.json"
-INFORMATIONAL = {"cache_hit_cross_language"}  # reported, never gated (the cache is scoped by language)
-QUALITY_TOLERANCE = 0.02  # absolute drop in a score that fails the gate
-COST_TOLERANCE = 0.10  # relative rise in cost per student that fails the gate
+ALL_SUITES = ["contracts", "generation", "cost", *SUITES]
 
 
 def load(suite: str) -> list[Row]:
-    """Return a suite's dataset rows."""
+    """Return a per-row suite's dataset rows."""
     path = DATASETS / SUITES[suite][0]
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def run(suites: list[str] | None = None, *, progress: bool = True) -> dict[str, Any]:
-    """Run the suites; return mean score and count per key, and the cost per student per month."""
-    chosen = suites or list(SUITES)
-    data = {name: load(name) for name in chosen}
-    total = sum(len(rows) * len(SUITES[name][1]) for name, rows in data.items())
+def prompt_selection(versions: Mapping[str, str] | None = None,
+                     overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Name the version each prompt resolves to for this run ("v2", or "override" for edited text)."""
+    chosen = {}
+    for name in prompts.names():
+        try:
+            prompt = prompts.resolve(name, versions, overrides)
+            chosen[name] = "override" if prompt.path is None else f"v{prompt.version}"
+        except (prompts.PromptError, prompts.UnknownPrompt) as exc:
+            chosen[name] = f"error: {exc}"
+    return chosen
+
+
+@contextmanager
+def model_server() -> Iterator[str]:
+    """Use the configured model endpoint; start the local server when it is the default and not up."""
+    from tutormesh.core.llm_server import is_ready, llm_base_url, running_llm_server
+
+    settings = get_settings()
+    url = llm_base_url(settings)
+    if settings.llm_base_url or is_ready(url):
+        yield url
+        return
+    with running_llm_server(settings, log=settings.data_dir / "eval-llm-server.log") as started:
+        yield started
+
+
+def _generation(versions: Mapping[str, str] | None, overrides: Mapping[str, str] | None, fresh: bool,
+                bar: Any) -> tuple[dict[str, list[float]], dict[str, Any]]:
     scores: dict[str, list[float]] = defaultdict(list)
+    replies = []
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    needed = fresh or any(not generation.is_cached(case, versions, overrides, settings) for case in generation.cases())
+    with model_server() if needed else nullcontext(""):
+        for case in generation.cases():
+            result = generation.run_case(case, versions=versions, overrides=overrides, settings=settings, fresh=fresh)
+            for key, value in result["scores"].items():
+                scores[key].append(value)
+            replies.append(result["reply"])
+            bar.update()
+    fresh_calls = [r for r in replies if not r["cached"]]
+    latencies = sorted(r["latency_s"] for r in replies)
+    latency = {"calls": len(replies), "fresh_calls": len(fresh_calls), "max_tokens": generation.EVAL_MAX_TOKENS,
+               "p50_s": round(statistics.median(latencies), 3),
+               "p95_s": round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 3),
+               "tokens_per_s": round(sum(r["tokens_out"] for r in replies) / max(sum(latencies), 1e-9), 1)}
+    return scores, latency
+
+
+def run(suites: list[str] | None = None, *, versions: Mapping[str, str] | None = None,
+        overrides: Mapping[str, str] | None = None, progress: bool = True, fresh: bool = False) -> dict[str, Any]:
+    """Run the suites for one choice of prompt versions/overrides; return the report the gate reads."""
+    chosen = suites or ALL_SUITES
+    data = {name: load(name) for name in chosen if name in SUITES}
+    total = sum(len(rows) * len(SUITES[name][1]) for name, rows in data.items())
+    total += len(generation.cases()) if "generation" in chosen else 0
+    scores: dict[str, list[float]] = defaultdict(list)
+    report: dict[str, Any] = {"suites": chosen, "model": get_settings().llm_model,
+                              "prompts": prompt_selection(versions, overrides), "errors": {}}
     with tqdm(total=total, desc="eval", unit="case", disable=not progress) as bar:
+        if "contracts" in chosen:
+            checked, failures = contracts.check(versions, overrides)
+            for key, value in checked.items():
+                scores[key].append(value)
+            report["contract_failures"] = [f.__dict__ for f in failures]
+        if "generation" in chosen:
+            bar.set_postfix_str("generation")
+            try:
+                generated, report["latency"] = _generation(versions, overrides, fresh, bar)
+                for key, values in generated.items():
+                    scores[key] += values
+            except (prompts.PromptError, prompts.UnknownPrompt) as exc:
+                report["errors"]["generation"] = f"the prompts do not render: {exc}"
+            except Exception as exc:  # noqa: BLE001 - a model that cannot be reached fails the gate, with why
+                report["errors"]["generation"] = f"the model could not be run: {type(exc).__name__}: {exc}"
+        if "cost" in chosen:
+            bar.set_postfix_str("cost")
+            try:
+                report["cost"] = cost.cost_per_student(versions, overrides)
+            except (prompts.PromptError, prompts.UnknownPrompt) as exc:
+                report["errors"]["cost"] = f"the prompts do not render: {exc}"
         for name, rows in data.items():
             bar.set_postfix_str(name)
-            for evaluator in SUITES[name][1]:
-                for row in rows:
-                    result = evaluator(row)
-                    scores[result["key"]].append(float(result["score"]))
-                    bar.update()
-    report: dict[str, Any] = {"scores": {k: {"score": round(sum(v) / len(v), 4), "n": len(v)}
-                                         for k, v in sorted(scores.items())}}
-    if "cache" in chosen:
-        report["cost"] = cost_per_student(report["scores"]["cache_hit_rate"]["score"])
+            try:
+                for evaluator in SUITES[name][1]:
+                    for row in rows:
+                        result = evaluator(row)
+                        scores[result["key"]].append(float(result["score"]))
+                        bar.update()
+            except (prompts.PromptError, prompts.UnknownPrompt) as exc:
+                report["errors"][name] = f"the prompts do not render: {exc}"
+    report["scores"] = {k: {"score": round(sum(v) / len(v), 4), "n": len(v)} for k, v in sorted(scores.items())}
     return report
-
-
-def gate(report: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
-    """Return the regressions: a score below its baseline by more than the tolerance, or a cost rise."""
-    failures = []
-    for key, base in baseline.get("scores", {}).items():
-        now = report["scores"].get(key)
-        if key in INFORMATIONAL or now is None:
-            continue
-        if now["score"] < base["score"] - QUALITY_TOLERANCE:
-            failures.append(f"{key}: {now['score']:.3f} < baseline {base['score']:.3f}")
-    base_cost = baseline.get("cost", {}).get("usd_per_student_month")
-    now_cost = report.get("cost", {}).get("usd_per_student_month")
-    if base_cost is not None and now_cost is not None and now_cost > base_cost * (1 + COST_TOLERANCE):
-        failures.append(f"cost per student: ${now_cost:.6f}/month > baseline ${base_cost:.6f} (+{COST_TOLERANCE:.0%})")
-    return failures
-
-
-def table(report: dict[str, Any], baseline: dict[str, Any]) -> str:
-    """Render the scores and the cost next to the baselines."""
-    lines = [f"{'key':<26} {'n':>5} {'score':>8} {'baseline':>9} {'delta':>8}", "-" * 60]
-    for key, now in report["scores"].items():
-        base = baseline.get("scores", {}).get(key, {}).get("score")
-        delta = "" if base is None else f"{now['score'] - base:+.3f}"
-        tag = " (info)" if key in INFORMATIONAL else ""
-        lines.append(f"{key:<26} {now['n']:>5} {now['score']:>8.3f} {'' if base is None else f'{base:.3f}':>9} "
-                     f"{delta:>8}{tag}")
-    if "cost" in report:
-        cost = report["cost"]
-        base_cost = baseline.get("cost", {}).get("usd_per_student_month")
-        lines += ["-" * 60, f"{'cost $/student/month':<26} {'':>5} {cost['usd_per_student_month']:>8.4f} "
-                  f"{'' if base_cost is None else f'{base_cost:.4f}':>9}",
-                  f"  usage model: {cost['sessions_per_month']} sessions x {cost['turns_per_session']} turns, "
-                  f"{cost['llm_turn_share']:.1%} of turns reach the LLM, cache hit {cost['cache_hit_rate']:.0%} "
-                  f"on {cost['repeat_share']:.0%} repeats, {cost['tokens_in']} in / {cost['tokens_out']} out tokens, "
-                  f"${cost['usd_per_call']:.6f} a call"]
-    return "\n".join(lines)
 
 
 def read_baseline(path: Path = BASELINE) -> dict[str, Any]:
@@ -95,36 +140,19 @@ def read_baseline(path: Path = BASELINE) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
-def write_baseline(report: dict[str, Any], path: Path = BASELINE) -> None:
-    """Commit a run as the new baseline."""
+def baseline_text(report: Mapping[str, Any]) -> str:
+    """Render the part of a report that is committed as the baseline (stable, reviewable JSON)."""
+    kept = {k: report[k] for k in ("model", "prompts", "scores", "cost") if k in report}
+    return json.dumps(kept, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write_baseline(report: Mapping[str, Any], path: Path = BASELINE) -> str:
+    """Write a run as the new baseline; return the diff against the old one (empty if unchanged)."""
+    import difflib
+
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    new = baseline_text(report)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-
-
-def langsmith_enabled() -> bool:
-    """Return whether a LangSmith key is configured (then suites also run there, traced)."""
-    return bool(os.environ.get("LANGSMITH_API_KEY"))
-
-
-def run_langsmith(suites: list[str] | None = None, *, prefix: str = "tutormesh") -> list[str]:
-    """Upload each suite as a LangSmith dataset (once) and evaluate it there; return experiment names."""
-    from langsmith import Client, evaluate
-
-    client = Client()
-    names = []
-    for suite in suites or list(SUITES):
-        dataset = f"{prefix}-{suite}"
-        if not client.has_dataset(dataset_name=dataset):
-            client.create_dataset(dataset, description=f"TutorMesh eval suite {suite!r} (evals/datasets)")
-            client.create_examples(dataset_name=dataset, examples=[{"inputs": row} for row in load(suite)])
-        for evaluator in SUITES[suite][1]:
-            def target(inputs: dict[str, Any], _evaluator: Any = evaluator) -> dict[str, Any]:
-                return dict(_evaluator(inputs))
-
-            def score(outputs: dict[str, Any]) -> dict[str, Any]:
-                return {"key": outputs["key"], "score": outputs["score"]}
-
-            result = evaluate(target, data=dataset, evaluators=[score], max_concurrency=1,
-                              experiment_prefix=f"{suite}-{evaluator.__name__}")
-            names.append(result.experiment_name)
-    return names
+    path.write_text(new, encoding="utf-8")
+    return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                        f"a/{path.name}", f"b/{path.name}"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tutormesh import prompts
 from tutormesh.graphs.context import RunContext
 
 
@@ -19,3 +20,9 @@ class StudentContext(RunContext):
         default="",
         metadata={"description": "The conversation the turn's history is recorded under in SQL."},
     )
+    # The text of each prompt this graph sends, shown (and editable) in Studio's form.
+    explainer_system: str = prompts.field_for("explainer/system")
+    explainer_user: str = prompts.field_for("explainer/user")
+    explainer_retry: str = prompts.field_for("explainer/retry")
+    guards_judge: str = prompts.field_for("guards/judge")
+    guards_judge_input: str = prompts.field_for("guards/judge_input")
