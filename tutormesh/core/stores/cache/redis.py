@@ -54,13 +54,7 @@ class RedisCache(SemanticCache):
         return CacheHit(answer=answer.decode(), signature=signature.decode(), score=1.0, how="exact")
 
     def put(self, scope: str, question: str, vector: np.ndarray, answer: str) -> None:
-        """Store an answer with a TTL and evict the oldest past the per-scope cap (skipped when Redis is down)."""
-        try:
-            self._put(scope, question, vector, answer)
-        except redis.RedisError as exc:
-            log.warning("semantic cache unavailable, answer not cached: %s", type(exc).__name__)
-
-    def _put(self, scope: str, question: str, vector: np.ndarray, answer: str) -> None:
+        """Store an answer with a TTL and evict the oldest past the per-scope cap (outages: see `remember`)."""
         key = question_key(question)
         index = self._k(scope, "keys")
         pipe = self._redis.pipeline()
@@ -104,13 +98,6 @@ class RedisCache(SemanticCache):
         self._redis.close()
 
     def _matrix(self, scope: str) -> tuple[list[str], np.ndarray]:
-        try:
-            return self._load_matrix(scope)
-        except redis.RedisError as exc:
-            log.warning("semantic cache unavailable, treated as a miss: %s", type(exc).__name__)
-            return [], np.zeros((0, 0), dtype=np.float32)
-
-    def _load_matrix(self, scope: str) -> tuple[list[str], np.ndarray]:
         raw: bytes | None = self._redis.get(self._k(scope, "v"))  # type: ignore[assignment]
         version = int(raw or 0)
         with self._lock:
