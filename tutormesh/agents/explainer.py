@@ -10,6 +10,7 @@ why. The student's text is data inside the prompt, never instructions.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,7 @@ NOTICES = {
     "offline": "The AI explainer is not available right now, so here is the lesson for this topic instead.",
     "disabled": "AI explanations are switched off here, so here is the lesson for this topic.",
     "guard": "I can't continue that explanation, so here is the lesson for this topic instead.",
+    "busy": "The AI explainer is busy right now, so here is the lesson for this topic instead.",
 }
 
 
@@ -88,9 +90,11 @@ def build_messages(question: str, topic: Topic, language: str, context: list[str
     return [SystemMessage(system), HumanMessage(user)]
 
 
-def _lines(model: Any, messages: list[BaseMessage]) -> Iterator[str]:
+def _lines(model: Any, messages: list[BaseMessage], until: float, slot: llm.Slot) -> Iterator[str]:
+    chunks = slot.stream(lambda: model.stream(messages, config={"tags": ["nostream"]}),  # raw tokens stay hidden
+                         until=until)
     buffer = ""
-    for chunk in model.stream(messages, config={"tags": ["nostream"]}):  # raw tokens never reach the client
+    for chunk in chunks:
         buffer += str(chunk.content)
         while "\n" in buffer:
             line, buffer = buffer.split("\n", 1)
@@ -99,15 +103,19 @@ def _lines(model: Any, messages: list[BaseMessage]) -> Iterator[str]:
         yield buffer
 
 
-def checked_lines(model: Any, messages: list[BaseMessage], topic: Topic, outcome: Outcome,
+def checked_lines(model: Any, messages: list[BaseMessage], topic: Topic, outcome: Outcome, slot: llm.Slot,
                   version: int = 1) -> Iterator[str]:
-    """Yield generated lines that pass the rules and the math check; regenerate once, then replace."""
+    """Yield generated lines that pass the rules and the math check; regenerate once, then replace.
+
+    Both attempts run in the turn's tier-2 `slot` and share one deadline, `llm_timeout_s` from now.
+    """
+    until = time.monotonic() + get_settings().llm_timeout_s
     checker, approved = guards.MathChecker(), list[str]()
     for attempt in range(2):
         wrong = None
         prompt = messages if attempt == 0 else [*messages, AIMessage("".join(approved)), HumanMessage(
             prompts.fill(prompts.load("explainer/retry", version), wrong_step=outcome.wrong_steps[-1]))]
-        for line in _lines(model, prompt):
+        for line in _lines(model, prompt, until, slot):
             verdict = guards.check_rules(line)
             if not verdict.ok:
                 outcome.rejected = verdict.category
@@ -146,16 +154,23 @@ def _generate(question: str, topic: Topic, profile: Mapping[str, Any], outcome: 
     version = int((config.get("configurable") or {}).get("prompt_version", 1))
     lines: list[str] = []
     try:
-        context = [h.text for h in retrieval.retrieve(question, topic=topic.slug, vector=query_vector(),
-                                                      settings=settings)]
-        model = llm.chat_model(student_id=student_id, purpose="explain", streaming=True, settings=settings)
-        for line in checked_lines(model, build_messages(question, topic, language, context, version), topic,
-                                  outcome, version):
-            lines.append(line)
-            yield line
-    except openai.APIError as exc:
-        log.warning("LLM unavailable, tier 1 for %s: %s", student_id, exc)
-        yield ("\n\n" if lines else "") + _fallback(outcome, "offline", topic, visual)
+        slot = llm.tier2_pool(settings.tier2_slots).reserve()  # before retrieval: a busy turn costs nothing more
+    except llm.LLMUnavailable:
+        yield _fallback(outcome, "busy", topic, visual)
+        return
+    try:
+        with slot:
+            context = [h.text for h in retrieval.retrieve(question, topic=topic.slug, vector=query_vector(),
+                                                          settings=settings)]
+            model = llm.chat_model(student_id=student_id, purpose="explain", streaming=True, settings=settings)
+            for line in checked_lines(model, build_messages(question, topic, language, context, version), topic,
+                                      outcome, slot, version):
+                lines.append(line)
+                yield line
+    except (openai.APIError, llm.LLMUnavailable) as exc:
+        log.warning("LLM unavailable, tier 1 for %s: %s", student_id, type(exc).__name__)
+        reason = "busy" if getattr(exc, "reason", "") == "busy" else "offline"
+        yield ("\n\n" if lines else "") + _fallback(outcome, reason, topic, visual)
         return
     answer = "".join(lines).strip()
     if outcome.rejected or not answer:
