@@ -97,7 +97,8 @@ def test_45_questions_to_a_hung_llm_leave_health_and_practice_fast(tmp_path: Pat
     with api_process(tmp_path / "base", llm_enabled="false", **limits) as url:
         base_health, base_practice, _ = _storm(url, tmp_path / "base" / "data")
     # A 10 s deadline: waiting on the hung LLM even once would show far above this machine's noise.
-    with api_process(tmp_path / "hung", llm_base_url=silent_llm, llm_timeout_s="10", llm_connect_timeout_s="1",
+    with api_process(tmp_path / "hung", llm_enabled="true", llm_base_url=silent_llm, llm_timeout_s="10",
+                     llm_connect_timeout_s="1",
                      tier2_slots="4", **limits) as url:
         health_s, practice_s, answers = _storm(url, tmp_path / "hung" / "data")
     print(f"health {health_s:.2f} s (no LLM: {base_health:.2f}), practice {practice_s:.2f} s ({base_practice:.2f}), "
@@ -107,7 +108,8 @@ def test_45_questions_to_a_hung_llm_leave_health_and_practice_fast(tmp_path: Pat
     assert len(answers) == 45 and max(seconds for seconds, _ in answers) < 10 + 6.0
     replies = [reply for _, reply in answers]
     assert all("here is the lesson" in r for r in replies)  # every student still got an answer
-    assert sum("busy" in r for r in replies) >= 45 - 4  # only four waited on the LLM at all
+    kinds = sorted({r[:60] for r in replies})
+    assert sum("busy" in r for r in replies) >= 45 - 4, kinds  # only four waited on the LLM at all
 
 
 def test_one_question_to_a_hung_llm_ends_at_the_deadline(start_api: Callable[..., Api], silent_llm: str) -> None:

@@ -10,7 +10,6 @@ why. The student's text is data inside the prompt, never instructions.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,9 +89,8 @@ def build_messages(question: str, topic: Topic, language: str, context: list[str
     return [SystemMessage(system), HumanMessage(user)]
 
 
-def _lines(model: Any, messages: list[BaseMessage], until: float, slot: llm.Slot) -> Iterator[str]:
-    chunks = slot.stream(lambda: model.stream(messages, config={"tags": ["nostream"]}),  # raw tokens stay hidden
-                         until=until)
+def _lines(model: Any, messages: list[BaseMessage], slot: llm.Slot) -> Iterator[str]:
+    chunks = slot.stream(lambda: model.stream(messages, config={"tags": ["nostream"]}))  # raw tokens stay hidden
     buffer = ""
     for chunk in chunks:
         buffer += str(chunk.content)
@@ -107,15 +105,14 @@ def checked_lines(model: Any, messages: list[BaseMessage], topic: Topic, outcome
                   version: int = 1) -> Iterator[str]:
     """Yield generated lines that pass the rules and the math check; regenerate once, then replace.
 
-    Both attempts run in the turn's tier-2 `slot` and share one deadline, `llm_timeout_s` from now.
+    Both attempts run in the turn's tier-2 `slot` and share its deadline.
     """
-    until = time.monotonic() + get_settings().llm_timeout_s
     checker, approved = guards.MathChecker(), list[str]()
     for attempt in range(2):
         wrong = None
         prompt = messages if attempt == 0 else [*messages, AIMessage("".join(approved)), HumanMessage(
             prompts.fill(prompts.load("explainer/retry", version), wrong_step=outcome.wrong_steps[-1]))]
-        for line in _lines(model, prompt, until, slot):
+        for line in _lines(model, prompt, slot):
             verdict = guards.check_rules(line)
             if not verdict.ok:
                 outcome.rejected = verdict.category
@@ -154,7 +151,8 @@ def _generate(question: str, topic: Topic, profile: Mapping[str, Any], outcome: 
     version = int((config.get("configurable") or {}).get("prompt_version", 1))
     lines: list[str] = []
     try:
-        slot = llm.tier2_pool(settings.tier2_slots).reserve()  # before retrieval: a busy turn costs nothing more
+        # Reserved before retrieval (a busy turn costs nothing more); the deadline runs from here.
+        slot = llm.tier2_pool(settings.tier2_slots).reserve(settings.llm_timeout_s)
     except llm.LLMUnavailable:
         yield _fallback(outcome, "busy", topic, visual)
         return

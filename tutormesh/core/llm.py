@@ -64,19 +64,20 @@ class Tier2Pool:
         self.slots = slots
         self._free = threading.BoundedSemaphore(slots)
 
-    def reserve(self) -> Slot:
-        """Take a slot now, or raise LLMUnavailable("busy")."""
+    def reserve(self, deadline_s: float) -> Slot:
+        """Take a slot now for a turn whose LLM work must end within `deadline_s`; or raise LLMUnavailable("busy")."""
         if not self._free.acquire(blocking=False):
             raise LLMUnavailable("busy", f"all {self.slots} tier-2 slots are busy")
-        return Slot(self._free)
+        return Slot(self._free, until=time.monotonic() + deadline_s)
 
 
 class Slot:
     """One reserved tier-2 slot: freed when the turn is done with it and its last call has ended."""
 
-    def __init__(self, free: threading.BoundedSemaphore) -> None:
-        """Hold one unit of `free`."""
+    def __init__(self, free: threading.BoundedSemaphore, *, until: float) -> None:
+        """Hold one unit of `free`; every call through the slot ends by the monotonic time `until`."""
         self._free, self._lock, self._calls, self._closed = free, threading.Lock(), 0, False
+        self.until = until
 
     def __enter__(self) -> Slot:
         """Use the slot for a turn."""
@@ -97,8 +98,9 @@ class Slot:
         if last:
             self._free.release()
 
-    def stream(self, produce: Callable[[], Iterator[Item]], *, until: float) -> Iterator[Item]:
-        """Yield what `produce()` yields until the monotonic time `until`; raise LLMUnavailable after it."""
+    def stream(self, produce: Callable[[], Iterator[Item]]) -> Iterator[Item]:
+        """Yield what `produce()` yields until the slot's deadline; raise LLMUnavailable after it."""
+        until = self.until
         handoff: queue.Queue[tuple[str, Any]] = queue.Queue()
         context = contextvars.copy_context()  # keeps the caller's tracing context in the call's thread
 
