@@ -70,11 +70,11 @@ def test_the_limit_store_down_keeps_failed_sign_ins_bounded(start_api: Callable[
 
 
 @contextmanager
-def _uvicorn(tmp_path: Path, **env: str) -> Iterator[str]:
+def api_process(tmp_path: Path, **env: str) -> Iterator[str]:
     """Run the API child exactly as `tutormesh serve` would (its uvicorn flags included)."""
     port = free_port()
     env = {"data_dir": str(tmp_path / "data"), "api_port": str(port), "llm_enabled": "false",
-           "rate_limit_login": "3/minute", **env}
+           "rate_limit_login": "3/minute", "jwt_secret": "s" * 40, **env}
     argv = api_child(Settings(**env)).argv  # type: ignore[arg-type]
     full = {**os.environ, **{f"TUTORMESH_{k.upper()}": v for k, v in env.items()}}
     proc = subprocess.Popen(argv, env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -100,10 +100,10 @@ def _rotating(url: str, attempts: int) -> list[int]:
 
 
 def test_a_rotated_x_forwarded_for_does_not_reset_the_limit(tmp_path: Path) -> None:
-    with _uvicorn(tmp_path) as url:
+    with api_process(tmp_path) as url:
         assert _rotating(url, 5)[-2:] == [429, 429]
 
 
 def test_x_forwarded_for_is_believed_from_a_configured_proxy(tmp_path: Path) -> None:
-    with _uvicorn(tmp_path, trusted_proxies="127.0.0.1") as url:
+    with api_process(tmp_path, trusted_proxies="127.0.0.1") as url:
         assert _rotating(url, 5) == [401] * 5  # five different clients behind our proxy

@@ -40,7 +40,8 @@ from tutormesh.tools.store import get_store
 log = logging.getLogger(__name__)
 LANGUAGES = {"en": "English", "es": "Spanish", "hi": "Hindi", "fr": "French", "pt": "Portuguese", "de": "German",
              "bn": "Bengali", "ta": "Tamil", "te": "Telugu", "mr": "Marathi", "sw": "Swahili", "ar": "Arabic"}
-NOTICES = {"budget": "ai_budget", "offline": "ai_unavailable", "disabled": "ai_disabled", "guard": "ai_rejected"}
+NOTICES = {"budget": "ai_budget", "offline": "ai_unavailable", "disabled": "ai_disabled", "guard": "ai_rejected",
+           "busy": "ai_busy"}
 
 
 @dataclass
@@ -109,9 +110,10 @@ def reply_limit(run: RunContext | None = None) -> int:
     return declared or get_settings().llm_max_tokens
 
 
-def _lines(model: Any, messages: list[BaseMessage]) -> Iterator[str]:
+def _lines(model: Any, messages: list[BaseMessage], slot: llm.Slot) -> Iterator[str]:
+    chunks = slot.stream(lambda: model.stream(messages, config={"tags": ["nostream"]}))  # raw tokens stay hidden
     buffer = ""
-    for chunk in model.stream(messages, config={"tags": ["nostream"]}):  # raw tokens never reach the client
+    for chunk in chunks:
         buffer += str(chunk.content)
         while "\n" in buffer:
             line, buffer = buffer.split("\n", 1)
@@ -120,9 +122,12 @@ def _lines(model: Any, messages: list[BaseMessage]) -> Iterator[str]:
         yield buffer
 
 
-def checked_lines(model: Any, messages: list[BaseMessage], topic: Topic, outcome: Outcome,
+def checked_lines(model: Any, messages: list[BaseMessage], topic: Topic, outcome: Outcome, slot: llm.Slot,
                   run: RunContext | None = None) -> Iterator[str]:
-    """Yield generated lines that pass the rules and the math check; regenerate once, then replace."""
+    """Yield generated lines that pass the rules and the math check; regenerate once, then replace.
+
+    Both attempts run in the turn's tier-2 `slot` and share its deadline.
+    """
     run = run or RunContext()
     checker, approved = guards.MathChecker(), list[str]()
     for attempt in range(2):
@@ -130,7 +135,7 @@ def checked_lines(model: Any, messages: list[BaseMessage], topic: Topic, outcome
         prompt = messages if attempt == 0 else [*messages, AIMessage("".join(approved)), HumanMessage(
             prompts.render("explainer/retry", versions=run.prompt_versions, overrides=prompts.overrides_of(run),
                            wrong_step=outcome.wrong_steps[-1]))]
-        for line in _lines(model, prompt):
+        for line in _lines(model, prompt, slot):
             verdict = guards.check_rules(line)
             if not verdict.ok:
                 outcome.rejected = verdict.category
@@ -168,17 +173,28 @@ def _generate(question: str, topic: Topic, profile: Mapping[str, Any], outcome: 
     visual = profile.get("learning_style", {}).get("visual", 0.5) >= 0.5
     lines: list[str] = []
     try:
-        context = problem_context(outcome.item) + [
-            h.text for h in retrieval.retrieve(question, topic=topic.slug, vector=query_vector(), settings=settings)]
-        messages = build_messages(question, topic, language, context, run)
-        model = llm.chat_model(student_id=student_id, purpose="explain", streaming=True, settings=settings,
-                               max_tokens=reply_limit(run))
-        for line in checked_lines(model, messages, topic, outcome, run):
-            lines.append(line)
-            yield line
-    except openai.APIError as exc:
-        log.warning("LLM unavailable, tier 1 for %s: %s", student_id, exc)
-        yield ("\n\n" if lines else "") + _fallback(outcome, "offline", topic, visual)
+        # Reserved before retrieval (a busy turn costs nothing more); the deadline runs from here.
+        slot = llm.tier2_pool(settings.tier2_slots).reserve(settings.llm_timeout_s)
+    except llm.LLMUnavailable:
+        yield _fallback(outcome, "busy", topic, visual)
+        return
+    try:
+        with slot:
+            context = problem_context(outcome.item) + [
+                h.text for h in retrieval.retrieve(question, topic=topic.slug, vector=query_vector(),
+                                                   settings=settings)]
+            messages = build_messages(question, topic, language, context, run)
+            model = llm.chat_model(student_id=student_id, purpose="explain", streaming=True, settings=settings,
+                                   max_tokens=reply_limit(run))
+            for line in checked_lines(model, messages, topic, outcome, slot, run):
+                lines.append(line)
+                yield line
+    except (openai.APIError, llm.LLMUnavailable) as exc:
+        log.warning("LLM unavailable, tier 1 for %s: %s", student_id, type(exc).__name__)
+        reason = "busy" if getattr(exc, "reason", "") == "busy" else "offline"
+        yield ("
+
+" if lines else "") + _fallback(outcome, reason, topic, visual)
         return
     answer = "".join(lines).strip()
     if outcome.rejected or not answer:

@@ -8,16 +8,20 @@ hosted one) when `embedding_base_url` is set.
 
 from __future__ import annotations
 
+import contextvars
 import math
+import queue
 import re
+import threading
 import time
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any, Literal, TypeVar
 
+import httpx
 import numpy as np
 import openai
 from langchain_core.callbacks import BaseCallbackHandler, CallbackManagerForLLMRun
@@ -35,6 +39,7 @@ from tutormesh.core.stores.ledger import get_ledger, price
 
 Kind = Literal["query", "passage"]
 Schema = TypeVar("Schema", bound=BaseModel)
+Item = TypeVar("Item")
 _JSON_OBJECT_ONLY: set[str] = set()  # endpoints that reject the json_schema response format
 # The student whose work a worker is doing (e.g. grading their quiz): calls made without an explicit
 # student_id are metered to them. Set with `metered_as`.
@@ -77,6 +82,101 @@ def metered_as(student_id: str | None) -> Iterator[None]:
         yield
     finally:
         _metered_student.reset(token)
+
+
+class LLMUnavailable(Exception):
+    """No answer from the LLM in time: every tier-2 slot is busy, or the reply missed its deadline."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        """Keep the reason ("busy" or "deadline") for the fallback notice."""
+        super().__init__(message)
+        self.reason = reason
+
+
+class Tier2Pool:
+    """Admits at most `slots` LLM calls at once, each waited for until a deadline, never longer.
+
+    A turn reserves a slot before it prepares anything (retrieval, the prompt), so a busy pool
+    costs a question nothing. Each call runs in its own thread and hands its chunks over a queue;
+    the caller gives up at the deadline (its turn falls back to tier 1) while the call ends by its
+    own read timeout and only then frees the slot. So a hung LLM holds at most `slots` threads, and
+    tier-1 turns and health checks never queue behind it. See docs/llm.md.
+    """
+
+    def __init__(self, slots: int) -> None:
+        """Allow `slots` calls in flight."""
+        self.slots = slots
+        self._free = threading.BoundedSemaphore(slots)
+
+    def reserve(self, deadline_s: float) -> Slot:
+        """Take a slot now for a turn whose LLM work must end within `deadline_s`; or raise LLMUnavailable("busy")."""
+        if not self._free.acquire(blocking=False):
+            raise LLMUnavailable("busy", f"all {self.slots} tier-2 slots are busy")
+        return Slot(self._free, until=time.monotonic() + deadline_s)
+
+
+class Slot:
+    """One reserved tier-2 slot: freed when the turn is done with it and its last call has ended."""
+
+    def __init__(self, free: threading.BoundedSemaphore, *, until: float) -> None:
+        """Hold one unit of `free`; every call through the slot ends by the monotonic time `until`."""
+        self._free, self._lock, self._calls, self._closed = free, threading.Lock(), 0, False
+        self.until = until
+
+    def __enter__(self) -> Slot:
+        """Use the slot for a turn."""
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        """The turn is done: free the slot unless a call is still running."""
+        with self._lock:
+            self._closed = True
+            last = self._calls == 0
+        if last:
+            self._free.release()
+
+    def _call_ended(self) -> None:
+        with self._lock:
+            self._calls -= 1
+            last = self._closed and self._calls == 0
+        if last:
+            self._free.release()
+
+    def stream(self, produce: Callable[[], Iterator[Item]]) -> Iterator[Item]:
+        """Yield what `produce()` yields until the slot's deadline; raise LLMUnavailable after it."""
+        until = self.until
+        handoff: queue.Queue[tuple[str, Any]] = queue.Queue()
+        context = contextvars.copy_context()  # keeps the caller's tracing context in the call's thread
+
+        def run() -> None:
+            try:
+                for item in context.run(produce):
+                    handoff.put(("item", item))
+                handoff.put(("done", None))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller, who re-raises it
+                handoff.put(("error", exc))
+            finally:
+                self._call_ended()
+
+        with self._lock:
+            self._calls += 1
+        threading.Thread(target=run, name="tier2-llm", daemon=True).start()
+        while True:
+            try:
+                kind, value = handoff.get(timeout=max(0.0, until - time.monotonic()))
+            except queue.Empty:
+                raise LLMUnavailable("deadline", "the LLM did not answer before the deadline") from None
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+
+
+@lru_cache(maxsize=8)
+def tier2_pool(slots: int) -> Tier2Pool:
+    """Return the process's pool of tier-2 slots (one per configured size)."""
+    return Tier2Pool(slots)
 
 
 _PIECES = re.compile(r"[A-Za-z]+|\s+|.", re.DOTALL)
@@ -211,9 +311,11 @@ def chat_model(model: str | None = None, *, student_id: str | None = None, purpo
     name = model or settings.llm_model
     callbacks: list[BaseCallbackHandler] = [
         MeteringCallback(student_id or _metered_student.get(), name, purpose, settings)]
+    # Connect fails fast; every read waits at most the reply's whole deadline (see Tier2Pool).
+    timeout = httpx.Timeout(settings.llm_timeout_s, connect=settings.llm_connect_timeout_s)
     factory = ChatOpenAI if settings.llm_base_url else SystemFoldingChatOpenAI  # the local server runs Gemma
     return factory(model=name, base_url=llm_base_url(settings), api_key=settings.llm_api_key,  # type: ignore[arg-type]
-                      temperature=temperature, timeout=settings.llm_timeout_s, max_retries=0, streaming=streaming,
+                      temperature=temperature, timeout=timeout, max_retries=0, streaming=streaming,
                       stream_usage=True,
                       extra_body={"max_tokens": max_tokens or settings.llm_max_tokens}, callbacks=callbacks)
 

@@ -39,7 +39,12 @@ class Settings(BaseSettings):
     llm_port: int = 8765
     llm_n_ctx: int = 1024
     llm_max_tokens: int = 192
+    # Deadline of one LLM reply (and the read timeout), and of connecting to the endpoint. Keep it
+    # under a client's patience: the web chat and API clients are expected to wait 45 s.
     llm_timeout_s: float = 30.0
+    llm_connect_timeout_s: float = 3.0
+    # LLM calls in flight per API process; a question beyond that gets the tier-1 lesson at once.
+    tier2_slots: int = 4
     # False: the explain node answers from the lesson only (tier 1), never calling the LLM.
     llm_enabled: bool = True
     # A judge model for the text guard ("" = rules only; the tiny offline base model cannot judge).
