@@ -192,9 +192,7 @@ def _generate(question: str, topic: Topic, profile: Mapping[str, Any], outcome: 
     except (openai.APIError, llm.LLMUnavailable) as exc:
         log.warning("LLM unavailable, tier 1 for %s: %s", student_id, type(exc).__name__)
         reason = "busy" if getattr(exc, "reason", "") == "busy" else "offline"
-        yield ("
-
-" if lines else "") + _fallback(outcome, reason, topic, visual)
+        yield ("\n\n" if lines else "") + _fallback(outcome, reason, topic, visual)
         return
     answer = "".join(lines).strip()
     if outcome.rejected or not answer:
