@@ -29,7 +29,7 @@ from tutormesh.server.lifecycle import Lifecycle
 from tutormesh.server.middleware import AccessLog, BodyLimit, CleanText, IpRateLimit
 from tutormesh.server.observability import RequestMetrics, TraceContext
 from tutormesh.server.ratelimit import RateLimiter
-from tutormesh.server.routes import auth, cohorts, console_router, health, operations, privacy, quizzes, threads, users
+from tutormesh.server.routes import metrics_router, v1
 from tutormesh.server.security import signing_secret
 
 if TYPE_CHECKING:
@@ -102,11 +102,8 @@ def create_app(settings: Settings | None = None, *,
     app.state.settings = settings
     app.state.tutor_factory = tutor_factory
     errors.install(app)
-    for router in (health.router, auth.router, threads.router, users.router, cohorts.router, quizzes.router):
-        app.include_router(router)
-    app.include_router(console_router)
-    app.include_router(operations.router)
-    app.include_router(privacy.router)
+    app.include_router(v1)
+    app.include_router(metrics_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)

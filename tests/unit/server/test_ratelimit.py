@@ -6,8 +6,8 @@ import pytest
 
 from tutormesh.core.errors import Invalid, RateLimited
 from tutormesh.core.settings import Settings
-from tutormesh.server.chat import clean_content
 from tutormesh.server.ratelimit import RateLimiter, storage_uri
+from tutormesh.server.thread_service import clean_content
 
 
 @pytest.mark.parametrize(("url", "uri"), [("", "async+memory://"), ("memory://", "async+memory://"),

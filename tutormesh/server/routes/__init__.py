@@ -1,11 +1,29 @@
-"""HTTP routers, one per resource; `console_router` gathers the console's routers under `/v1`."""
+"""HTTP routers, one per resource, all under the one `v1` router (only Prometheus' `/metrics` is outside)."""
 
 from fastapi import APIRouter
 
-from tutormesh.server.routes import admin, assignments, audit, dashboards, escalations, reviews, thread_events
+from tutormesh.server.routes import (
+    admin,
+    assignments,
+    audit,
+    auth,
+    cohorts,
+    dashboards,
+    escalations,
+    health,
+    operations,
+    privacy,
+    quizzes,
+    reviews,
+    thread_events,
+    threads,
+    users,
+)
 
-console_router = APIRouter(prefix="/v1")
-for _module in (escalations, reviews, assignments, dashboards, admin, audit, thread_events):
-    console_router.include_router(_module.router)
+v1 = APIRouter(prefix="/v1")
+for _module in (health, auth, threads, users, cohorts, quizzes, escalations, reviews, assignments, dashboards, admin,
+                audit, thread_events, operations, privacy):
+    v1.include_router(_module.router)
+metrics_router = operations.metrics_router
 
-__all__ = ["console_router"]
+__all__ = ["metrics_router", "v1"]

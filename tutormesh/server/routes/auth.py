@@ -18,7 +18,7 @@ from tutormesh.core.errors import Locked, Unauthorized
 from tutormesh.server.deps import CurrentUser, ServicesDep
 from tutormesh.server.security import check_password_strength, hash_password, issue_token, verify_password
 
-router = APIRouter(prefix="/v1/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"])
 UNAUTHORIZED = {401: {"description": "not signed in, or a bad, expired or revoked token"}}
 
 

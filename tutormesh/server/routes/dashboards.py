@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tutormesh.core.db import sessionmaker_for
 from tutormesh.core.errors import NotFound
 from tutormesh.core.models import User
-from tutormesh.server import chat, dashboards
+from tutormesh.server import dashboards, thread_service
 from tutormesh.server.deps import ServicesDep
 from tutormesh.server.staff import ConsoleUser, Teaching, audit, check_cohort, scope_of
 
@@ -103,7 +103,7 @@ async def student_record(user_id: UserId, user: ConsoleUser, services: ServicesD
                 scope is not None and row.cohort not in scope):
             raise NotFound("student not found")
         sid = row.student_id
-        view = chat.learner_view(services, sid)
+        view = thread_service.learner_view(services, sid)
         threads = services.accounts.threads(student_id=sid)
         transcript = services.learner.history(threads[0]["thread_id"]) if threads else []
         return StudentRecord(user_id=user_id, student=row.username, cohort=row.cohort, mastery=view["mastery"],

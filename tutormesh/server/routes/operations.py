@@ -17,6 +17,8 @@ from tutormesh.core.stores.ledger import get_ledger
 from tutormesh.server.deps import Admin, ServicesDep
 
 router = APIRouter(tags=["operations"])
+# Prometheus scrapes an unversioned `/metrics`: it is the one route outside `/v1`.
+metrics_router = APIRouter(tags=["operations"])
 
 
 def _collector(services: ServicesDep) -> metrics.SqlCollector:
@@ -27,7 +29,7 @@ def _collector(services: ServicesDep) -> metrics.SqlCollector:
     return collector
 
 
-@router.get("/metrics", include_in_schema=False)
+@metrics_router.get("/metrics", include_in_schema=False)
 async def scrape(services: ServicesDep,
                  authorization: Annotated[str | None, Header()] = None) -> Response:
     """Prometheus text format; requires `Authorization: Bearer <TUTORMESH_METRICS_TOKEN>`."""
@@ -60,7 +62,7 @@ class CostAlerts(BaseModel):
     alerts: list[CostAlertOut]
 
 
-@router.get("/v1/admin/cost-alerts")
+@router.get("/admin/cost-alerts")
 async def cost_alerts(_admin: Admin, services: ServicesDep,
                       month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
                       student_id: Annotated[str | None, Query(max_length=64)] = None,

@@ -16,11 +16,13 @@ from tutormesh.core.db import sessionmaker_for
 from tutormesh.core.errors import Invalid
 from tutormesh.server.deps import Admin, ServicesDep
 
-router = APIRouter(prefix="/v1/admin/students", tags=["privacy"])
+router = APIRouter(prefix="/admin/students", tags=["privacy"])
 Username = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,79}$", description="the student's username")]
 
 
-@router.get("/{username}/export", responses={200: {"content": {"application/zip": {}}}, 404: {}})
+@router.get("/{username}/export", response_class=Response, responses={
+    200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+          "description": "a zip archive with `student.json`"}, 404: {"description": "no such student"}})
 async def export(username: Username, admin: Admin, services: ServicesDep) -> Response:
     """Download everything held about a student as one zip archive (`student.json` inside)."""
 

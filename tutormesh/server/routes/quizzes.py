@@ -26,8 +26,9 @@ from tutormesh.core.models import User
 from tutormesh.core.models.assessment import ReviewFlag, Submission
 from tutormesh.server import worker
 from tutormesh.server.deps import CurrentUser, Principal, ServicesDep, Staff, cohort_scope
+from tutormesh.server.routes.assignments import AssignmentOut
 
-router = APIRouter(prefix="/v1", tags=["quizzes"])
+router = APIRouter(tags=["quizzes"])
 Id = Annotated[str, Path(min_length=1, max_length=64)]
 T = TypeVar("T")
 STREAM_SECONDS = 60.0
@@ -74,12 +75,112 @@ def _check_assignee(session: Session, user: Principal, body: AssignIn) -> None:
             raise NotFound("student not found")
 
 
+class QuestionOut(BaseModel):
+    """A question as students see it: never its answer; `choices` only on choice questions."""
+
+    id: str
+    kind: str = Field(description="choice | symbolic | open | code")
+    prompt: str
+    points: float
+    topic: str | None
+    choices: dict[str, str] | None = None
+
+
+class QuizOut(BaseModel):
+    """A quiz and its questions."""
+
+    id: str
+    title: str
+    subject: str
+    questions: list[QuestionOut]
+
+
+class SubmissionQueued(BaseModel):
+    """A stored submission waiting for its grader."""
+
+    submission_id: str
+    status: str = Field(description="queued")
+
+
+class QuestionResultOut(BaseModel):
+    """How one answer was graded."""
+
+    question_id: str
+    correct: bool
+    score: float
+    max_points: float
+    confidence: float
+    feedback: str
+    grader: str
+
+
+class ExplanationOut(BaseModel):
+    """A re-teaching explanation of a question the student got wrong."""
+
+    question_id: str
+    text: str
+    source: str = Field(description="curriculum | llm")
+
+
+class SubmissionOut(BaseModel):
+    """A submission: queued, errored (with `error`), or graded (with score, questions and explanations)."""
+
+    id: str
+    quiz_id: str
+    student_id: str
+    status: str = Field(description="queued | graded | errored")
+    error: str | None = None
+    score: float | None = None
+    max_score: float | None = None
+    flagged: int | None = None
+    questions: list[QuestionResultOut] | None = None
+    explanations: list[ExplanationOut] | None = None
+
+
+class WrongAnswer(BaseModel):
+    """A wrong answer and how often it was given."""
+
+    answer: str
+    count: int
+
+
+class ItemRow(BaseModel):
+    """Item analysis of one question (see docs/assessment.md)."""
+
+    question_id: str
+    position: int
+    kind: str
+    topic: str | None
+    attempts: int
+    correct: int
+    pct_correct: float | None
+    wrong_answers: list[WrongAnswer]
+    discrimination: float | None = Field(description="point-biserial correlation with the total score")
+
+
+class ItemAnalysis(BaseModel):
+    """Item analysis of a quiz, for one cohort or (admins, no cohort) everyone."""
+
+    quiz_id: str
+    cohort: str | None
+    items: list[ItemRow]
+
+
+class FlagRow(BaseModel):
+    """An answer flagged for a human, or a submission whose grading failed."""
+
+    submission_id: str
+    question_id: str | None
+    reason: str
+    cohort: str | None
+
+
 SIGNED_IN = {401: {"description": "not signed in, or a bad, expired or revoked token"},
              422: {"description": "malformed input, with the reason"}}
 STAFF = {**SIGNED_IN, 403: {"description": "teachers and admins only"}}
 
 
-@router.post("/quizzes", status_code=201, responses=STAFF)
+@router.post("/quizzes", status_code=201, responses=STAFF, response_model=QuizOut, response_model_exclude_unset=True)
 async def create_quiz(body: quizzes.QuizIn, user: Staff, services: ServicesDep) -> dict[str, Any]:
     """Write a quiz (choice, symbolic, open with a rubric, code with tests)."""
     return await _in_db(services, lambda s: quizzes.create_quiz(s, body, created_by=user.id))
@@ -87,7 +188,8 @@ async def create_quiz(body: quizzes.QuizIn, user: Staff, services: ServicesDep) 
 
 @router.post("/quizzes/{quiz_id}/assignments", status_code=201, responses={
     **STAFF, 403: {"description": "staff only; teachers assign to their own cohort"},
-    404: {"description": "no such quiz, or no such student in your cohort"}})
+    404: {"description": "no such quiz, or no such student in your cohort"}},
+    response_model=AssignmentOut, response_model_exclude_unset=True)
 async def assign_quiz(quiz_id: Id, body: AssignIn, user: Staff, services: ServicesDep) -> dict[str, Any]:
     """Assign a quiz to a cohort or to one student (teachers: their own cohort and its students)."""
     def store(s: Session) -> dict[str, Any]:
@@ -97,7 +199,8 @@ async def assign_quiz(quiz_id: Id, body: AssignIn, user: Staff, services: Servic
     return await _in_db(services, store)
 
 
-@router.get("/quizzes/{quiz_id}", responses={**SIGNED_IN, 404: {"description": "no such quiz, or not assigned"}})
+@router.get("/quizzes/{quiz_id}", responses={**SIGNED_IN, 404: {"description": "no such quiz, or not assigned"}},
+            response_model=QuizOut, response_model_exclude_unset=True)
 async def get_quiz(quiz_id: Id, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     """Show a quiz's questions (never its answers) to staff and to students it was assigned to."""
     def view(s: Session) -> dict[str, Any]:
@@ -112,7 +215,7 @@ async def get_quiz(quiz_id: Id, user: CurrentUser, services: ServicesDep) -> dic
 @router.post("/quizzes/{quiz_id}/submissions", status_code=202, responses={
     **SIGNED_IN, 403: {"description": "only students submit quizzes"},
     404: {"description": "no such quiz, or not assigned to you"}, 409: {"description": "already submitted"}})
-async def submit(quiz_id: Id, body: SubmitIn, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+async def submit(quiz_id: Id, body: SubmitIn, user: CurrentUser, services: ServicesDep) -> SubmissionQueued:
     """Hand in answers: stored at once, graded by a worker within seconds."""
     if user.role != "student" or user.student_id is None:
         raise Forbidden("only students submit quizzes")
@@ -128,10 +231,11 @@ async def submit(quiz_id: Id, body: SubmitIn, user: CurrentUser, services: Servi
         await anyio.to_thread.run_sync(worker.dispatch, [submission_id], services.settings)
     except Exception:  # noqa: BLE001 - the submission is safe in SQL; say it is queued
         pass
-    return {"submission_id": submission_id, "status": "queued"}
+    return SubmissionQueued(submission_id=submission_id, status="queued")
 
 
-@router.get("/submissions/{submission_id}", responses={**SIGNED_IN, 404: {"description": "no such submission"}})
+@router.get("/submissions/{submission_id}", responses={**SIGNED_IN, 404: {"description": "no such submission"}},
+            response_model=SubmissionOut, response_model_exclude_unset=True)
 async def get_submission(submission_id: Id, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     """Show a submission: queued, or graded with feedback and any re-teaching explanations."""
     def view(s: Session) -> dict[str, Any]:
@@ -141,8 +245,9 @@ async def get_submission(submission_id: Id, user: CurrentUser, services: Service
     return await _in_db(services, view)
 
 
-@router.get("/submissions/{submission_id}/events", responses={
-    **SIGNED_IN, 200: {"content": {"text/event-stream": {}}, "description": "status events, then the result"},
+@router.get("/submissions/{submission_id}/events", response_class=EventSourceResponse, responses={
+    **SIGNED_IN, 200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+          "description": "`status` events, then one `result` event"},
     404: {"description": "no such submission"}})
 async def stream_submission(submission_id: Id, user: CurrentUser, services: ServicesDep) -> EventSourceResponse:
     """Stream `status` events until the submission is graded, then one `result` event (SSE)."""
@@ -162,7 +267,7 @@ async def stream_submission(submission_id: Id, user: CurrentUser, services: Serv
 
 
 @router.get("/quizzes/{quiz_id}/analysis", responses={
-    **STAFF, 404: {"description": "no such quiz, or a cohort that is not yours"}})
+    **STAFF, 404: {"description": "no such quiz, or a cohort that is not yours"}}, response_model=ItemAnalysis)
 async def item_analysis(quiz_id: Id, user: Staff, services: ServicesDep,
                         cohort: Annotated[str | None, Query(max_length=80)] = None) -> dict[str, Any]:
     """Per question: attempts, % correct, common wrong answers, discrimination (teachers: own cohort)."""
@@ -175,7 +280,7 @@ async def item_analysis(quiz_id: Id, user: Staff, services: ServicesDep,
     return await _in_db(services, rows)
 
 
-@router.get("/quizzes/{quiz_id}/flags", responses=STAFF)
+@router.get("/quizzes/{quiz_id}/flags", responses=STAFF, response_model=list[FlagRow])
 async def review_flags(quiz_id: Id, user: Staff, services: ServicesDep) -> list[dict[str, Any]]:
     """Answers flagged for a human, and submissions whose grading failed, with the reason (teachers: their cohort's)."""
     if user.role == "teacher" and user.cohort is None:

@@ -12,7 +12,7 @@ from tutormesh.core.errors import Invalid, NotFound
 from tutormesh.server.deps import Admin, Services, ServicesDep
 from tutormesh.server.security import check_password_strength, hash_password
 
-router = APIRouter(prefix="/v1/users", tags=["users"], responses={
+router = APIRouter(prefix="/users", tags=["users"], responses={
     401: {"description": "not signed in, or a bad, expired or revoked token"},
     403: {"description": "admins only"}, 422: {"description": "malformed input, with the reason"}})
 UserId = Annotated[str, Path(pattern=r"^[a-f0-9]{32}$", description="a user id")]

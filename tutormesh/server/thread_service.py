@@ -1,4 +1,4 @@
-"""Thread access rules, thread views and turns: what the threads router calls.
+"""Thread access rules, thread views and turns (the thread service): what the thread routers call.
 
 Access: a student sees only their own threads; a teacher reads the threads of students in their
 cohort; an admin reads all. Only the owning student posts messages. A thread the caller may not
