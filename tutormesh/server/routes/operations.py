@@ -62,7 +62,7 @@ class CostAlerts(BaseModel):
     alerts: list[CostAlertOut]
 
 
-@router.get("/admin/cost-alerts")
+@router.get("/admin/cost-alerts", responses={404: {"description": "a student id that cannot exist"}})
 async def cost_alerts(_admin: Admin, services: ServicesDep,
                       month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
                       student_id: Annotated[str | None, Query(max_length=64)] = None,
