@@ -16,6 +16,7 @@ from tutormesh.core.errors import NotFound
 from tutormesh.core.models import User
 from tutormesh.server import dashboards, thread_service
 from tutormesh.server.deps import ServicesDep
+from tutormesh.server.routes.threads import MessageOut, ThreadOut
 from tutormesh.server.staff import ConsoleUser, Teaching, audit, check_cohort, scope_of
 
 router = APIRouter(prefix="/dashboards", tags=["dashboards"])
@@ -51,8 +52,8 @@ class StudentRecord(BaseModel):
     history: list[dict[str, Any]]
     plans: list[dict[str, Any]]
     negotiations: list[dict[str, Any]]
-    threads: list[dict[str, Any]]
-    transcript: list[dict[str, Any]]
+    threads: list[ThreadOut]
+    transcript: list[MessageOut] = Field(description="the latest thread's messages")
 
 
 async def _read(services: ServicesDep, work: Callable[[Session], T]) -> T:
@@ -92,7 +93,8 @@ async def cohort_dashboard(cohort: Cohort, user: Teaching, services: ServicesDep
     return board
 
 
-@router.get("/students/{user_id}", responses={404: {"description": "no such student in your cohorts"}})
+@router.get("/students/{user_id}", responses={404: {"description": "no such student in your cohorts"}},
+            response_model_exclude_unset=True)  # a message's `author` only on a tutor's reply, as in the thread
 async def student_record(user_id: UserId, user: ConsoleUser, services: ServicesDep) -> StudentRecord:
     """A student's mastery history, plan, negotiations and transcript (read-only; audited)."""
     scope = await anyio.to_thread.run_sync(scope_of, services, user)
