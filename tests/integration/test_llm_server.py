@@ -85,7 +85,7 @@ def test_question_streams_from_the_explain_node_and_is_metered(live: Settings, l
 
 def test_repeat_question_is_served_from_the_cache(live: Settings, lenient: None) -> None:
     _, first = _turn("ana")
-    assert first["messages"][-1].response_metadata["tier"] == "llm"
+    assert first["messages"][-1].response_metadata["tier"] == "llm", first["messages"][-1].response_metadata
     _, second = _turn("ben")
     assert second["messages"][-1].response_metadata["tier"] == "cache"
     assert get_ledger().spend("ben").calls == 0
