@@ -37,15 +37,18 @@ class QuestionGrade(BaseModel):
     flag: str | None = None
 
 
-def _symbolic(expected: str, answer: str, form: str = "any") -> Any:
+def _symbolic(expected: str, answer: str, form: str = "any", language: str = "en") -> Any:
     from tutormesh.tools.grading import grade  # the symbolic grader (sympy) loads on first use
 
-    return grade(expected, answer, form=form)
+    return grade(expected, answer, form=form, language=language)
 
 
-def grade_attempt(item: Item, answer: str) -> dict[str, Any]:
-    """Grade `answer` against the item; explain a wrong answer by its misconception when one matches."""
-    result = _symbolic(item.answer, answer, item.form)
+def grade_attempt(item: Item, answer: str, language: str = "en") -> dict[str, Any]:
+    """Grade `answer` against the item; explain a wrong answer by its misconception when one matches.
+
+    `language` (en, hi, es) is the language of the grader's own feedback; the item's is already localised.
+    """
+    result = _symbolic(item.answer, answer, item.form, language)
     verdict = {"correct": result.correct, "reason": result.reason, "feedback": result.feedback,
                "kind": result.kind}
     if result.correct or result.reason in (*_UNREADABLE, "empty"):

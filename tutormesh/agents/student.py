@@ -209,7 +209,7 @@ def practice(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict
     if intent == "answer" and current and read.get("is_attempt"):
         item = curriculum.item(current["id"])
         topic = curriculum.topic(item.topic)
-        result = grade_attempt(item, read.get("answer") or text)
+        result = grade_attempt(item, read.get("answer") or text, language)
         retry = current.get("tries", 0) > 0
         row = stats.get(item.skill) or {"p_known": topic.bkt.p_init, "attempts": 0, "streak": 0, "fail_streak": 0}
         p_before = row["p_known"]
