@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,12 +123,16 @@ def _lines(model: Any, messages: list[BaseMessage], slot: llm.Slot) -> Iterator[
 
 
 def checked_lines(model: Any, messages: list[BaseMessage], topic: Topic, outcome: Outcome, slot: llm.Slot,
-                  run: RunContext | None = None) -> Iterator[str]:
+                  run: RunContext | None = None, passages: Sequence[str] = ()) -> Iterator[str]:
     """Yield generated lines that pass the rules and the math check; regenerate once, then replace.
 
     Both attempts run in the turn's tier-2 `slot` and share its deadline.
     """
     run = run or RunContext()
+    # The prompt's own words without the curriculum passages: repeating them is a leak, quoting a lesson is not.
+    instructions = "\n".join(str(m.content) for m in messages if m.type == "system")
+    for passage in passages:
+        instructions = instructions.replace(passage, "")
     checker, approved = guards.MathChecker(), list[str]()
     for attempt in range(2):
         wrong = None
@@ -136,7 +140,7 @@ def checked_lines(model: Any, messages: list[BaseMessage], topic: Topic, outcome
             prompts.render("explainer/retry", versions=run.prompt_versions, overrides=prompts.overrides_of(run),
                            wrong_step=outcome.wrong_steps[-1]))]
         for line in _lines(model, prompt, slot):
-            verdict = guards.check_rules(line)
+            verdict = guards.check_rules(line, instructions)
             if not verdict.ok:
                 outcome.rejected = verdict.category
                 return
@@ -186,7 +190,7 @@ def _generate(question: str, topic: Topic, profile: Mapping[str, Any], outcome: 
             messages = build_messages(question, topic, language, context, run)
             model = llm.chat_model(student_id=student_id, purpose="explain", streaming=True, settings=settings,
                                    max_tokens=reply_limit(run))
-            for line in checked_lines(model, messages, topic, outcome, slot, run):
+            for line in checked_lines(model, messages, topic, outcome, slot, run, context):
                 lines.append(line)
                 yield line
     except (openai.APIError, llm.LLMUnavailable) as exc:

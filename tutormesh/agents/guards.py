@@ -59,14 +59,31 @@ class Verdict(BaseModel):
     reason: str = Field(max_length=160, description="One sentence.")
 
 
-def check_rules(text: str) -> GuardResult:
-    """Reject text that matches a sensitivity or bad-advice rule, or that leaks the system prompt."""
+def check_rules(text: str, instructions: str = "") -> GuardResult:
+    """Reject text that matches a sensitivity or bad-advice rule, or that leaks the system prompt.
+
+    `instructions` is the prompt's own wording (without the curriculum passages, which an answer may
+    quote): a run of `ECHO_WORDS` of its words in the output is a leak, whatever the prompt's version.
+    """
     for category, pattern in _RULES.items():
         if match := pattern.search(text):
             return GuardResult(False, category, f"matched {match.group(0)!r}")
-    if any(marker in text for marker in _PROMPT_MARKERS):
+    if any(marker in text for marker in _PROMPT_MARKERS) or echoes(text, instructions):
         return GuardResult(False, "prompt_leak", "output repeats the system prompt")
     return GuardResult(True)
+
+
+ECHO_WORDS = 6  # shorter runs ("the student's question is") occur in honest answers too
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = re.findall(r"\w+", text.lower())
+    return {tuple(words[i : i + ECHO_WORDS]) for i in range(len(words) - ECHO_WORDS + 1)}
+
+
+def echoes(text: str, instructions: str) -> bool:
+    """Whether `text` repeats a run of `ECHO_WORDS` consecutive words of `instructions`."""
+    return bool(instructions) and not _shingles(text).isdisjoint(_shingles(instructions))
 
 
 def judge(text: str, settings: Settings | None = None, *, student_id: str | None = None,

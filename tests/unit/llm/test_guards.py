@@ -59,3 +59,39 @@ def test_injection_is_recognised(text: str) -> None:
 def test_no_judge_configured_means_rules_only() -> None:
     assert guards.judge("anything") is None
     assert guards.check_text("A fine explanation.").ok
+
+
+def test_a_line_repeating_the_prompts_own_words_is_a_leak_whatever_its_version() -> None:
+    from tutormesh import prompts
+
+    system = prompts.render("explainer/system", language_name="Spanish", topic_title="Ecuaciones de un paso",
+                            context="")
+    first = next(line for line in system.splitlines() if len(line.split()) >= 8)
+    assert guards.check_rules(first, system).category == "prompt_leak"  # seen: a base model echoing its prompt
+    assert guards.check_rules("Add 3 to both sides: x = 9.", system).ok
+    assert guards.check_rules(first).ok  # without the instructions there is nothing to compare with
+
+
+def test_quoting_the_curriculum_is_not_a_leak() -> None:
+    from tutormesh.agents import explainer
+
+    passage = "An equation is a balance. To solve it, do the inverse operation to both sides."
+    seen: list[str] = []
+
+    class _Model:
+        def stream(self, messages, config=None):  # type: ignore[no-untyped-def]
+            from langchain_core.messages import AIMessageChunk
+
+            seen.append(str(messages[0].content))
+            yield AIMessageChunk(content=passage + "\n")
+
+    from tutormesh.agents.explainer import Outcome
+    from tutormesh.core import llm
+    from tutormesh.tools.curriculum import load_curriculum
+
+    topic = load_curriculum().topic("one-step-equations")
+    messages = explainer.build_messages("how do I solve it?", topic, "en", [passage])
+    outcome = Outcome(student_id="s", language="en")
+    with llm.tier2_pool(2).reserve(5) as slot:
+        lines = list(explainer.checked_lines(_Model(), messages, topic, outcome, slot, passages=[passage]))
+    assert passage in seen[0] and lines == [passage + "\n"] and not outcome.rejected
