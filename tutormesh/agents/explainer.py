@@ -71,7 +71,8 @@ def grounded_answer(topic: Topic, language: str, *, item: Item | None, visual: b
     parts = [say(notice, language)] if notice else []
     parts.append(say("lessons_say", language, topic=topic.title))
     if item is not None:
-        steps = "\n".join(f"  {n}. {hint}" for n, hint in enumerate(item.hints, 1))
+        # The problem is still open: every hint but the last, which states the answer.
+        steps = "\n".join(f"  {n}. {hint}" for n, hint in enumerate(item.hints[: max(1, len(item.hints) - 1)], 1))
         parts.append(f"{say('ask_about_problem', language, prompt=item.prompt)}\n{steps}")
     parts.append(lesson_text(topic, language, visual=visual))
     return "\n\n".join(parts)
