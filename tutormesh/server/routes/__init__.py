@@ -4,7 +4,8 @@ from fastapi import APIRouter
 
 from tutormesh.server.routes import admin, assignments, audit, dashboards, escalations, reviews, thread_events
 
-console_router = APIRouter(prefix="/v1")
+# Every console route is for some roles only: a signed-in user of another role gets 403.
+console_router = APIRouter(prefix="/v1", responses={403: {"description": "not for your role"}})
 for _module in (escalations, reviews, assignments, dashboards, admin, audit, thread_events):
     console_router.include_router(_module.router)
 
