@@ -17,6 +17,7 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import CHECKS, load_all_checks
 
 from tests.integration.conftest import PASSWORD
 from tests.integration.test_api_signin import api_process
@@ -29,6 +30,8 @@ from tutormesh.server import security
 pytestmark = pytest.mark.integration
 ROLES = ("student", "teacher", "admin")
 EXAMPLES = 8  # per operation and role: about 2 minutes for all three roles on 2 cores
+load_all_checks()
+ALL_CHECKS = CHECKS.get_all()  # every check schemathesis has, positive data acceptance included
 
 
 @pytest.fixture(scope="module")
@@ -103,14 +106,15 @@ def _fuzz(role: str, fuzz_schema: Any, fuzz_server: tuple[str, dict[str, str]], 
         def run(case: Any) -> None:
             nonlocal cases
             cases += 1
-            case.call_and_validate(base_url=url, headers=headers)
+            case.call_and_validate(base_url=url, headers=headers, checks=ALL_CHECKS)
 
         try:
             run()
         except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - every operation is tried and reported
             titles = sorted({line.strip("- ").strip() for line in str(exc).splitlines() if line.startswith("- ")})
             failures.append(f"{operation.label}: {'; '.join(titles) or type(exc).__name__}")
-    print(f"schemathesis as {role}: {cases} cases, {len(failures)} operations failing")
+    print(f"schemathesis as {role}: {cases} cases, {cases * len(ALL_CHECKS)} checks "
+          f"({', '.join(c.__name__ for c in ALL_CHECKS)}), {len(failures)} operations failing")
     for failure in failures:
         print("  ", failure)
     return failures
