@@ -64,7 +64,7 @@ class CostAlerts(BaseModel):
 Month = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}$")]
 
 
-@router.get("/v1/admin/cost-alerts", responses={404: {"description": "no such student"}})
+@router.get("/v1/admin/cost-alerts")
 async def cost_alerts(_admin: Admin, services: ServicesDep,
                       month: Annotated[Month | SkipJsonSchema[None], Query(description="YYYY-MM")] = None,
                       student_id: Annotated[str | SkipJsonSchema[None], Query(max_length=64)] = None,
