@@ -17,7 +17,7 @@ from tutormesh.core.errors import NotFound, Unauthorized
 from tutormesh.core.stores.ledger import get_ledger
 from tutormesh.server.deps import Admin, ServicesDep
 
-router = APIRouter(tags=["operations"], responses={403: {"description": "admins only"}})
+router = APIRouter(tags=["operations"])
 
 
 def _collector(services: ServicesDep) -> metrics.SqlCollector:

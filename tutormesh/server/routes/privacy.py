@@ -17,7 +17,7 @@ from tutormesh.core.db import sessionmaker_for
 from tutormesh.core.errors import Invalid
 from tutormesh.server.deps import Admin, ServicesDep
 
-router = APIRouter(prefix="/v1/admin/students", tags=["privacy"], responses={403: {"description": "admins only"}})
+router = APIRouter(prefix="/v1/admin/students", tags=["privacy"])
 Username = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,79}$", description="the student's username")]
 
 
