@@ -15,7 +15,7 @@ from pydantic.json_schema import SkipJsonSchema
 from tutormesh.assessment.quizzes import NOT_BLANK
 from tutormesh.core.stores.accounts import COHORT, USERNAME
 
-__all__ = ["NOT_BLANK", "USERNAME_RULE", "Cohort", "CohortQuery", "NewPassword", "Username"]
+__all__ = ["IDEMPOTENCY_KEY", "NOT_BLANK", "USERNAME_RULE", "Cohort", "CohortQuery", "NewPassword", "Username"]
 
 
 USERNAME_RULE = "1-80 characters: letters, digits and _ . @ - (starting with a letter or digit)"
@@ -26,3 +26,5 @@ NewPassword = Annotated[str, Field(min_length=8, max_length=256)]
 # A constraint on the string member, so that the schema states it (on the union it is dropped).
 CohortQuery = Annotated[Annotated[str, StringConstraints(pattern=COHORT.pattern)] | SkipJsonSchema[None],
                         Query(description="a cohort name")]
+# The `Idempotency-Key` header's rule, as the turn code checks it (`check_idempotency_key`).
+IDEMPOTENCY_KEY = r"^[A-Za-z0-9_.:-]{1,128}$"

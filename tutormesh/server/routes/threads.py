@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tutormesh.core.errors import Forbidden
 from tutormesh.server import admission, chat
 from tutormesh.server.deps import CurrentUser, ServicesDep
-from tutormesh.server.fields import NOT_BLANK
+from tutormesh.server.fields import IDEMPOTENCY_KEY, NOT_BLANK
 from tutormesh.server.sse import event_stream, iterate_in_thread
 
 router = APIRouter(prefix="/v1/threads", tags=["threads"])
@@ -77,7 +77,7 @@ async def read_thread(thread_id: ThreadId, user: CurrentUser, services: Services
 async def post_message(thread_id: ThreadId, body: MessageIn, request: Request, user: CurrentUser,
                        services: ServicesDep,
                        idempotency_key: Annotated[str | None, Header(
-                           pattern=chat.IDEMPOTENCY_KEY.pattern,
+                           pattern=IDEMPOTENCY_KEY,
                            description="send the same key to retry a turn safely: the stored result comes back "
                            "instead of a second turn")] = None) -> Any:
     """Send a message to your learning agent.
