@@ -103,9 +103,9 @@ def broker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> I
 def _quiz_with_students(settings: Settings, n: int) -> list[str]:
     """A two-question quiz (choice on a curriculum topic, open answer) and n stored submissions."""
     quiz = quizzes.QuizIn(title="Week 1", questions=[
-        quizzes.QuestionIn(kind="choice", prompt="2 + 3 * 4 = ?", topic="order-of-operations",
+        dict(kind="choice", prompt="2 + 3 * 4 = ?", topic="order-of-operations",
                            spec={"choices": {"a": "20", "b": "14"}, "answer": "b"}),
-        quizzes.QuestionIn(kind="open", prompt="How do you solve x + 3 = 5?", spec={"rubric": {"criteria": [
+        dict(kind="open", prompt="How do you solve x + 3 = 5?", spec={"rubric": {"criteria": [
             {"id": "inverse", "description": "Undo the +3", "points": 2, "keywords": ["subtract|minus"]},
             {"id": "check", "description": "Check the answer", "points": 1, "keywords": ["check|substitute"]}]}}),
     ])

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -28,36 +30,105 @@ from tutormesh.core.models.assessment import (
     SubmissionResult,
 )
 
+# Something left after `str.strip`: Python's `\s` is its whitespace, so models using this
+# validate with the python-re engine.
+NOT_BLANK = r"^\s*\S"
+Text = Annotated[str, Field(max_length=4000)]
 
-class QuestionIn(BaseModel):
-    """A question as a teacher writes it; `spec` is checked against its kind."""
 
-    kind: Literal["choice", "symbolic", "open", "code"]
-    prompt: str = Field(min_length=1, max_length=4000)
-    points: float = Field(default=1.0, gt=0, le=100)
-    topic: str | None = Field(default=None, description="Curriculum topic slug: drives BKT and re-teaching.")
-    spec: dict[str, Any]
+class _TopicSlugs:
+    """Lists the shipped curriculum's topic slugs in the schema (read when the schema is made)."""
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        from tutormesh.tools.curriculum import load_curriculum
+
+        return {**handler(schema), "enum": sorted(t.slug for t in load_curriculum().topics())}
+
+
+Topic = Annotated[str, _TopicSlugs()]
+
+
+class ChoiceSpec(BaseModel):
+    """Two or more choices by key, the key of the right one, and optional feedback per key."""
+
+    model_config = ConfigDict(extra="forbid")
+    choices: dict[Annotated[str, Field(min_length=1, max_length=40)], Text] = Field(
+        min_length=2, max_length=20)
+    answer: str = Field(max_length=40, description="one of the choice keys (any case)")
+    feedback: dict[Annotated[str, Field(max_length=40)], Text] = Field(
+        default_factory=dict, max_length=20)
 
     @model_validator(mode="after")
-    def _spec_fits_kind(self) -> QuestionIn:
-        spec = self.spec
-        if self.kind == "choice":
-            if not isinstance(spec.get("choices"), dict) or len(spec["choices"]) < 2:
-                raise ValueError('a choice question needs "choices": {"a": "...", "b": "..."}')
-            if str(spec.get("answer", "")).lower() not in {str(k).lower() for k in spec["choices"]}:
-                raise ValueError('"answer" must be one of the choice keys')
-        elif self.kind == "symbolic" and not str(spec.get("answer", "")).strip():
-            raise ValueError('a symbolic question needs "answer", e.g. "x = 3"')
-        elif self.kind == "code" and "def test_" not in str(spec.get("tests", "")):
-            raise ValueError('a code question needs "tests" with at least one test_* function')
-        elif self.kind == "open":
-            Rubric.model_validate(spec.get("rubric"))
+    def _answer_is_a_choice(self) -> ChoiceSpec:
+        if self.answer.lower() not in {k.lower() for k in self.choices}:
+            raise ValueError('"answer" must be one of the choice keys')
         return self
+
+
+class SymbolicSpec(BaseModel):
+    """The expected expression or equation."""
+
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
+    answer: str = Field(max_length=1000, pattern=NOT_BLANK, description='e.g. "x = 3"')
+
+
+class OpenSpec(BaseModel):
+    """The rubric an open answer is scored against."""
+
+    model_config = ConfigDict(extra="forbid")
+    rubric: Rubric
+
+
+class CodeSpec(BaseModel):
+    """Tests the submitted code must pass: at least one `test_*` function."""
+
+    model_config = ConfigDict(extra="forbid")
+    tests: str = Field(max_length=20_000, pattern=r"def test_")
+
+
+class _Question(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    prompt: str = Field(min_length=1, max_length=4000)
+    points: float = Field(default=1.0, gt=0, le=100)
+    topic: Topic | None = Field(default=None, description="Curriculum topic slug: drives BKT and re-teaching.")
+
+
+class ChoiceQuestion(_Question):
+    """A multiple-choice question."""
+
+    kind: Literal["choice"]
+    spec: ChoiceSpec
+
+
+class SymbolicQuestion(_Question):
+    """A question answered with an expression, checked with sympy."""
+
+    kind: Literal["symbolic"]
+    spec: SymbolicSpec
+
+
+class OpenQuestion(_Question):
+    """A free-text question scored with a rubric."""
+
+    kind: Literal["open"]
+    spec: OpenSpec
+
+
+class CodeQuestion(_Question):
+    """A code question graded by its tests."""
+
+    kind: Literal["code"]
+    spec: CodeSpec
+
+
+# A question as a teacher writes it: its `spec` has the shape its `kind` needs.
+QuestionIn = Annotated[ChoiceQuestion | SymbolicQuestion | OpenQuestion | CodeQuestion, Field(discriminator="kind")]
 
 
 class QuizIn(BaseModel):
     """A quiz: a title, its subject and 1-50 questions."""
 
+    model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1, max_length=200)
     subject: str = Field(default="math", max_length=40)
     questions: list[QuestionIn] = Field(min_length=1, max_length=50)
@@ -78,7 +149,8 @@ def create_quiz(session: Session, quiz: QuizIn, *, created_by: str) -> dict[str,
     session.add(row)
     for n, q in enumerate(quiz.questions, 1):
         session.add(QuizQuestion(id=f"{row.id}.q{n}", quiz_id=row.id, position=n, kind=q.kind, prompt=q.prompt,
-                                 topic=q.topic, points=q.points, spec=q.spec))
+                                 topic=q.topic, points=q.points,
+                                 spec=q.spec.model_dump(exclude_unset=True)))
     session.flush()
     return quiz_view(session, row.id)
 

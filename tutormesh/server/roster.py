@@ -28,7 +28,7 @@ IMPORT_ROLES = ("student", "teacher", "tutor")  # admins are made one at a time,
 
 def parse(text: str) -> list[dict[str, str]]:
     """Read the CSV into rows of known columns; raise Invalid for a missing header or unknown columns."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "username" not in header:
         raise Invalid("csv: the first row must be a header with at least a 'username' column")

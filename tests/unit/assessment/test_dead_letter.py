@@ -23,7 +23,7 @@ def sessions(profile: Settings) -> sessionmaker[Session]:
 
 
 def _submission(sessions: sessionmaker[Session], answer: str) -> str:
-    quiz = quizzes.QuizIn(title="Q", questions=[quizzes.QuestionIn(kind="symbolic", prompt="x + 1 = 2",
+    quiz = quizzes.QuizIn(title="Q", questions=[dict(kind="symbolic", prompt="x + 1 = 2",
                                                                    spec={"answer": "x = 1"})])
     with sessions.begin() as s:
         quiz_id = str(quizzes.create_quiz(s, quiz, created_by="teacher")["id"])

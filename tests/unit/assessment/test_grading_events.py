@@ -27,9 +27,9 @@ def sessions(isolated_settings: Settings) -> sessionmaker[Session]:
 
 def _quiz(sessions: sessionmaker[Session]) -> str:
     quiz = quizzes.QuizIn(title="Equations", questions=[
-        quizzes.QuestionIn(kind="choice", prompt="x + 3 = 5, x = ?", topic=TOPIC,
+        dict(kind="choice", prompt="x + 3 = 5, x = ?", topic=TOPIC,
                            spec={"choices": {"a": "2", "b": "8"}, "answer": "a"}),
-        quizzes.QuestionIn(kind="choice", prompt="2x = 8, x = ?", topic=TOPIC,
+        dict(kind="choice", prompt="2x = 8, x = ?", topic=TOPIC,
                            spec={"choices": {"a": "4", "b": "16"}, "answer": "a"})])
     with sessions.begin() as s:
         return str(quizzes.create_quiz(s, quiz, created_by="teacher")["id"])

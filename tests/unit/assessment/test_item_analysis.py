@@ -36,7 +36,7 @@ def sessions(isolated_settings: Settings) -> sessionmaker[Session]:
 def _take_quiz(sessions: sessionmaker[Session]) -> str:
     choices = {"a": "A", "b": "B", "c": "C", "x": "X"}
     quiz = quizzes.QuizIn(title="Hand-computed", questions=[
-        quizzes.QuestionIn(kind="choice", prompt=f"Q{n}", spec={"choices": choices, "answer": key})
+        dict(kind="choice", prompt=f"Q{n}", spec={"choices": choices, "answer": key})
         for n, key in enumerate("abc", 1)])
     with sessions.begin() as s:
         quiz_id = quizzes.create_quiz(s, quiz, created_by="t")["id"]

@@ -81,11 +81,11 @@ def _thread(row: LearningSession) -> dict[str, Any]:
 
 def check_user_fields(username: str | None = None, role: str | None = None, cohort: str | None = None) -> None:
     """Raise Invalid with a reason when a username, role or cohort is not acceptable."""
-    if username is not None and not USERNAME.match(username):
+    if username is not None and not USERNAME.fullmatch(username):
         raise Invalid("username: 1-80 characters: letters, digits and _ . @ - (starting with a letter or digit)")
     if role is not None and role not in ROLES:
         raise Invalid(f"role: must be one of {', '.join(ROLES)}")
-    if cohort is not None and not COHORT.match(cohort):
+    if cohort is not None and not COHORT.fullmatch(cohort):
         raise Invalid("cohort: 1-80 characters: letters, digits, spaces and _ . -")
 
 

@@ -38,7 +38,7 @@ class StaffStore:
         if display_name is not None and not (1 <= len(display_name.strip()) <= 80):
             raise Invalid("display_name: 1 to 80 characters")
         for cohort in cohorts or []:
-            if not COHORT.match(cohort):
+            if not COHORT.fullmatch(cohort):
                 raise Invalid(f"cohorts: {cohort!r} is not a valid cohort name")
         with self.sessions.begin() as s:
             user = s.get(User, user_id)

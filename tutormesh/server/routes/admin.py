@@ -18,6 +18,7 @@ from tutormesh.core.models.assessment import AssessmentEvent, Submission, Submis
 from tutormesh.core.stores.ledger import CostLedger
 from tutormesh.server import roster
 from tutormesh.server.deps import Admin, ServicesDep
+from tutormesh.server.fields import NOT_BLANK, Cohort
 from tutormesh.server.security import hash_password
 from tutormesh.server.staff import stores
 
@@ -77,9 +78,9 @@ class BudgetOut(BudgetIn):
 class StaffProfileIn(BaseModel):
     """How a staff member is named to students; for tutors, the cohorts they serve."""
 
-    model_config = ConfigDict(extra="forbid")
-    display_name: str | None = Field(default=None, max_length=80)
-    cohorts: list[Annotated[str, Field(max_length=80)]] | None = Field(default=None, max_length=200)
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")  # NOT_BLANK means what `str.strip` means
+    display_name: str | None = Field(default=None, max_length=80, pattern=NOT_BLANK)
+    cohorts: list[Cohort] | None = Field(default=None, max_length=200)
 
 
 class StaffProfileOut(BaseModel):

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from tutormesh.core.errors import Forbidden, Invalid, NotFound
 from tutormesh.core.models import User, utcnow
 from tutormesh.core.models.assessment import Quiz, QuizAssignment, QuizQuestion, Submission, SubmissionResult
 from tutormesh.server.deps import CurrentUser, ServicesDep
+from tutormesh.server.fields import CohortQuery
 from tutormesh.server.staff import Scope, Teaching, audit, check_cohort, scope_of
 
 router = APIRouter(tags=["assignments"])
@@ -196,7 +197,7 @@ async def close_assignment(assignment_id: Annotated[int, Path(ge=1, le=2**31)], 
     return await _in_db(services, run)
 
 
-@router.get("/me/assignments")
+@router.get("/me/assignments", responses={403: {"description": "only students have assigned work"}})
 async def my_assignments(user: CurrentUser, services: ServicesDep) -> list[MyAssignment]:
     """The signed-in student's assigned quizzes: to do, waiting for grading, graded, or missed."""
     if user.role != "student" or user.student_id is None:
@@ -253,7 +254,7 @@ async def quiz_results(quiz_id: QuizId, user: Teaching, services: ServicesDep) -
 
 @router.get("/quizzes/{quiz_id}/report", responses={404: {}})
 async def quiz_report(quiz_id: QuizId, user: Teaching, services: ServicesDep,
-                      cohort: Annotated[str | None, Query(max_length=80)] = None) -> ItemReport:
+                      cohort: CohortQuery = None) -> ItemReport:
     """Item analysis: % correct, every choice's share, discrimination, the 60% rule and its re-teach."""
     scope = scope_of(services, user)
     if cohort is None and scope is not None:

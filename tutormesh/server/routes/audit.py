@@ -7,6 +7,7 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
+from pydantic.json_schema import SkipJsonSchema
 
 from tutormesh.server.deps import Admin, ServicesDep
 from tutormesh.server.staff import stores
@@ -29,8 +30,8 @@ class AuditEntryOut(BaseModel):
 
 @router.get("")
 async def audit_log(_admin: Admin, services: ServicesDep,
-                    student_id: Annotated[str | None, Query(max_length=64)] = None,
-                    actor_id: Annotated[str | None, Query(max_length=32)] = None,
+                    student_id: Annotated[str | SkipJsonSchema[None], Query(max_length=64)] = None,
+                    actor_id: Annotated[str | SkipJsonSchema[None], Query(max_length=32)] = None,
                     limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[AuditEntryOut]:
     """Return the newest entries first, optionally for one student or one staff member."""
     rows = await anyio.to_thread.run_sync(

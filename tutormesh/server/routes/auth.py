@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, Request
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Form, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from tutormesh.core.errors import Locked, Unauthorized
+from tutormesh.core.stores.accounts import USERNAME
 from tutormesh.server.deps import CurrentUser, ServicesDep
+from tutormesh.server.fields import USERNAME_RULE
 from tutormesh.server.security import check_password_strength, hash_password, issue_token, verify_password
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -49,6 +50,23 @@ class PasswordChange(BaseModel):
     new_password: str = Field(min_length=8, max_length=256)
 
 
+class PasswordForm:
+    """The OAuth2 password form (as `OAuth2PasswordRequestForm`), with every field's rule in the schema."""
+
+    def __init__(self, username: Annotated[str, Form(pattern=USERNAME.pattern, description=USERNAME_RULE)],
+                 password: Annotated[str, Form(min_length=1, max_length=256)],
+                 grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+                 scope: Annotated[str, Form(max_length=1000)] = "",
+                 client_id: Annotated[str | None, Form(max_length=256)] = None,
+                 client_secret: Annotated[str | None, Form(max_length=256)] = None) -> None:
+        """Take the form fields (scopes and client credentials are accepted and unused)."""
+        self.username = username
+        self.password = password
+        self.scopes = scope.split()
+        self.client_id = client_id
+        self.client_secret = client_secret
+
+
 async def _check_password(services: ServicesDep, client: str, username: str, password: str) -> dict[str, Any]:
     """Return the user whose password this is; count a failure against the IP and the username."""
     await services.limits.check("login", client)
@@ -72,7 +90,7 @@ async def _check_password(services: ServicesDep, client: str, username: str, pas
 @router.post("/token", responses={401: {"description": "wrong username or password"},
                                   422: {"description": "a field is missing or malformed"},
                                   429: {"description": "too many failed sign-ins from this IP or for this username"}})
-async def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()],
+async def login(request: Request, form: Annotated[PasswordForm, Depends()],
                 services: ServicesDep) -> Token:
     """Exchange a username and password for a bearer token; a student's agent spawns here."""
     client = request.client.host if request.client else "unknown"

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 import anyio.to_thread
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from tutormesh.server import tutoring
 from tutormesh.server.deps import ServicesDep
@@ -85,7 +86,7 @@ def _sla(services: ServicesDep) -> float:
 
 @router.get("")
 async def inbox(user: ConsoleUser, services: ServicesDep,
-                status: Annotated[Literal["open", "claimed", "resolved"] | None, Query()] = None
+                status: Annotated[Literal["open", "claimed", "resolved"] | SkipJsonSchema[None], Query()] = None
                 ) -> list[EscalationOut]:
     """List escalations in your cohorts (admins: all), oldest waiting first."""
     def rows() -> list[dict[str, Any]]:

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import anyio.to_thread
 from fastapi import APIRouter, Header, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 from starlette.responses import Response
 
 from tutormesh.core import metrics
@@ -62,10 +63,13 @@ class CostAlerts(BaseModel):
     alerts: list[CostAlertOut]
 
 
+Month = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}$")]
+
+
 @router.get("/admin/cost-alerts", responses={404: {"description": "a student id that cannot exist"}})
 async def cost_alerts(_admin: Admin, services: ServicesDep,
-                      month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
-                      student_id: Annotated[str | None, Query(max_length=64)] = None,
+                      month: Annotated[Month | SkipJsonSchema[None], Query(description="YYYY-MM")] = None,
+                      student_id: Annotated[str | SkipJsonSchema[None], Query(max_length=64)] = None,
                       limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> CostAlerts:
     """List cost alerts, newest first (filter by month `YYYY-MM` or student id)."""
     if student_id is not None and not re.fullmatch(r"[\w.@-]+", student_id):

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 import anyio.to_thread
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict
+from pydantic.json_schema import SkipJsonSchema
 from starlette.responses import Response
 
 from tutormesh.core import consent as consents
@@ -63,9 +64,10 @@ async def erase(username: Username, admin: Admin, services: ServicesDep) -> Eras
 class ConsentIn(BaseModel):
     """A date-of-birth band and/or a guardian's consent (given or withdrawn)."""
 
-    model_config = ConfigDict(extra="forbid")
-    dob_band: Literal["under13", "13-15", "16-17", "adult"] | None = None
-    guardian_consent: bool | None = None
+    # At least one of the two; null is not offered (it means "not given", as leaving it out does).
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+    dob_band: Literal["under13", "13-15", "16-17", "adult"] | SkipJsonSchema[None] = None
+    guardian_consent: bool | SkipJsonSchema[None] = None
 
 
 class ConsentOut(BaseModel):

@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
-from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -26,6 +26,7 @@ from tutormesh.core.models import User
 from tutormesh.core.models.assessment import ReviewFlag, Submission
 from tutormesh.server import worker
 from tutormesh.server.deps import CurrentUser, Principal, ServicesDep, Staff, cohort_scope
+from tutormesh.server.fields import Cohort, CohortQuery
 from tutormesh.server.routes.assignments import AssignmentOut
 
 router = APIRouter(tags=["quizzes"])
@@ -37,13 +38,15 @@ STREAM_SECONDS = 60.0
 class AssignIn(BaseModel):
     """Give a quiz to a cohort or to one student (exactly one)."""
 
-    cohort: str | None = Field(default=None, max_length=80)
+    model_config = ConfigDict(extra="forbid")
+    cohort: Cohort | None = None
     student_id: str | None = Field(default=None, max_length=64)
 
 
 class SubmitIn(BaseModel):
     """Answers keyed by question id."""
 
+    model_config = ConfigDict(extra="forbid")
     answers: dict[str, Annotated[str, Field(max_length=20_000)]] = Field(max_length=50)
 
 
@@ -269,7 +272,7 @@ async def stream_submission(submission_id: Id, user: CurrentUser, services: Serv
 @router.get("/quizzes/{quiz_id}/analysis", responses={
     **STAFF, 404: {"description": "no such quiz, or a cohort that is not yours"}}, response_model=ItemAnalysis)
 async def item_analysis(quiz_id: Id, user: Staff, services: ServicesDep,
-                        cohort: Annotated[str | None, Query(max_length=80)] = None) -> dict[str, Any]:
+                        cohort: CohortQuery = None) -> dict[str, Any]:
     """Per question: attempts, % correct, common wrong answers, discrimination (teachers: own cohort)."""
     scope = cohort_scope(user, cohort)
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 import anyio.to_thread
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.orm import Session
 
 from tutormesh.assessment import reviews
@@ -66,7 +67,7 @@ class FlagResolution(BaseModel):
 @router.get("")
 async def list_flags(user: ConsoleUser, services: ServicesDep,
                      status: Annotated[Literal["open", "resolved"], Query()] = "open",
-                     quiz_id: Annotated[str | None, Query(max_length=64)] = None) -> list[FlagOut]:
+                     quiz_id: Annotated[str | SkipJsonSchema[None], Query(max_length=64)] = None) -> list[FlagOut]:
     """List review flags of your cohorts' submissions (admins: all)."""
     def rows() -> list[dict[str, Any]]:
         scope = scope_of(services, user)

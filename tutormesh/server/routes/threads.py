@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tutormesh.core.errors import Forbidden
 from tutormesh.server import admission, thread_service
 from tutormesh.server.deps import CurrentUser, ServicesDep
+from tutormesh.server.fields import IDEMPOTENCY_KEY, NOT_BLANK
 from tutormesh.server.sse import event_stream, iterate_in_thread
 
 router = APIRouter(prefix="/threads", tags=["threads"])
@@ -83,10 +84,13 @@ class TurnResult(LearnerView):
 
 
 class MessageIn(BaseModel):
-    """A chat message from the student (length is checked against `max_message_chars`)."""
+    """A chat message from the student (its length is checked against `max_message_chars` and `max_message_tokens`)."""
 
-    model_config = ConfigDict(extra="forbid")
-    content: str = Field(description="what the student says, e.g. 'practice linear equations' or 'x = 3'")
+    # Python's regex engine, so that "not blank" means what `str.strip` means.
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
+    content: str = Field(pattern=NOT_BLANK, description=(
+        "what the student says, e.g. 'practice linear equations' or 'x = 3'; not blank; at most "
+        "`max_message_chars` characters and about `max_message_tokens` tokens (server settings)"))
 
 
 @router.post("", status_code=201, responses={403: {"description": "only students have tutoring threads"}})
@@ -133,8 +137,9 @@ async def read_thread(thread_id: ThreadId, user: CurrentUser, services: Services
 async def post_message(thread_id: ThreadId, body: MessageIn, request: Request, user: CurrentUser,
                        services: ServicesDep,
                        idempotency_key: Annotated[str | None, Header(
-                           max_length=128, description="send the same key to retry a turn safely: "
-                           "the stored result comes back instead of a second turn")] = None) -> Any:
+                           pattern=IDEMPOTENCY_KEY,
+                           description="send the same key to retry a turn safely: the stored result comes back "
+                           "instead of a second turn")] = None) -> Any:
     """Send a message to your learning agent.
 
     With `Accept: text/event-stream` the reply streams as SSE: `stage` events per agent step,

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from tutormesh.core.errors import Invalid, NotFound
 from tutormesh.server.deps import Admin, Services, ServicesDep
+from tutormesh.server.fields import Cohort, CohortQuery, NewPassword, Username
 from tutormesh.server.security import check_password_strength, hash_password
 
 router = APIRouter(prefix="/users", tags=["users"], responses={
@@ -33,24 +35,26 @@ class NewUser(BaseModel):
     """A user to create; a student gets a learner record of their own."""
 
     model_config = ConfigDict(extra="forbid")
-    username: str = Field(min_length=1, max_length=80)
-    password: str = Field(min_length=8, max_length=256)
+    username: Username
+    password: NewPassword
     role: Role
-    cohort: str | None = Field(default=None, max_length=80)
+    cohort: Cohort | None = None
 
 
 class UserChange(BaseModel):
     """Fields an admin may change (a new password or role signs the user out everywhere)."""
 
     model_config = ConfigDict(extra="forbid")
-    cohort: str | None = Field(default=None, max_length=80)
-    password: str | None = Field(default=None, min_length=8, max_length=256)
-    role: Literal["teacher", "admin"] | None = Field(default=None, description="staff only: teacher <-> admin")
+    cohort: Cohort | None = None
+    # Null is refused for these (with a reason), so the schema does not offer it.
+    password: NewPassword | SkipJsonSchema[None] = None
+    role: Literal["teacher", "admin"] | SkipJsonSchema[None] = Field(default=None,
+                                                                   description="staff only: teacher <-> admin")
 
 
 @router.get("", responses={200: {"description": "users, by username"}})
-async def list_users(_admin: Admin, services: ServicesDep, role: Role | None = None,
-                     cohort: Annotated[str | None, Query(max_length=80)] = None) -> list[UserOut]:
+async def list_users(_admin: Admin, services: ServicesDep, role: Role | SkipJsonSchema[None] = None,
+                     cohort: CohortQuery = None) -> list[UserOut]:
     """List users, optionally by role and cohort."""
     rows = await anyio.to_thread.run_sync(lambda: services.accounts.list_users(role, cohort))
     return [UserOut(**r) for r in rows]
