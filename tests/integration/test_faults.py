@@ -83,8 +83,9 @@ def test_postgres_connections_killed_mid_turn(start_api, fresh_postgres_url: str
         killer.join(5)
         outcomes.append((text, response.status_code, response.json()))
     assert sum(killed) > 0, "the fault was never injected"
+    print("statuses", [(status, body.get("error", {}).get("code")) for _t, status, body in outcomes])
     for _text, status, body in outcomes:
-        assert status == 200 or (status >= 500 and body["error"]["code"] in ("internal", "busy")), body
+        assert status == 200 or (status >= 500 and body["error"]["code"] in ("internal", "busy", "unavailable")), body
     # Recovered without a restart: the next turns succeed (a client retry at most).
     for n in range(3):
         text = f"x = {2000 + n}"

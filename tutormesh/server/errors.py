@@ -71,9 +71,17 @@ async def on_overload(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
-    """SQLite's lock wait ran out under load: that is overload too; anything else is a 500."""
+    """SQLite's lock wait ran out under load: that is overload too; a lost connection is a 503; else a 500.
+
+    A connection the server closed (failover, restart, a killed backend) is invalidated and replaced by
+    the pool, so the same request succeeds when retried: say so instead of a 500.
+    """
     if "database is locked" in str(exc):
         return await on_overload(request, exc)
+    if getattr(exc, "connection_invalidated", False):
+        log.warning("database connection lost: %s", type(exc).__name__)
+        return JSONResponse({"error": {"code": "unavailable", "message": "the database connection was lost; "
+                                       "retry shortly"}}, status_code=503, headers={"Retry-After": "1"})
     return await on_unexpected_error(request, exc)
 
 
