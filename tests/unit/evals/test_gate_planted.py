@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,15 +14,6 @@ from tutormesh.evals import gate, runner
 # The suites that need no model server; the model-run suite is checked in the integration test below.
 FAST = ["contracts", "cost", "injection"]
 
-
-@pytest.fixture
-def prompt_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A temporary copy of the committed prompts, which the registry reads for this test."""
-    root = tmp_path / "prompts"
-    shutil.copytree(prompts.registry.PACKAGED_DIR, root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    monkeypatch.setenv("TUTORMESH_PROMPTS_DIR", str(root))
-    get_settings.cache_clear()
-    return root
 
 
 def plant(root: Path, name: str, edit: str | None = None, *, replace: tuple[str, str] | None = None,

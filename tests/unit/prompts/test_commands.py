@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from tutormesh import prompts
 from tutormesh.cli import main
-from tutormesh.core.settings import get_settings
-
-
-@pytest.fixture
-def prompt_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "prompts"
-    shutil.copytree(prompts.registry.PACKAGED_DIR, root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    monkeypatch.setenv("TUTORMESH_PROMPTS_DIR", str(root))
-    get_settings.cache_clear()
-    return root
 
 
 def test_save_from_a_file_then_list_show_and_diff(prompt_copy: Path, tmp_path: Path,

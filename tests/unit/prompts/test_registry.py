@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from tutormesh import prompts
-from tutormesh.core.settings import get_settings
-
-
-@pytest.fixture
-def prompt_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A writable copy of the packaged prompts, used by the registry for this test."""
-    root = tmp_path / "prompts"
-    shutil.copytree(prompts.registry.PACKAGED_DIR, root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    monkeypatch.setenv("TUTORMESH_PROMPTS_DIR", str(root))
-    get_settings.cache_clear()
-    return root
-
 
 ALL_VERSIONS = [(name, v) for name in prompts.names() for v in prompts.versions(name)]
 
