@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tutormesh.core.errors import Invalid, PayloadTooLarge, TutorMeshError
 from tutormesh.server.errors import error_response
+from tutormesh.server.observability import route_template
 
 log = logging.getLogger("tutormesh.server.access")
 EXEMPT = ("/v1/health",)
@@ -211,8 +212,7 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_logged)
         finally:
-            route = scope.get("route")
             user_id = scope.get("state", {}).get("user_id", "-")
             log.info("%s %s status=%s ms=%.1f user=%s rid=%s", scope["method"],
-                     getattr(route, "path", "-"), status.get("code", 500),
+                     route_template(scope) or "-", status.get("code", 500),
                      (time.perf_counter() - started) * 1000, user_id, request_id)

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,6 +22,25 @@ from tutormesh.core.settings import Settings
 log = logging.getLogger("tutormesh.server.observability")
 # Routes whose own traffic would only measure the scraper.
 UNMEASURED = ("/metrics",)
+
+
+_TEMPLATES: dict[int, dict[int, str]] = {}  # per application: route object id -> full path template
+
+
+def route_template(scope: Scope) -> str | None:
+    """The matched route's full path template ("/v1/threads/{thread_id}"), or None when nothing matched.
+
+    A route inside an included router knows only its path within that router, so the full templates
+    are read once per application from its route tree.
+    """
+    route = scope.get("route")
+    if route is None:
+        return None
+    app = scope["app"]
+    templates = _TEMPLATES.get(id(app))
+    if templates is None:
+        templates = _TEMPLATES[id(app)] = {id(c.original_route): c.path or "" for c in iter_route_contexts(app.routes)}
+    return templates.get(id(route)) or getattr(route, "path", None)
 
 
 class RequestMetrics:
@@ -45,10 +65,8 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, send_counted)
         finally:
-            route = scope.get("route")
             # Unrouted paths (404s, scans) share one label so they cannot blow up the series count.
-            template = getattr(route, "path", None) or "unmatched"
-            labels = (scope["method"], template, str(status["code"]))
+            labels = (scope["method"], route_template(scope) or "unmatched", str(status["code"]))
             metrics.HTTP_REQUESTS.labels(*labels).inc()
             metrics.HTTP_LATENCY.labels(*labels).observe(time.perf_counter() - started)
 
