@@ -271,7 +271,7 @@ def test_quiz_assigned_taken_graded_and_analysed(live: Live, browser: Any) -> No
     bad = dict(QUIZ_SPEC, questions=[{"kind": "choice", "prompt": "p", "spec": {"choices": {"a": "1"}, "answer": "a"}}])
     editor.fill(json.dumps(bad))
     teacher.get_by_role("button", name="Create quiz").click()
-    teacher.get_by_role("alert").filter(has_text="a choice question needs").wait_for()
+    teacher.get_by_role("alert").filter(has_text="should have at least 2 items").wait_for()
     editor.fill(json.dumps(QUIZ_SPEC))
     teacher.get_by_role("button", name="Create quiz").click()
     teacher.get_by_role("heading", name="Week 5 check").wait_for()

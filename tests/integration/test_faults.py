@@ -239,7 +239,7 @@ def test_llm_server_killed_mid_stream_answers_with_the_lesson(start_api, monkeyp
     from tutormesh.core.settings import Settings
 
     # The tiny base model's text fails the guards; let it through so the reply really streams.
-    monkeypatch.setattr(guards, "check_rules", lambda text: guards.GuardResult(True))
+    monkeypatch.setattr(guards, "check_rules", lambda text, instructions="": guards.GuardResult(True))
     monkeypatch.setattr(guards.MathChecker, "check", lambda self, line: None)
     port = free_port()
     command = llm_server.llm_server_command(Settings(llm_port=port, llm_n_ctx=1024), port=port)
