@@ -53,7 +53,12 @@ def _reason(error: dict[str, Any]) -> str:
     if error.get("type") == "json_invalid":  # loc is ("body", <character offset>)
         return f"body: {error.get('msg', 'invalid JSON')} at character {loc[-1] if loc else '?'}"
     location = ".".join(str(part) for part in loc if part != "body") or "body"
-    return f"{location}: {error.get('msg', 'invalid')}"
+    message = error.get("msg", "invalid")
+    if error.get("type") == "string_pattern_mismatch":
+        from tutormesh.server.fields import PATTERN_MESSAGES  # the fields import the stores; errors stay light
+
+        message = PATTERN_MESSAGES.get(str((error.get("ctx") or {}).get("pattern")), message)
+    return f"{location}: {message}"
 
 
 async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -17,9 +17,10 @@ from tutormesh.tools.store import prepare_database
 
 
 @pytest.fixture
-def sessions(profile: Settings) -> sessionmaker[Session]:
-    prepare_database(profile)
-    return sessionmaker_for(profile)
+def sessions(fresh_profile: Settings) -> sessionmaker[Session]:
+    """A database of this test's own: the sweeper's query must see no other test's submissions."""
+    prepare_database(fresh_profile)
+    return sessionmaker_for(fresh_profile)
 
 
 def _submission(sessions: sessionmaker[Session], answer: str) -> str:
