@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import random
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
@@ -64,15 +64,15 @@ def trivial_graph() -> StateGraph[State]:
     return builder
 
 
-def create_app() -> FastAPI:
-    """The floor app: one route running the trivial graph with one checkpoint per turn."""
-    builder = trivial_graph()
+def _peer_app(builder: StateGraph[Any], saver: Callable[[], contextlib.AbstractContextManager[Any]],
+              turn: Callable[[Any, str, str], dict[str, Any]]) -> FastAPI:
+    """One FastAPI app for a peer: the health route and the turn route, with `turn(graph, thread_id, text)`."""
     graphs: dict[str, Any] = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        with open_checkpointer() as saver:
-            graphs["turn"] = builder.compile(checkpointer=saver)
+        with saver() as opened:
+            graphs["turn"] = builder.compile(checkpointer=opened)
             yield
 
     app = FastAPI(lifespan=lifespan)
@@ -83,14 +83,19 @@ def create_app() -> FastAPI:
 
     @app.post("/v1/threads/{thread_id}/messages")
     async def message(thread_id: str, body: MessageIn) -> dict[str, Any]:
-        def turn() -> dict[str, Any]:
-            state = graphs["turn"].invoke({"content": body.content}, {"configurable": {"thread_id": thread_id}},
-                                          durability="exit")
-            return {"thread_id": thread_id, "n": state["n"]}
-
-        return await anyio.to_thread.run_sync(turn)
+        return await anyio.to_thread.run_sync(turn, graphs["turn"], thread_id, body.content)
 
     return app
+
+
+def _floor_turn(graph: Any, thread_id: str, text: str) -> dict[str, Any]:
+    state = graph.invoke({"content": text}, {"configurable": {"thread_id": thread_id}}, durability="exit")
+    return {"thread_id": thread_id, "n": state["n"]}
+
+
+def create_app() -> FastAPI:
+    """The floor app: one route running the trivial graph with one checkpoint per turn."""
+    return _peer_app(trivial_graph(), open_checkpointer, _floor_turn)
 
 
 class NaiveState(TypedDict, total=False):
@@ -158,30 +163,11 @@ def stock_saver() -> Iterator[BaseCheckpointSaver[str]]:
         yield sqlite_saver
 
 
+def _naive_turn(graph: Any, thread_id: str, text: str) -> dict[str, Any]:
+    state = graph.invoke({"messages": [HumanMessage(text)]}, {"configurable": {"thread_id": thread_id}})
+    return {"thread_id": thread_id, "reply": state["messages"][-1].content, "mastery": state.get("mastery")}
+
+
 def create_naive_app() -> FastAPI:
     """The naive app: the same route and body, the naive graph, default durability."""
-    builder = naive_graph()
-    graphs: dict[str, Any] = {}
-
-    @contextlib.asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        with stock_saver() as saver:
-            graphs["turn"] = builder.compile(checkpointer=saver)
-            yield
-
-    app = FastAPI(lifespan=lifespan)
-
-    @app.get("/v1/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.post("/v1/threads/{thread_id}/messages")
-    async def message(thread_id: str, body: MessageIn) -> dict[str, Any]:
-        def turn() -> dict[str, Any]:
-            state = graphs["turn"].invoke({"messages": [HumanMessage(body.content)]},
-                                          {"configurable": {"thread_id": thread_id}})
-            return {"thread_id": thread_id, "reply": state["messages"][-1].content, "mastery": state.get("mastery")}
-
-        return await anyio.to_thread.run_sync(turn)
-
-    return app
+    return _peer_app(naive_graph(), stock_saver, _naive_turn)
