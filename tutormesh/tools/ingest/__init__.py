@@ -1,0 +1,1 @@
+"""Deck ingest: parse a tutorial deck and draft curriculum content from it."""
