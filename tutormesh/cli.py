@@ -75,13 +75,27 @@ def _mastery_line(state: dict[str, Any]) -> str:
     return "mastery | " + (" | ".join(shown) if shown else "none yet")
 
 
+def _account_student_id(store: Any, username: str) -> str | None:
+    """The student behind a student account (accounts keep a pseudonymous student row)."""
+    from sqlalchemy import select
+
+    from tutormesh.core.models import User
+
+    with store.sessions() as s:
+        return s.scalar(select(User.student_id).where(User.username == username, User.role == "student"))
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     """A terminal chat with the student agent; the thread resumes across runs."""
+    from tutormesh.core import llm
+    from tutormesh.core.settings import get_settings
     from tutormesh.graphs.runtime import new_replies, open_tutor
+    from tutormesh.server.thread_service import minimised_text
     from tutormesh.tools.store import get_store
 
     store = get_store()
-    student_id = store.student_id_by_name(args.student)
+    bands = get_settings().consent_required_bands
+    student_id = _account_student_id(store, args.student) or store.student_id_by_name(args.student)
     if student_id is None:
         student_id = uuid.uuid4().hex[:12]
         store.ensure_student(student_id, name=args.student)
@@ -98,7 +112,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
             if len(text) > 2000:
                 print("tutor> That message is too long (2000 characters at most).")
                 continue
-            state = tutor.send(student_id, thread_id, text)
+            # The same consent rule as the API: an under-13 student's words are minimised, no LLM.
+            text, restricted = minimised_text(store.sessions, bands, student_id, text)
+            with llm.no_external_llm(restricted):
+                state = tutor.send(student_id, thread_id, text)
             for reply in new_replies(state):
                 print(f"tutor> {reply}")
             if state.get("intent") == "answer":

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tutormesh.cli import main
+from tutormesh.cli import _account_student_id, main
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -56,3 +56,20 @@ def test_chat_session_practises_and_shows_mastery(
     code, out, _ = run(capsys, "chat", "--student", "ana")
     assert code == 0
     assert "Level" in out and "Not quite" in out and "mastery | Slope" in out
+
+
+def test_chat_minimises_an_under_13_students_words_as_the_api_does(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tutormesh.tools.store import get_store
+
+    monkeypatch.setenv("TUTORMESH_PASSWORD", "correct-horse-9")
+    assert run(capsys, "user", "add", "kid", "--role", "student")[0] == 0
+    assert run(capsys, "student", "consent", "kid", "--dob-band", "under13")[0] == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("I want to practice slope\nwhy? I live at 12 Elm Street\n/quit\n"))
+    code, out, _ = run(capsys, "chat", "--student", "kid")
+    assert code == 0 and "tutor>" in out
+    store = get_store()
+    student_id = _account_student_id(store, "kid")
+    stored = [m["content"] for m in store.history(f"cli-{student_id}") if m["role"] == "user"]
+    assert len(stored) == 2 and not any("Elm" in text for text in stored), stored

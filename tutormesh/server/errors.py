@@ -35,7 +35,9 @@ def error_response(exc: TutorMeshError) -> JSONResponse:
 async def on_domain_error(_request: Request, exc: Exception) -> JSONResponse:
     """Map a TutorMeshError to its status and code."""
     assert isinstance(exc, TutorMeshError)
-    if exc.status >= 500:
+    if isinstance(exc, RateLimited):  # overload answered with Retry-After is expected, not a fault
+        log.warning("shed %s: %s", exc.code, exc.message)
+    elif exc.status >= 500:
         log.error("domain error %s: %s", exc.code, exc.message)
     return error_response(exc)
 

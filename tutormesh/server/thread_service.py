@@ -175,12 +175,17 @@ def stream_turn_once(services: Services, user: Principal, thread: dict[str, Any]
 
 
 def consented_text(services: Services, student_id: str, text: str) -> tuple[str, bool]:
+    """Return what the turn may see and store, and whether LLM calls are off (see `minimised_text`)."""
+    return minimised_text(services.learner.sessions, services.settings.consent_required_bands, student_id, text)
+
+
+def minimised_text(sessions: Any, bands: Any, student_id: str, text: str) -> tuple[str, bool]:
     """Return what the turn may see and store, and whether LLM calls are off (docs/data-protection.md).
 
     A student under 13 without a guardian's recorded consent keeps tier-1 tutoring, but their words
     become a fixed command or a math answer before the graph (and so any store) sees them.
     """
-    if not consent.is_restricted(services.learner.sessions, student_id, services.settings.consent_required_bands):
+    if not consent.is_restricted(sessions, student_id, bands):
         return text, False
     from tutormesh.agents.understanding import understand
     from tutormesh.tools.curriculum import load_curriculum
