@@ -166,6 +166,12 @@ def score(rubric: Rubric | Mapping[str, Any], answer: str, *, question: str = ""
     total = round(sum(points.values()), 2)
     gap = abs(total - keywords.total) / rubric.max_points
     doubts = [f"the LLM judge and keyword evidence disagree by {gap:.0%}"] if gap >= 0.34 else []
+    from tutormesh.agents import guards  # generated feedback passes the guards every generated text passes
+
+    if feedback and not (checked := guards.check_rules(feedback)).ok:
+        log.warning("the LLM judge's feedback was withheld by the guards (%s)", checked.category)
+        doubts.append(f"the LLM judge's feedback was withheld by the guards ({checked.category})")
+        feedback = ""
     return RubricScore(points=points, total=total, max_points=rubric.max_points,
                        confidence=round(max(0.0, min(llm_confidence, 1.0) * (1 - gap / 2)), 2),
                        feedback=feedback or keywords.feedback, grader="llm_judge", doubts=doubts)

@@ -10,7 +10,8 @@ from pathlib import Path
 from tutormesh.evals.evaluators import SUITES
 
 # Evals with their own scoring, table and gate (modules with run, table, gate, read/write_baseline).
-EXTRA_SUITES = {"utterances": "tutormesh.evals.utterances", "conversations": "tutormesh.evals.conversations"}
+EXTRA_SUITES = {"utterances": "tutormesh.evals.utterances", "conversations": "tutormesh.evals.conversations",
+                "sensitivity": "tutormesh.evals.sensitivity"}
 SUITE_NAMES = ["contracts", "generation", "cost", *SUITES, *EXTRA_SUITES]
 
 

@@ -97,6 +97,18 @@ def test_llm_judge_is_used_only_when_configured(monkeypatch: pytest.MonkeyPatch)
     assert disagree.grader == "llm_judge" and disagree.flag and "disagree" in disagree.flag
 
 
+def test_judge_feedback_with_a_stereotype_is_withheld_for_the_keyword_feedback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rubric, "_llm_judge", lambda: lambda **_: {
+        "points": {"inverse": 2, "check": 1}, "confidence": 0.9,
+        "feedback": "Good work, even though girls are naturally worse at algebra."})
+    judged = grade_question(OPEN, "Subtract 3 on both sides; check by substituting 2.")
+    assert judged.score == 3 and "girls" not in judged.feedback
+    assert judged.feedback == rubric.keyword_score(rubric.Rubric.model_validate(OPEN["spec"]["rubric"]),
+                                                   "Subtract 3 on both sides; check by substituting 2.").feedback
+    doubts = rubric.score(OPEN["spec"]["rubric"], "Subtract 3 on both sides; check by substituting 2.").doubts
+    assert doubts == ["the LLM judge's feedback was withheld by the guards (stereotype)"]
+
+
 def test_a_failing_llm_judge_falls_back_to_keywords_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(**_: Any) -> dict[str, Any]:
         raise TimeoutError("LLM endpoint timed out")

@@ -136,3 +136,16 @@ def _never_hits(open_cache):  # type: ignore[no-untyped-def]
         return Bypassed()
 
     return opened
+
+
+def test_the_sensitivity_gate_fails_when_the_check_is_switched_off(monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from tutormesh import cli
+    from tutormesh.agents import sensitivity
+
+    gate_args = ["eval", "--suite", "sensitivity", "--gate", "--offline", "--quiet"]
+    assert cli.main(gate_args) == 0
+    monkeypatch.setattr(sensitivity, "check", lambda text: None)  # what removing it from the guards looks like
+    assert cli.main(gate_args) == 1
+    err = capsys.readouterr().err
+    assert "REGRESSION sensitivity.recall" in err and "< target 0.90" in err
