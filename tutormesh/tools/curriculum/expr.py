@@ -18,6 +18,7 @@ from functools import lru_cache
 Value = Fraction | str | bool
 
 _MAX_EXPONENT = 64
+MONEY_PATTERN = "money_pattern"  # the env key money() reads, e.g. "₹{amount}"
 _RELATIONS = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
@@ -131,6 +132,22 @@ def dec(value: Value) -> str:
     raise ExprError(f"{fmt(number)} has no exact decimal form")
 
 
+def money(env: Mapping[str, Value], amount: Value) -> str:
+    """Write an amount of money as the rendering's cultural context does (``₹12``, ``$1.50``).
+
+    The context's pattern comes from the env (see culture.py); whole amounts are bare, others get
+    two decimals.
+    """
+    pattern = env.get(MONEY_PATTERN)
+    if not isinstance(pattern, str):
+        raise ExprError("money() needs a cultural context to render")
+    number = _num(amount, "money()")
+    text = dec(abs(number))
+    if "." in text and len(text.split(".")[1]) == 1:
+        text += "0"
+    return ("-" if number < 0 else "") + pattern.replace("{amount}", text)
+
+
 def _abs(value: Value) -> Fraction:
     return abs(_num(value, "abs()"))
 
@@ -161,6 +178,9 @@ FORMAT_FUNCTIONS: dict[str, Function] = {
     "dec": dec,
     "fmt": fmt,
 }
+# Functions that also read the rendering's env (its cultural context); only inside ``{...}``.
+ContextFunction = Callable[..., Value]
+CONTEXT_FUNCTIONS: dict[str, ContextFunction] = {"money": money}
 
 _ALLOWED_NODES = (
     ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name, ast.Load, ast.Call,
@@ -196,11 +216,15 @@ def names_in(source: str) -> tuple[set[str], set[str]]:
 
 
 def check(source: str, known: Iterable[str], functions: Mapping[str, Function]) -> None:
-    """Raise ExprError unless the expression parses and uses only known names and functions."""
+    """Raise ExprError unless the expression parses and uses only known names and functions.
+
+    With the text helpers (FORMAT_FUNCTIONS), the context functions such as money() are known too.
+    """
     names, calls = names_in(source)
     if unknown := sorted(names - set(known)):
         raise ExprError(f"unknown name(s) {', '.join(unknown)} in {source!r}")
-    if bad := sorted(calls - set(functions)):
+    allowed = set(functions) | (set(CONTEXT_FUNCTIONS) if functions is FORMAT_FUNCTIONS else set())
+    if bad := sorted(calls - allowed):
         raise ExprError(f"unknown function(s) {', '.join(bad)} in {source!r}")
 
 
@@ -263,6 +287,9 @@ def _compile(node: ast.expr, functions: Mapping[str, Function]) -> Compiled:
         test, body, orelse = (_compile(n, functions) for n in (node.test, node.body, node.orelse))
         return lambda env: body(env) if _truth(test(env)) else orelse(env)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        if node.func.id in CONTEXT_FUNCTIONS and functions is FORMAT_FUNCTIONS:
+            reader, params = CONTEXT_FUNCTIONS[node.func.id], [_compile(a, functions) for a in node.args]
+            return lambda env: reader(env, *(a(env) for a in params))
         if node.func.id not in functions:
             raise ExprError(f"unknown function {node.func.id!r}")
         function, args = functions[node.func.id], [_compile(a, functions) for a in node.args]

@@ -10,8 +10,8 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from tutormesh.tools.curriculum import translations
-from tutormesh.tools.curriculum.models import VARIANTS, Item, ItemTemplate, Subject, Topic
+from tutormesh.tools.curriculum import culture, translations
+from tutormesh.tools.curriculum.models import VARIANTS, Item, ItemTemplate, Lesson, Subject, Topic, WorkedExample
 
 CURRICULUM_DIR = Path(__file__).resolve().parents[2] / "data" / "curriculum"
 
@@ -21,12 +21,14 @@ class CurriculumError(ValueError):
 
 
 class Curriculum:
-    """All subjects in one language, with lookups by topic slug, template id and item id."""
+    """All subjects in one language and cultural context, with lookups by topic, template and item."""
 
-    def __init__(self, subjects: dict[str, Subject], language: str = translations.SOURCE_LANGUAGE) -> None:
+    def __init__(self, subjects: dict[str, Subject], language: str = translations.SOURCE_LANGUAGE,
+                 culture_slug: str | None = None) -> None:
         """Index the subjects; topic slugs must be unique across subjects."""
         self.subjects = subjects
         self.language = language
+        self.culture = culture_slug or culture.resolve(None, language)
         self._topics: dict[str, Topic] = {}
         for subject in subjects.values():
             for topic in subject.topics:
@@ -58,12 +60,12 @@ class Curriculum:
         return topic.template(int(difficulty))
 
     def item(self, item_id: str) -> Item:
-        """Rebuild an item from its id, e.g. ``"math.two-step-equations.d3.A.17"``."""
+        """Rebuild an item from its id, e.g. ``"math.two-step-equations.d3.A.17"``, in this context."""
         parts = item_id.rsplit(".", 2)
         if len(parts) != 3 or parts[1] not in VARIANTS or not re.fullmatch(r"-?\d+", parts[2]):
             raise ValueError(f"malformed item id {item_id!r}; expected <template id>.<A|B>.<seed>")
         template_id, variant, seed = parts
-        return self.template(template_id).instantiate(int(seed), variant)  # type: ignore[arg-type]
+        return self.template(template_id).instantiate(int(seed), variant, self.culture)  # type: ignore[arg-type]
 
     def route(self, text: str, subject: str | None = None) -> list[Topic]:
         """Return topics that match free text, best first; [] when nothing matches.
@@ -102,6 +104,8 @@ def load_subject(path: str | Path, language: str = translations.SOURCE_LANGUAGE)
     except (OSError, yaml.YAMLError) as exc:
         raise CurriculumError(f"{path}: cannot read curriculum: {exc}") from None
     where = path
+    if isinstance(raw, dict):
+        raw = {**raw, "language": language}
     if language != translations.SOURCE_LANGUAGE and isinstance(raw, dict):
         try:
             raw = translations.apply(raw, translations.read_translation(path, language))
@@ -114,27 +118,56 @@ def load_subject(path: str | Path, language: str = translations.SOURCE_LANGUAGE)
         raise CurriculumError(f"{where}: invalid curriculum:\n{exc}") from None
 
 
-def load_curriculum(language: str = translations.SOURCE_LANGUAGE, directory: str | Path | None = None) -> Curriculum:
+def load_curriculum(language: str = translations.SOURCE_LANGUAGE, directory: str | Path | None = None,
+                    culture_slug: str | None = None) -> Curriculum:
     """Load every ``*.yaml`` subject in the curriculum directory (the shipped one by default).
 
-    Loaded once per language and directory, however the arguments are spelt.
+    Loaded once per language, directory and context, however the arguments are spelt.
 
     Args:
         language: "en", "hi" or "es"; the same curriculum with its student-facing text translated.
         directory: Another curriculum directory (tests).
+        culture_slug: The cultural context lessons and items are filled from ("india", "us",
+            "latam", "europe"; `culture.resolve` turns a profile into one); None: the language's default.
 
     Raises:
-        CurriculumError: if the language is unknown or a file is missing or malformed.
+        CurriculumError: if the language or context is unknown or a file is missing or malformed.
     """
     try:
         translations.check_language(language)
-    except translations.TranslationError as exc:
+        slug = culture.get(culture_slug or culture.resolve(None, language)).slug
+    except (translations.TranslationError, culture.CultureError) as exc:
         raise CurriculumError(str(exc)) from None
-    return _load(language, Path(directory) if directory is not None else CURRICULUM_DIR)
+    return _load_in(language, Path(directory) if directory is not None else CURRICULUM_DIR, slug)
 
 
 @lru_cache
-def _load(language: str, folder: Path) -> Curriculum:
+def _load_in(language: str, folder: Path, slug: str) -> Curriculum:
+    subjects = {name: _in_culture(subject, slug) for name, subject in _load(language, folder).items()}
+    return Curriculum(subjects, language, slug)
+
+
+def _in_culture(subject: Subject, slug: str) -> Subject:
+    """The subject with its lessons' culture slots filled (items fill theirs when built)."""
+    context = culture.get(slug)
+    topics = []
+    for topic in subject.topics:
+        values = context.slots(f"{subject.slug}.{topic.slug}", subject.language)
+        lesson, example = topic.lesson, topic.lesson.worked_example
+        filled = Lesson(
+            title=culture.fill(lesson.title, values),
+            explanation=culture.fill(lesson.explanation, values),
+            worked_example=WorkedExample(problem=culture.fill(example.problem, values),
+                                         steps=[culture.fill(step, values) for step in example.steps],
+                                         answer=example.answer),
+            visual_example=culture.fill(lesson.visual_example, values),
+        )
+        topics.append(topic.model_copy(update={"lesson": filled}))
+    return subject.model_copy(update={"topics": topics})
+
+
+@lru_cache
+def _load(language: str, folder: Path) -> dict[str, Subject]:
     files = sorted(folder.glob("*.yaml"))
     if not files:
         raise CurriculumError(f"{folder}: no curriculum files")
@@ -144,7 +177,8 @@ def _load(language: str, folder: Path) -> Curriculum:
         if subject.slug in subjects:
             raise CurriculumError(f"{path}: subject {subject.slug!r} is defined twice")
         subjects[subject.slug] = subject
-    return Curriculum(subjects, language)
+    Curriculum(subjects, language)  # topic slugs must be unique across subjects
+    return subjects
 
 
 def _stem(word: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from tutormesh.tools.curriculum import expr
+from tutormesh.tools.curriculum import culture, expr
 
 Variant = Literal["A", "B"]
 AnswerForm = Literal["any", "factored"]
@@ -20,9 +20,9 @@ _MAX_DRAWS = 500
 _DRAW_CACHE_SIZE = 50_000
 # Drawn values by (template identity, seed): rebuilding an item from its id should not redraw.
 _DRAWS: dict[tuple[int, int], tuple[ItemTemplate, dict[str, expr.Value]]] = {}
-# Built items by (template identity, seed, variant): every practice turn rebuilds the item it grades
+# Built items by (template identity, seed, variant, culture): every practice turn rebuilds the item it grades
 # and builds the next one, and rendering costs more than grading (measured). Items are frozen.
-_ITEMS: dict[tuple[int, int, str], tuple[ItemTemplate, Item]] = {}
+_ITEMS: dict[tuple[int, int, str, str], tuple[ItemTemplate, Item]] = {}
 _ITEM_CACHE_SIZE = 10_000
 
 
@@ -125,6 +125,7 @@ class Item(_Frozen):
     skill: str
     difficulty: int
     variant: Variant
+    culture: str = Field(description="The cultural context its names and money were filled from.")
     prompt: str
     answer: str
     form: AnswerForm = "any"
@@ -139,6 +140,7 @@ class ItemTemplate(_Frozen):
     subject: str
     topic: str
     skill: str
+    language: str = Field("en", description="The language of its text; picks the default cultural context.")
     difficulty: int = Field(ge=1, le=5)
     params: dict[str, ParamSpec]
     derived: dict[str, str] = Field(default_factory=dict)
@@ -159,6 +161,8 @@ class ItemTemplate(_Frozen):
     @model_validator(mode="after")
     def _expressions_resolve(self) -> ItemTemplate:
         known: list[str] = []
+        if taken := sorted((set(self.params) | set(self.derived)) & {*culture.SLOTS, expr.MONEY_PATTERN}):
+            raise ValueError(f"{', '.join(taken)}: reserved for cultural context slots")
         try:
             for name, spec in self.params.items():
                 for source in spec.expressions():
@@ -176,7 +180,7 @@ class ItemTemplate(_Frozen):
                     expr.check(mis.when, known, expr.NUMERIC_FUNCTIONS)
             for text in texts:
                 for source in expr.placeholders(text):
-                    expr.check(source, known, expr.FORMAT_FUNCTIONS)
+                    expr.check(source, [*known, *culture.SLOTS], expr.FORMAT_FUNCTIONS)
         except expr.ExprError as exc:
             raise ValueError(str(exc)) from None
         return self
@@ -198,21 +202,30 @@ class ItemTemplate(_Frozen):
             return dict(env)
         raise TemplateError(f"{self.id}: no valid parameters after {_MAX_DRAWS} draws (seed {seed})")
 
-    def instantiate(self, seed: int, variant: Variant = "A") -> Item:
-        """Build the item for (seed, variant); the same inputs always give the same item."""
+    def instantiate(self, seed: int, variant: Variant = "A", culture_slug: str | None = None) -> Item:
+        """Build the item for (seed, variant); the same inputs always give the same item.
+
+        Args:
+            seed: Draws the numbers (and, with the template id, the names the context shows).
+            variant: "A" or "B" wording of the same numbers.
+            culture_slug: The cultural context its slots are filled from; None: the default for
+                the template's language. Only text changes: the answer is the same in every context.
+        """
         if variant not in VARIANTS:
             raise ValueError(f"variant must be 'A' or 'B', got {variant!r}")
-        key = (id(self), seed, variant)
+        slug = culture_slug or culture.resolve(None, self.language)
+        key = (id(self), seed, variant, slug)
         if (hit := _ITEMS.get(key)) is not None:
             return hit[1]
         if len(_ITEMS) >= _ITEM_CACHE_SIZE:
             _ITEMS.clear()
-        item = self._build(seed, variant)
+        item = self._build(seed, variant, slug)
         _ITEMS[key] = (self, item)  # holding self keeps id(self) from being reused while cached
         return item
 
-    def _build(self, seed: int, variant: Variant) -> Item:
-        env = self.values(seed)
+    def _build(self, seed: int, variant: Variant, slug: str) -> Item:
+        # Slots are keyed by template and seed, not variant: A and B differ only in wording.
+        env = {**culture.get(slug).slots(f"{self.id}.{seed}", self.language), **self.values(seed)}
         return Item(
             id=f"{self.id}.{variant}.{seed}",
             template_id=self.id,
@@ -220,6 +233,7 @@ class ItemTemplate(_Frozen):
             skill=self.skill,
             difficulty=self.difficulty,
             variant=variant,
+            culture=slug,
             prompt=expr.render(self.variants[variant], env),
             answer=expr.render(self.answer, env),
             form=self.form,
@@ -237,7 +251,9 @@ class ItemTemplate(_Frozen):
             if not all(expr.evaluate(source, env) is True for source in self.require):
                 raise _Redraw
             answer = _norm(expr.render(self.answer, env))
-            wrong = [_norm(m.answer) for m in self._misconceptions(env)]
+            # Only the answers: feedback may name people, and the draw is the same in every context.
+            wrong = [_norm(expr.render(m.answer, env)) for m in self.misconceptions
+                     if not m.when or expr.evaluate(m.when, env) is True]
         except ZeroDivisionError:
             raise _Redraw from None
         if answer in wrong:
@@ -263,6 +279,7 @@ class Topic(_Frozen):
     slug: str = Field(pattern=SLUG)
     title: str
     subject: str
+    language: str = "en"
     week: int = Field(ge=1)
     keywords: list[str] = Field(min_length=1)
     prerequisites: list[str] = Field(default_factory=list, description="Topic slugs to master first; empty: the "
@@ -291,6 +308,7 @@ class Subject(_Frozen):
 
     slug: str = Field(pattern=SLUG)
     title: str
+    language: str = Field("en", description="The language of its text (set by the loader).")
     semester_weeks: int = Field(ge=1, le=52)
     topics: list[Topic] = Field(min_length=1)
 
@@ -300,11 +318,11 @@ class Subject(_Frozen):
         # Topics and templates carry their parents' slugs so each stands alone; the YAML stays DRY.
         if not isinstance(data, dict) or not isinstance(data.get("topics"), list):
             return data
-        subject = data.get("slug")
+        subject, language = data.get("slug"), data.get("language", "en")
         topics = []
         for raw in data["topics"]:
             if isinstance(raw, dict):
-                raw = {**raw, "subject": subject, "skill": raw.get("skill", raw.get("slug"))}
+                raw = {**raw, "subject": subject, "language": language, "skill": raw.get("skill", raw.get("slug"))}
                 if isinstance(raw.get("templates"), list):
                     raw["templates"] = [_fill_template(t, subject, raw) for t in raw["templates"]]
             topics.append(raw)
@@ -329,7 +347,8 @@ def _fill_template(raw: Any, subject: Any, topic: dict[str, Any]) -> Any:
     if not isinstance(raw, dict):
         return raw
     ident = f"{subject}.{topic.get('slug')}.d{raw.get('difficulty')}"
-    return {**raw, "id": ident, "subject": subject, "topic": topic.get("slug"), "skill": topic.get("skill")}
+    return {**raw, "id": ident, "subject": subject, "topic": topic.get("slug"), "skill": topic.get("skill"),
+            "language": topic.get("language")}
 
 
 def _as_int(source: int | str, env: dict[str, expr.Value]) -> int:

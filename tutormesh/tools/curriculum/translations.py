@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from tutormesh.tools.curriculum import expr
+from tutormesh.tools.curriculum import culture, expr
 
 LANGUAGES = ("en", "hi", "es")
 SOURCE_LANGUAGE = "en"
@@ -204,8 +204,8 @@ def check_directory(directory: Path, languages: tuple[str, ...] = LANGUAGES) -> 
 
 def _mismatches(source: str, text: str) -> list[str]:
     out = []
-    want = Counter(_slot_shape(p) for p in expr.placeholders(source))
-    got = Counter(_slot_shape(p) for p in expr.placeholders(text))
+    want = _slot_counts(source)
+    got = _slot_counts(text)
     if want != got:
         lost = sorted((want - got).elements())
         added = sorted((got - want).elements())
@@ -222,6 +222,16 @@ def _mismatches(source: str, text: str) -> list[str]:
     if _bullets(source) != _bullets(text):
         out.append(f"the English has {_bullets(source)} bullet lines, this has {_bullets(text)}")
     return out
+
+
+def _slot_counts(text: str) -> Counter[str]:
+    """Count a text's placeholders; a culture slot (a name, a city) counts once however often it
+    appears, since a translation may repeat a name where the English has a pronoun, or drop it."""
+    counts = Counter(_slot_shape(p) for p in expr.placeholders(text))
+    for slot in culture.SLOTS:
+        if counts[slot] > 1:
+            counts[slot] = 1
+    return counts
 
 
 def _slot_shape(placeholder: str) -> str:
