@@ -133,7 +133,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 # Feature areas add their sub-commands here: each module has `register(subparsers) -> None`.
 COMMAND_MODULES: tuple[str, ...] = ("tutormesh.server.commands", "tutormesh.assessment.commands",
                                     "tutormesh.evals.commands", "tutormesh.tools.curriculum.commands",
-                                    "tutormesh.server.student_commands", "tutormesh.prompts.commands")
+                                    "tutormesh.server.student_commands", "tutormesh.prompts.commands",
+                                    "tutormesh.server.shard_commands")
 
 
 def build_parser() -> argparse.ArgumentParser:

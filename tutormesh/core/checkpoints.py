@@ -55,24 +55,36 @@ def libpq_url(url: str) -> str:
 
 
 @contextmanager
+def open_postgres_saver(url: str) -> Iterator[PostgresSaver]:
+    """Open a Postgres saver on its own pool, create its tables, and close the pool on exit."""
+    # prepare_threshold=None keeps it working behind PgBouncer (langgraph issue 5675).
+    with ConnectionPool(
+        libpq_url(url),
+        min_size=1,
+        max_size=8,
+        kwargs={"autocommit": True, "prepare_threshold": None, "row_factory": dict_row},
+        # Test a pooled connection before handing it out: after a database restart or failover
+        # the pool would otherwise fail one turn per dead connection it holds (measured: up to 8).
+        check=ConnectionPool.check_connection,
+        open=True,
+    ) as pool:
+        pg_saver = PostgresSaver(pool)  # type: ignore[arg-type]
+        pg_saver.setup()
+        yield pg_saver
+
+
+@contextmanager
 def open_checkpointer(settings: Settings | None = None) -> Iterator[BaseCheckpointSaver[str]]:
-    """Open the configured saver, create its tables, and close it on exit."""
+    """Open the configured saver, create its tables, and close it on exit.
+
+    Sharded (docs/scale-plan.md): checkpoints live on each student's shard database, and the
+    runtime takes the saver from `ShardRouter.checkpointer_for`; this one stays the saver of
+    threads without a student (none in the student graph).
+    """
     settings = settings or get_settings()
     url = settings.checkpoints_url
     if url.startswith("postgresql"):
-        # prepare_threshold=None keeps it working behind PgBouncer (langgraph issue 5675).
-        with ConnectionPool(
-            libpq_url(url),
-            min_size=1,
-            max_size=8,
-            kwargs={"autocommit": True, "prepare_threshold": None, "row_factory": dict_row},
-            # Test a pooled connection before handing it out: after a database restart or failover
-            # the pool would otherwise fail one turn per dead connection it holds (measured: up to 8).
-            check=ConnectionPool.check_connection,
-            open=True,
-        ) as pool:
-            pg_saver = PostgresSaver(pool)  # type: ignore[arg-type]
-            pg_saver.setup()
+        with open_postgres_saver(url) as pg_saver:
             yield pg_saver
         return
     private_file(Path(url))

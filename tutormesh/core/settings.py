@@ -145,6 +145,15 @@ class Settings(BaseSettings):
     admission_tier1_turns: int = 16
     admission_tier2_turns: int = 4
     admission_wait_s: float = 2.0
+    # --- shards (docs/scale-plan.md "Shard router") ---
+    # Comma-separated names of the Postgres databases student data is sharded over; empty: one
+    # database (the default). Each name's URL is read from TUTORMESH_SHARD_URL_<NAME>; the shard map
+    # lives in the database_url database (the directory), which keeps the global rows.
+    shard_databases: str = ""
+    # Seconds a process trusts its copy of the shard map before checking its epoch again.
+    shard_map_ttl_s: float = 2.0
+    # Seconds a write to a shard being moved waits for the move's final copy, then 503 + Retry-After.
+    shard_freeze_wait_s: float = 2.0
     # --- prompts and evals ---
     # Where prompt files are read from (empty: the packaged tutormesh/prompts); evals run on copies.
     prompts_dir: Path | None = None

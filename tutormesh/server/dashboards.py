@@ -27,6 +27,7 @@ from tutormesh.core.models import (
     User,
 )
 from tutormesh.core.settings import Settings
+from tutormesh.core.shards import ShardRouter
 from tutormesh.core.stores.ledger import project_month
 from tutormesh.tools import bkt
 
@@ -42,14 +43,21 @@ def students(s: Session, cohort: str) -> list[tuple[str, str, str]]:
     return [(str(u), str(n), str(sid)) for u, n, sid in rows]
 
 
-def heatmap(s: Session, cohort: str) -> dict[str, Any]:
-    """Mastery per student and skill: the skills anyone in the cohort practised, in curriculum order."""
+def _mastery_cells(s: Session, ids: list[str]) -> list[tuple[str, str, float]]:
+    return [(str(sid), str(skill), float(p)) for sid, skill, p in s.execute(
+        select(Mastery.student_id, Mastery.skill, Mastery.p_known).where(Mastery.student_id.in_(ids)))]
+
+
+def heatmap(s: Session, cohort: str, *, router: ShardRouter | None = None) -> dict[str, Any]:
+    """Mastery per student and skill: the skills anyone in the cohort practised, in curriculum order.
+
+    `s` is the directory's session (members, skills); sharded, the mastery rows are read on each
+    database that holds some of the cohort's students and merged.
+    """
     members = students(s, cohort)
     ids = [sid for _, _, sid in members]
-    cells: dict[tuple[str, str], float] = {}
-    for sid, skill, p in s.execute(select(Mastery.student_id, Mastery.skill, Mastery.p_known)
-                                   .where(Mastery.student_id.in_(ids))):
-        cells[(sid, skill)] = round(float(p), 3)
+    found = _mastery_cells(s, ids) if router is None else router.for_students(ids, _mastery_cells)
+    cells = {(sid, skill): round(p, 3) for sid, skill, p in found}
     used = {skill for _, skill in cells}
     skills = [{"slug": slug, "title": title} for slug, title in s.execute(
         select(Skill.slug, Skill.title).where(Skill.slug.in_(used)).order_by(Skill.subject, Skill.position))]

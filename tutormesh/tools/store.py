@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from tutormesh.core.db import migrate, sessionmaker_for
 from tutormesh.core.models import ItemTemplateRow, Skill, Subject
 from tutormesh.core.settings import Settings, get_settings
+from tutormesh.core.shards import get_router
 from tutormesh.core.stores.learner import LearnerStore
 from tutormesh.tools.curriculum import load_curriculum
 
@@ -62,5 +63,5 @@ def get_store(settings: Settings | None = None) -> LearnerStore:
         if url not in _ready:
             if settings.auto_migrate:
                 prepare_database(settings)
-            _ready[url] = LearnerStore(sessionmaker_for(settings))
+            _ready[url] = LearnerStore(sessionmaker_for(settings), get_router(settings))
         return _ready[url]

@@ -7,6 +7,7 @@ return plain dicts so graph state and API responses can use them directly.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -26,6 +27,7 @@ from tutormesh.core.models import (
     Student,
     ThreadMessage,
 )
+from tutormesh.core.shards import Database, ShardRouter, logical_of_id, scoped_student
 
 
 def _fields(row: Any) -> Mapping[str, Any]:
@@ -98,34 +100,53 @@ _TOUCH_SESSION = update(LearningSession).where(LearningSession.thread_id == bind
 
 
 class LearnerStore:
-    """Reads and writes one student's learner model; each method is one short transaction."""
+    """Reads and writes one student's learner model; each method is one short transaction.
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        """Use the given session factory (one per database)."""
+    With a `router` (sharding on) a student's rows live on the student's shard database and
+    `sessions` is the directory's; calls keyed by a negotiation or thread id find the shard from
+    `student_scope` or the id (docs/scale-plan.md). Without one, everything uses `sessions`.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], router: ShardRouter | None = None) -> None:
+        """Use the given session factory (the one database, or the directory when sharded)."""
         self.sessions = sessions
         self.engine: Engine = sessions.kw["bind"]
+        self.router = router
+        self._single = nullcontext(Database("single", "", self.engine, sessions))
+
+    def _on(self, student_id: str) -> AbstractContextManager[Database]:
+        """The database holding `student_id`'s rows, held for one call (the one routing point)."""
+        return self._single if self.router is None else self.router.using(student_id)
+
+    def _on_scope(self, owned_id: str = "") -> AbstractContextManager[Database]:
+        """The database of the current `student_scope`, else of the shard an owned id names."""
+        if self.router is None:
+            return self._single
+        if scoped_student() is None and (logical := logical_of_id(owned_id)) is not None:
+            return self.router.using_logical(logical)
+        return self.router.using_scope()
 
     # -- one read and one write per turn (the hot path) ----------------------------------------
     # Core statements on a plain connection: several times cheaper than ORM flushes (measured
     # 0.5 ms vs 1.3 ms for the practice write on SQLite), and these run on every turn.
     def load_learner(self, student_id: str, subject: str, *, today: date, now: datetime) -> dict[str, Any]:
         """Load a learner (spawning it on first use): profile, mastery rows, plan, due reviews."""
-        with self.engine.connect() as c:
+        with self._on(student_id) as db, db.engine.connect() as c:
             key = {"student_id": student_id}
             profile = c.execute(_LOAD_PROFILE, key).mappings().first()
             plan = c.execute(_LOAD_PLAN, {**key, "subject": subject}).mappings().first()
-            if profile is None or plan is None:
-                c.rollback()
-                self.ensure_student(student_id)
-                self.plan(student_id, subject, today=today)
-                return self.load_learner(student_id, subject, today=today, now=now)
-            mastery = {r["skill"]: _mastery_dict(r) for r in c.execute(_LOAD_MASTERY, key).mappings()}
-            committed = c.execute(_LOAD_COMMITTED, key).mappings()
-            due = [
-                {"id": r["id"], "subject": r["subject"], "skill": r["skill"], "baseline_mastery": r["baseline_mastery"]}
-                for r in committed
-                if (review_at := _aware(r["review_at"])) is not None and review_at <= now
-            ]
+            if profile is not None and plan is not None:
+                mastery = {r["skill"]: _mastery_dict(r) for r in c.execute(_LOAD_MASTERY, key).mappings()}
+                committed = list(c.execute(_LOAD_COMMITTED, key).mappings())
+        if profile is None or plan is None:  # outside the call: a nested one would wait on a move's lock
+            self.ensure_student(student_id)
+            self.plan(student_id, subject, today=today)
+            return self.load_learner(student_id, subject, today=today, now=now)
+        due = [
+            {"id": r["id"], "subject": r["subject"], "skill": r["skill"], "baseline_mastery": r["baseline_mastery"]}
+            for r in committed
+            if (review_at := _aware(r["review_at"])) is not None and review_at <= now
+        ]
         return {"profile": _profile_dict(profile), "mastery": mastery, "plan": _plan_dict(plan), "due_reviews": due}
 
     def record_practice(
@@ -146,7 +167,7 @@ class LearnerStore:
         """
         correct = bool(grade["correct"])
         now = datetime.now(UTC)
-        with self.engine.begin() as s:
+        with self._on(student_id) as db, db.engine.begin() as s:
             attempt_id = s.execute(
                 _INSERT_ATTEMPT,
                 {"student_id": student_id, "thread_id": thread_id, "item_id": item["id"], "skill": item["skill"],
@@ -167,7 +188,11 @@ class LearnerStore:
     # -- students and profiles -------------------------------------------------------------
     def ensure_student(self, student_id: str, name: str | None = None) -> None:
         """Create the student and a default profile if missing (an agent spawns on first use)."""
-        with self.sessions.begin() as s:
+        if self.router is not None:  # the directory's registry: names, and global rows' foreign keys
+            with self.sessions.begin() as s:
+                if s.get(Student, student_id) is None:
+                    s.add(Student(id=student_id, name=name or student_id))
+        with self._on(student_id) as db, db.sessions.begin() as s:
             if s.get(Student, student_id) is None:
                 s.add(Student(id=student_id, name=name or student_id))
                 s.flush()  # rows without relationship() are not ordered by foreign key
@@ -180,7 +205,7 @@ class LearnerStore:
 
     def profile(self, student_id: str) -> dict[str, Any]:
         """Return the learning profile (raises LookupError for an unknown student)."""
-        with self.sessions() as s:
+        with self._on(student_id) as db, db.sessions() as s:
             row = s.get(Profile, student_id)
             if row is None:
                 raise LookupError(f"unknown student {student_id!r}")
@@ -188,7 +213,7 @@ class LearnerStore:
 
     def update_profile(self, student_id: str, **fields: Any) -> None:
         """Change profile fields (pace, learning_style, language, ...)."""
-        with self.sessions.begin() as s:
+        with self._on(student_id) as db, db.sessions.begin() as s:
             row = s.get(Profile, student_id)
             if row is None:
                 raise LookupError(f"unknown student {student_id!r}")
@@ -198,13 +223,13 @@ class LearnerStore:
     # -- mastery and attempts --------------------------------------------------------------
     def mastery(self, student_id: str) -> dict[str, dict[str, Any]]:
         """Return every skill's tracing state for the student, keyed by skill."""
-        with self.sessions() as s:
+        with self._on(student_id) as db, db.sessions() as s:
             rows = s.scalars(select(Mastery).where(Mastery.student_id == student_id))
             return {r.skill: _mastery_dict(r) for r in rows}
 
     def set_mastery(self, student_id: str, skill: str, p_known: float) -> None:
         """Overwrite a skill's estimate (placement tests, fixtures)."""
-        with self.sessions.begin() as s:
+        with self._on(student_id) as db, db.sessions.begin() as s:
             row = s.get(Mastery, (student_id, skill))
             if row is None:
                 s.add(Mastery(student_id=student_id, skill=skill, p_known=p_known))
@@ -213,7 +238,7 @@ class LearnerStore:
 
     def reset_fail_streak(self, student_id: str, skill: str) -> None:
         """Start counting failures afresh (after a negotiation changed the plan)."""
-        with self.sessions.begin() as s:
+        with self._on(student_id) as db, db.sessions.begin() as s:
             row = s.get(Mastery, (student_id, skill))
             if row is not None:
                 row.fail_streak = 0
@@ -221,7 +246,7 @@ class LearnerStore:
     # -- delivery plans ----------------------------------------------------------------------
     def plan(self, student_id: str, subject: str, *, today: date) -> dict[str, Any]:
         """Return the student's plan in a subject, starting one today if there is none."""
-        with self.sessions.begin() as s:
+        with self._on(student_id) as db, db.sessions.begin() as s:
             row = s.get(CurriculumPlan, (student_id, subject))
             if row is None:
                 pace = s.scalar(select(Profile.pace).where(Profile.student_id == student_id)) or "moderate"
@@ -232,7 +257,7 @@ class LearnerStore:
 
     def set_plan(self, student_id: str, subject: str, **fields: Any) -> dict[str, Any]:
         """Change plan fields (start_date, pace, adjustments, difficulty_ramp, slow_topics_left)."""
-        with self.sessions.begin() as s:
+        with self._on(student_id) as db, db.sessions.begin() as s:
             row = s.get(CurriculumPlan, (student_id, subject))
             if row is None:
                 raise LookupError(f"no {subject} plan for student {student_id!r}")
@@ -243,12 +268,12 @@ class LearnerStore:
     # -- negotiations ------------------------------------------------------------------------
     def open_negotiation(self, **fields: Any) -> None:
         """Insert a negotiation row (id, student_id, thread_id, subject, skill, kind, parent_id)."""
-        with self.sessions.begin() as s:
+        with self._on(fields["student_id"]) as db, db.sessions.begin() as s:
             s.add(Negotiation(**fields))
 
     def add_negotiation_message(self, negotiation_id: str, message: dict[str, Any]) -> int:
         """Persist one protocol message; return its sequence number in the negotiation."""
-        with self.sessions.begin() as s:
+        with self._on_scope(negotiation_id) as db, db.sessions.begin() as s:
             seq = s.scalar(
                 select(func.count()).select_from(NegotiationMessageRow).where(
                     NegotiationMessageRow.negotiation_id == negotiation_id
@@ -272,7 +297,7 @@ class LearnerStore:
 
     def close_negotiation(self, negotiation_id: str, status: str, **fields: Any) -> None:
         """Set a negotiation's status (committed, escalated, kept, renegotiated) and fields."""
-        with self.sessions.begin() as s:
+        with self._on_scope(negotiation_id) as db, db.sessions.begin() as s:
             row = s.get(Negotiation, negotiation_id)
             if row is None:
                 raise LookupError(f"unknown negotiation {negotiation_id!r}")
@@ -284,7 +309,7 @@ class LearnerStore:
 
     def negotiations(self, student_id: str, *, limit: int = 5) -> list[dict[str, Any]]:
         """Return the student's latest negotiations, newest first, each with its typed messages."""
-        with self.sessions() as s:
+        with self._on(student_id) as db, db.sessions() as s:
             rows = list(
                 s.scalars(
                     select(Negotiation)
@@ -348,7 +373,7 @@ class LearnerStore:
     # -- conversation history and agent lifecycle --------------------------------------------
     def record_turn(self, thread_id: str, student_id: str, user_text: str | None, ai_text: str) -> None:
         """Append a turn (or, with no user text, a follow-up reply) to the history; mark it active."""
-        with self.sessions.begin() as s:
+        with self._on(student_id) as db, db.sessions.begin() as s:
             self._add_turn(s, thread_id, student_id, user_text, ai_text, datetime.now(UTC))
 
     @staticmethod
@@ -368,7 +393,7 @@ class LearnerStore:
 
     def history(self, thread_id: str, *, limit: int = 200) -> list[dict[str, Any]]:
         """Return the last `limit` messages of a thread, oldest first."""
-        with self.sessions() as s:
+        with self._on_scope(thread_id) as db, db.sessions() as s:
             rows = list(
                 s.scalars(
                     select(ThreadMessage)

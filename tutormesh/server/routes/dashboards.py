@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from tutormesh.core.db import sessionmaker_for
 from tutormesh.core.errors import NotFound
 from tutormesh.core.models import User
+from tutormesh.core.shards import get_router
 from tutormesh.server import dashboards, thread_service
 from tutormesh.server.deps import ServicesDep
 from tutormesh.server.routes.threads import MessageOut, ThreadOut
@@ -83,7 +84,8 @@ async def cohort_dashboard(cohort: Cohort, user: Teaching, services: ServicesDep
     check_cohort(scope_of(services, user), cohort)
 
     def build(s: Session) -> CohortDashboard:
-        return CohortDashboard(cohort=cohort, heatmap=dashboards.heatmap(s, cohort),
+        shards = get_router(services.settings)
+        return CohortDashboard(cohort=cohort, heatmap=dashboards.heatmap(s, cohort, router=shards),
                                struggling=dashboards.struggling(s, cohort),
                                negotiations=dashboards.negotiation_outcomes(s, cohort),
                                cost=dashboards.cost(s, cohort, services.settings))
