@@ -106,7 +106,10 @@ def preferred_topics(subject: str, mastery: Mapping[str, Mapping[str, Any]], *, 
     if now is not None:
         stale = due_reviews(mastery, now)
         out += sorted(named(stale), key=lambda t: stale.index(t.skill))
-    return list(dict.fromkeys(out))
+    unique: dict[str, Topic] = {}
+    for topic in out:
+        unique.setdefault(topic.slug, topic)
+    return list(unique.values())
 
 
 def focus_topic(subject: str, mastery: Mapping[str, Mapping[str, Any]], wanted: list[Topic],
