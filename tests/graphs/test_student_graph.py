@@ -105,7 +105,7 @@ def test_no_improvement_by_review_date_renegotiates(tutor: Tutor) -> None:
     assert original["id"] == first["id"] and original["status"] == "renegotiated"
     assert latest["parent_id"] == first["id"]
     assert latest["messages"][0]["kind"] == "SUPPORT_ADJUSTMENT"  # already slow: ask for what is missing
-    assert latest["messages"][0]["requested_adjustments"] == ["Daily recap video (5 minutes)"]
+    assert latest["messages"][0]["requested_adjustments"] == ["Recap summary at the end of each topic"]
 
 
 def test_improvement_by_review_date_keeps_the_agreement(tutor: Tutor) -> None:

@@ -24,9 +24,8 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
 from tutormesh import prompts
-from tutormesh.agents import guards, student
+from tutormesh.agents import guards, rendering, student
 from tutormesh.agents.messages import say
-from tutormesh.agents.student import lesson_text
 from tutormesh.core import llm
 from tutormesh.core.settings import get_settings
 from tutormesh.core.stores.cache import open_cache, scope_of
@@ -35,6 +34,7 @@ from tutormesh.graphs.context import RunContext
 from tutormesh.graphs.student.context import StudentContext
 from tutormesh.tools import retrieval
 from tutormesh.tools.curriculum import Item, Topic, load_curriculum
+from tutormesh.tools.learner_model import is_visual_learner
 from tutormesh.tools.store import get_store
 
 log = logging.getLogger(__name__)
@@ -70,27 +70,31 @@ def grounded_answer(topic: Topic, language: str, *, item: Item | None, visual: b
     """What the curriculum says (tier 1, no LLM), labelled as such: the open problem's steps first."""
     parts = [say(notice, language)] if notice else []
     parts.append(say("lessons_say", language, topic=topic.title))
-    if item is not None:
-        # The problem is still open: every hint but the last, which states the answer.
-        steps = "\n".join(f"  {n}. {hint}" for n, hint in enumerate(item.hints[: max(1, len(item.hints) - 1)], 1))
-        parts.append(f"{say('ask_about_problem', language, prompt=item.prompt)}\n{steps}")
-    parts.append(lesson_text(topic, language, visual=visual))
+    if item is not None:  # the problem is still open: every hint but the last, which states the answer
+        parts.append(f"{say('ask_about_problem', language, prompt=item.prompt)}\n{rendering.problem_steps(item)}")
+    parts.append(rendering.lesson(topic, language, ["visual"] if visual else []))
     return "\n\n".join(parts)
 
 
-def worked_solution(topic: Topic) -> str:
+def worked_solution(topic: Topic, language: str = "en") -> str:
     """The curriculum's checked worked solution, shown when generated math is wrong twice."""
-    example = topic.lesson.worked_example
-    steps = "\n".join(f"{n}. {s}" for n, s in enumerate(example.steps, 1))
-    return (f"\nLet me show you a checked worked solution instead.\n{example.problem}\n{steps}\n"
-            f"Answer: {example.answer}\n")
+    example = rendering.worked_example(topic, language, indent="")
+    return f"\nLet me show you a checked worked solution instead.\n{example}\n"
 
 
 def personalise(answer: str, topic: Topic, profile: Mapping[str, Any]) -> str:
     """Adapt a generic (possibly cached) answer to the learner: a picture for visual learners."""
-    if profile.get("learning_style", {}).get("visual", 0.5) >= 0.5 and topic.lesson.visual_example.strip():
-        return f"{answer.rstrip()}\n\n{topic.lesson.visual_example.strip()}"
+    picture = rendering.visual(topic)
+    if is_visual_learner(profile) and picture:
+        return f"{answer.rstrip()}\n\n{picture}"
     return answer
+
+
+def shown_by(answer: str, outcome_tier: str, visual: bool) -> list[str]:
+    """The content types an explain turn showed: the lesson's variants on tier 1, else text (+ its picture)."""
+    if outcome_tier == "lesson":
+        return rendering.lesson_types(["visual"] if visual else [])
+    return ["text", "visual"] if visual and answer else ["text"]
 
 
 def build_messages(question: str, topic: Topic, language: str, context: list[str],
@@ -175,7 +179,7 @@ def _generate(question: str, topic: Topic, profile: Mapping[str, Any], outcome: 
     """Yield the checked LLM answer as it is approved; fall back to the lesson when it cannot finish."""
     settings, student_id = get_settings(), outcome.student_id
     language = outcome.language
-    visual = profile.get("learning_style", {}).get("visual", 0.5) >= 0.5
+    visual = is_visual_learner(profile)
     lines: list[str] = []
     try:
         # Reserved before retrieval (a busy turn costs nothing more); the deadline runs from here.
@@ -233,7 +237,7 @@ def explain(state: Mapping[str, Any], runtime: Runtime[StudentContext], config: 
     current = state.get("current_item")
     item = curriculum.item(current["id"]) if current else None
     question = next((str(m.content) for m in reversed(state["messages"]) if isinstance(m, HumanMessage)), "")
-    visual = profile.get("learning_style", {}).get("visual", 0.5) >= 0.5
+    visual = is_visual_learner(profile)
     scope = scope_of(topic.slug, language)
     vector: list[np.ndarray] = []
 
@@ -268,4 +272,6 @@ def explain(state: Mapping[str, Any], runtime: Runtime[StudentContext], config: 
                                       "wrong_steps": outcome.wrong_steps, "rejected": outcome.rejected,
                                       "replaced": outcome.replaced})
     store.record_turn(student.thread_id_of(runtime), student_id, question, str(message.content))
-    return {"messages": [message]}
+    shown = shown_by(str(message.content), outcome.tier, visual and bool(rendering.visual(topic)))
+    since = list(state.get("since_answer") or [])
+    return {"messages": [message], "shown": shown, "since_answer": [*since, *(k for k in shown if k not in since)]}

@@ -29,6 +29,7 @@ from tutormesh.agents.sme import SUPPORT_COST
 from tutormesh.core import clock
 from tutormesh.core.settings import get_settings
 from tutormesh.graphs.negotiation.context import NegotiationContext
+from tutormesh.tools.learner_model import is_visual_learner, prefers
 from tutormesh.tools.store import get_store
 
 VISUAL, PRACTICE, RECAP = list(SUPPORT_COST)
@@ -36,11 +37,10 @@ COMMITMENT = "Student will complete daily practice"
 
 
 def support_for(profile: Mapping[str, Any]) -> list[str]:
-    """Return the support that suits the learner's style (visual/audio weights), practice always."""
-    style = profile.get("learning_style", {})
-    wanted = [VISUAL] if style.get("visual", 0.5) >= 0.4 else []
+    """Return the support that suits the learner's style (visual and recap weights), practice always."""
+    wanted = [VISUAL] if is_visual_learner(profile) else []
     wanted.append(PRACTICE)
-    if style.get("audio", 0.5) >= 0.4:
+    if prefers(profile, "recap"):
         wanted.append(RECAP)
     return wanted
 

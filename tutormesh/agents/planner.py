@@ -6,11 +6,13 @@ Pure decisions over the learner model and the curriculum, unit-tested without a 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from tutormesh.tools import bkt
 from tutormesh.tools.curriculum import Item, Topic, load_curriculum
+from tutormesh.tools.learner_model import due_reviews
 
 
 def stable_bucket(key: str, buckets: int) -> int:
@@ -18,14 +20,29 @@ def stable_bucket(key: str, buckets: int) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest(), "big") % buckets
 
 
-def target_difficulty(p_known: float, streak: int, plan: Mapping[str, Any]) -> int:
-    """Pick a difficulty 1..5 from mastery, eased by a slow pace and ramped easier-to-harder."""
-    level = 1 + int(p_known * 5)
-    if plan.get("pace") == "slow":
-        level -= 1
+def delivery_pace(plan: Mapping[str, Any], profile: Mapping[str, Any] | None = None) -> str:
+    """The pace content is delivered at: an agreed (non-moderate) plan pace wins, else the learned one."""
+    agreed = plan.get("pace", "moderate")
+    return str(agreed if agreed != "moderate" else (profile or {}).get("pace", "moderate"))
+
+
+def ramp_step(pace: str) -> int:
+    """Right answers in a row that move an easier-to-harder ramp up one level (slower at a slow pace)."""
+    return 2 if pace == "slow" else 1
+
+
+def target_difficulty(p_known: float, streak: int, plan: Mapping[str, Any], pace: str | None = None) -> int:
+    """Pick a difficulty 1..5 from mastery, eased at a slow pace, raised at a fast one, ramped easier-to-harder."""
+    pace = pace or plan.get("pace", "moderate")
+    level = 1 + int(p_known * 5) + {"slow": -1, "fast": 1}.get(pace, 0)
     if plan.get("difficulty_ramp"):
-        level = min(level, 1 + streak)
+        level = min(level, 1 + streak // ramp_step(pace))
     return min(max(level, 1), 5)
+
+
+def fixed_difficulty(attempts: int) -> int:
+    """The fixed sequence (no adaptation): levels 1, 2, 3, 4, 5 in order, then again."""
+    return 1 + attempts % 5
 
 
 def mastered(topic: Topic, mastery: Mapping[str, Mapping[str, Any]]) -> bool:
@@ -63,14 +80,48 @@ def next_topic(after: Topic, mastery: Mapping[str, Mapping[str, Any]]) -> Topic:
     return next((t for t in topics[at + 1 :] if not mastered(t, mastery)), after)
 
 
+def _first_open(topic: Topic, mastery: Mapping[str, Mapping[str, Any]]) -> Topic:
+    """The topic itself when it is ready, else its earliest prerequisite not mastered yet."""
+    seen: set[str] = set()
+    while not ready(topic, mastery) and topic.slug not in seen:
+        seen.add(topic.slug)
+        topic = next(p for p in prerequisites(topic) if not mastered(p, mastery))
+    return topic
+
+
+def preferred_topics(subject: str, mastery: Mapping[str, Mapping[str, Any]], *, goals: Sequence[str] = (),
+                     weaknesses: Sequence[str] = (), now: datetime | None = None) -> list[Topic]:
+    """Topics to turn to first, in order: goals, then weaknesses, then spaced reviews of stale skills.
+
+    Goals and weaknesses name topic slugs or skills; a goal whose prerequisites are missing starts
+    at the first missing one. A review is a practised skill not seen for `REVIEW_AFTER_DAYS`.
+    """
+    topics = load_curriculum().subjects[subject].topics
+
+    def named(names: Sequence[str]) -> list[Topic]:
+        return [t for t in topics if t.slug in names or t.skill in names]
+
+    out = [_first_open(t, mastery) for t in named(goals) if not mastered(t, mastery)]
+    out += [t for t in named(weaknesses) if not mastered(t, mastery)]
+    if now is not None:
+        stale = due_reviews(mastery, now)
+        out += sorted(named(stale), key=lambda t: stale.index(t.skill))
+    unique: dict[str, Topic] = {}
+    for topic in out:
+        unique.setdefault(topic.slug, topic)
+    return list(unique.values())
+
+
 def focus_topic(subject: str, mastery: Mapping[str, Mapping[str, Any]], wanted: list[Topic],
-                current: str | None = None) -> Topic:
+                current: str | None = None, *, goals: Sequence[str] = (), weaknesses: Sequence[str] = (),
+                now: datetime | None = None) -> Topic:
     """Choose the topic to work on among the ones a request names (best match first).
 
     Several close matches ("linear equations" names three) are taken in teaching order, so the
     learner starts at the first one they have not mastered. When they mastered all of them, the
     next topic follows the prerequisites from there. With nothing named, stay on the current topic
-    until it is mastered.
+    until it is mastered; then (or with no current topic) goals, weaknesses and due reviews come
+    first (`preferred_topics`), and the teaching order after them.
     """
     topics = load_curriculum().subjects[subject].topics
     if wanted:
@@ -79,17 +130,26 @@ def focus_topic(subject: str, mastery: Mapping[str, Mapping[str, Any]], wanted: 
             if not mastered(topic, mastery):
                 return topic
         return next_topic(ordered[-1], mastery)
-    if current:
-        found = next((t for t in topics if t.slug == current), None)
-        if found is not None:
-            return found if not mastered(found, mastery) else next_topic(found, mastery)
+    found = next((t for t in topics if t.slug == current), None) if current else None
+    if found is not None and not mastered(found, mastery):
+        return found
+    first = [t for t in preferred_topics(subject, mastery, goals=goals, weaknesses=weaknesses, now=now)
+             if t is not found]
+    if first:
+        return first[0]
+    if found is not None:
+        return next_topic(found, mastery)
     return next((t for t in topics if not mastered(t, mastery) and ready(t, mastery)), topics[-1])
 
 
-def next_item(student_id: str, topic: Topic, state: Mapping[str, Any], plan: Mapping[str, Any]) -> Item:
-    """Instantiate the next practice item: difficulty from the learner model, stable A/B arm."""
+def next_item(student_id: str, topic: Topic, state: Mapping[str, Any], plan: Mapping[str, Any], *,
+              pace: str | None = None, adaptive: bool = True) -> Item:
+    """Instantiate the next practice item: difficulty from the learner model (or the fixed order), stable A/B arm."""
     row = state.get(topic.skill, {})
-    level = target_difficulty(row.get("p_known", topic.bkt.p_init), row.get("streak", 0), plan)
+    if adaptive:
+        level = target_difficulty(row.get("p_known", topic.bkt.p_init), row.get("streak", 0), plan, pace)
+    else:
+        level = fixed_difficulty(row.get("attempts", 0))
     variant = "AB"[stable_bucket(student_id, 2)]
     seed = stable_bucket(f"{student_id}:{topic.skill}", 100_000) + row.get("attempts", 0)
     return topic.template(level).instantiate(seed, variant)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tutormesh.agents import rendering
 from tutormesh.tools.curriculum import Topic
 
 RAMP = "Introduce more practice questions (easier to harder)"
@@ -25,20 +26,17 @@ def needs_reteach(wrong: int, cohort_size: int, *, share: float = 0.6, min_answe
 def in_depth_explanation(topic: Topic, *, prompt: str, wrong_share: float, common_wrong: list[str]) -> str:
     """Write the re-teaching note for a question from the topic's lesson and worked example."""
     lesson = topic.lesson
-    example = lesson.worked_example
-    steps = "\n".join(f"  {n}. {step}" for n, step in enumerate(example.steps, 1))
     parts = [
         f"Many of you ({wrong_share:.0%}) found this question hard: {prompt}",
         f"Let's go through {lesson.title} step by step.",
-        lesson.explanation.strip(),
-        f"Worked example: {example.problem}\n{steps}\nAnswer: {example.answer}",
+        rendering.explanation(topic),
+        rendering.worked_example(topic, "en"),
     ]
     if common_wrong:
         parts.append("Common answers that were not right: " + ", ".join(repr(a) for a in common_wrong[:3])
                      + ". Check each step above against how you got yours.")
-    if lesson.visual_example.strip():
-        parts.append(lesson.visual_example.strip())
-    return "\n\n".join(parts)
+    parts.append(rendering.visual(topic))
+    return "\n\n".join(p for p in parts if p)
 
 
 def difficulty_shift(score_share: float, plan: Mapping[str, Any]) -> dict[str, Any] | None:

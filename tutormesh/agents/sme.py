@@ -26,12 +26,13 @@ from tutormesh.tools.store import get_store
 # Topics delivered per week at each pace. The curriculum has slack built in: 20 topics in 16 weeks
 # need 1.25 topics/week, so a slow pace is affordable early in a semester and not late.
 PACE_RATE: dict[str, float] = {"slow": 1.3, "moderate": 1.7, "fast": 2.2}
-# Support the SME can add, with its cost in teaching weeks over the rest of the unit.
-SUPPORT_COST: dict[str, float] = {
-    "Add 2 more visual examples per concept": 0.1,
-    "Introduce more practice questions (easier to harder)": 0.1,
-    "Daily recap video (5 minutes)": 0.1,
-}
+# Support the SME can add, with its cost in teaching weeks over the rest of the unit. Each one is
+# delivered by the student agent (agents/adaptation.py): pictures with a topic's first items, the
+# easier-to-harder ramp (agents/planner.py), a recap summary when a topic is mastered.
+VISUAL_SUPPORT = "Add 2 more visual examples per concept"
+RAMP_SUPPORT = "Introduce more practice questions (easier to harder)"
+RECAP_SUPPORT = "Recap summary at the end of each topic"
+SUPPORT_COST: dict[str, float] = {VISUAL_SUPPORT: 0.1, RAMP_SUPPORT: 0.1, RECAP_SUPPORT: 0.1}
 TRADE_OFF = "Will reduce breadth, focus on depth"
 
 

@@ -14,16 +14,16 @@ from typing import Any
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langgraph.runtime import Runtime
 
-from tutormesh.agents import understanding
+from tutormesh.agents import adaptation, rendering, understanding
 from tutormesh.agents.assessment import grade_attempt
 from tutormesh.agents.messages import say
-from tutormesh.agents.planner import focus_topic, mastered, next_item, next_topic
+from tutormesh.agents.planner import delivery_pace, focus_topic, mastered, next_item, ramp_step
 from tutormesh.core import clock
 from tutormesh.core.settings import get_settings
 from tutormesh.core.stores.learner import LearnerStore
 from tutormesh.graphs.student.context import StudentContext
-from tutormesh.tools import bkt, retrieval
-from tutormesh.tools.curriculum import Item, Topic, load_curriculum
+from tutormesh.tools import bkt, learner_model, retrieval
+from tutormesh.tools.curriculum import Item, load_curriculum
 from tutormesh.tools.store import get_store
 
 NEGOTIATION_HISTORY = 5  # negotiations kept in state; SQL has them all
@@ -35,10 +35,10 @@ NAMES_ANOTHER = 0.93
 STAY_ON_PROBLEM = 0.04
 
 
-def item_state(item: Item) -> dict[str, Any]:
+def item_state(item: Item, served_at: str = "") -> dict[str, Any]:
     """What graph state keeps of the item awaiting an answer (the answer itself stays server-side)."""
     return {"id": item.id, "prompt": item.prompt, "skill": item.skill, "difficulty": item.difficulty,
-            "hints_shown": 0, "tries": 0}
+            "hints_shown": 0, "tries": 0, "served_at": served_at}
 
 
 def present(item: Item, language: str) -> str:
@@ -141,7 +141,7 @@ def understand(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> di
     if read.intent == "ask":
         topic_slug = question_topic(text, read.topics, open_topic) or topic_slug
     if wanted or not topic_slug or curriculum.topic(topic_slug).subject != subject:
-        topic_slug = focus_topic(subject, mastery, wanted, current=topic_slug).slug
+        topic_slug = focus_topic(subject, mastery, wanted, current=topic_slug, **_preferences(ctx, profile, now)).slug
     update: dict[str, Any] = {
         "student_id": student_id, "turns": 1, "intent": read.intent, "subject": subject, "topic": topic_slug,
         "understanding": {"intent": read.intent, "is_attempt": read.is_attempt, "answer": read.answer,
@@ -151,13 +151,20 @@ def understand(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> di
         "language": reply_language(ctx.language, read.language if read.language_sure else None,
                                    profile.get("language")),
         "profile": profile, "plan": learner["plan"], "mastery": _mastery_view(mastery),
-        "skill_stats": mastery, "pending_negotiation": None,
+        "skill_stats": mastery, "pending_negotiation": None, "shown": [],
     }
     for review in learner["due_reviews"]:
         update["pending_negotiation"] = review_outcome(store, student_id, review, mastery)
     if learner["due_reviews"]:
         update["negotiations"] = store.negotiations(student_id, limit=NEGOTIATION_HISTORY)
     return update
+
+
+def _preferences(ctx: StudentContext, profile: Mapping[str, Any], now: Any) -> dict[str, Any]:
+    """Goals, weaknesses and the clock for topic choice (none for the fixed sequence)."""
+    if not ctx.adaptive:
+        return {}
+    return {"goals": profile.get("goals") or [], "weaknesses": profile.get("weaknesses") or [], "now": now}
 
 
 def review_outcome(
@@ -184,9 +191,40 @@ def _help(item: Item, current: dict[str, Any], language: str) -> tuple[str, dict
     return text, {**current, "hints_shown": shown + 1}
 
 
+def serve(state: Mapping[str, Any], ctx: StudentContext, topic_slug: str, stats: Mapping[str, Mapping[str, Any]],
+          plan: Mapping[str, Any], profile: Mapping[str, Any], shown: list[str]) -> tuple[list[str], dict[str, Any]]:
+    """The next practice item with the content that comes with it; `shown` gains the content types.
+
+    Returns the reply lines and the item's state. An agreed easier-to-harder ramp says where it is.
+    """
+    student_id, language = state["student_id"], state.get("language", "en")
+    curriculum = load_curriculum(language=language)
+    topic = curriculum.topic(topic_slug)
+    pace = delivery_pace(plan, profile) if ctx.adaptive else "moderate"
+    item = next_item(student_id, topic, stats, plan, pace=pace, adaptive=ctx.adaptive)
+    row = stats.get(topic.skill, {})
+    kinds = adaptation.item_content(student_id, profile, plan, row, pace=pace, adaptive=ctx.adaptive,
+                                    draw=adaptation.draw_index(stats))
+    lines = [rendering.support(topic, kinds, language)] if kinds else []
+    shown.extend(k for k in kinds if k not in shown)
+    if ctx.adaptive and plan.get("difficulty_ramp"):
+        lines.append(say("ramp_note", language, level=item.difficulty, step=ramp_step(pace)))
+    lines.append(present(curriculum.item(item.id), language))
+    return lines, item_state(item, clock.now(ctx.now).isoformat())
+
+
+def _signals(current: Mapping[str, Any], state: Mapping[str, Any], now: Any, streak: int) -> dict[str, Any]:
+    """A graded answer's engagement signals: what was shown before it, time on task, hints, retry, streak."""
+    served = current.get("served_at")
+    seconds, idle = learner_model.time_on_task(clock.now(served) if served else None, now)
+    return {"shown_before": list(state.get("since_answer") or []), "seconds": round(seconds, 1),
+            "idle_s": round(idle, 1), "hints_used": int(current.get("hints_shown", 0)),
+            "retry": current.get("tries", 0) > 0, "streak": streak}
+
+
 def practice(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict[str, Any]:
-    """Grade an attempt at the open problem (or help with it), update mastery, serve the next item."""
-    store, settings = get_store(), get_settings()
+    """Grade an attempt at the open problem (or help with it), learn from it, serve the next item."""
+    store, settings, ctx = get_store(), get_settings(), _context(runtime)
     student_id, subject, language = state["student_id"], state["subject"], state.get("language", "en")
     intent, read = state["intent"], state.get("understanding") or {}
     curriculum = load_curriculum(language=language)
@@ -200,13 +238,16 @@ def practice(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict
               else f"{help_text}\n{present(item, language)}")
         store.record_turn(thread_id, student_id, text, ai)
         return {"messages": [AIMessage(ai)], "current_item": current}
-    plan = dict(state["plan"])
+    plan, profile = dict(state["plan"]), dict(state.get("profile") or {})
     stats = dict(state.get("skill_stats") or {})
     topic = curriculum.topic(state["topic"])
     lines: list[str] = []
+    shown: list[str] = []
+    since_answer = list(state.get("since_answer") or [])
     update: dict[str, Any] = {"current_item": None}
     attempt: dict[str, Any] | None = None
     if intent == "answer" and current and read.get("is_attempt"):
+        now = clock.now(ctx.now)
         item = curriculum.item(current["id"])
         topic = curriculum.topic(item.topic)
         result = grade_attempt(item, read.get("answer") or text, language)
@@ -218,12 +259,17 @@ def practice(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict
         params = bkt.BKTParams(**topic.bkt.model_dump())
         p_after = bkt.update(p_before, result["correct"], params) if credit else p_before
         was_mastered = mastered(topic, stats)
+        signals = _signals(current, state, now, row["streak"] + 1 if result["correct"] else 0)
         stats[item.skill] = row = {
             **row, "p_known": p_after, "attempts": row["attempts"] + 1,
-            "streak": row["streak"] + 1 if result["correct"] else 0,
-            "fail_streak": 0 if result["correct"] else row["fail_streak"] + 1,
+            "streak": signals["streak"], "fail_streak": 0 if result["correct"] else row.get("fail_streak", 0) + 1,
+            "time_on_task_s": round(row.get("time_on_task_s", 0.0) + signals["seconds"], 1),
+            "hints_used": row.get("hints_used", 0) + signals["hints_used"],
+            "misconception_hits": row.get("misconception_hits", 0) + int(result["reason"] == "misconception"),
+            "last_practised": now.isoformat(),
         }
-        attempt = {"item": current, "grade": result, "p_before": p_before, "p_after": p_after}
+        attempt = {"item": current, "grade": result, "p_before": p_before, "p_after": p_after, "signals": signals}
+        since_answer = []
         update["last_grade"] = {**result, "item_id": item.id, "p_known": round(p_after, 4), "retry": retry}
         feedback = result["feedback"].strip()
         if result["correct"]:
@@ -231,16 +277,26 @@ def practice(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict
             lines.append(say("correct", language) if plain else say("correct_with_feedback", language,
                                                                       feedback=feedback))
         elif not retry and item.hints and row["fail_streak"] < settings.struggle_threshold:
-            update["current_item"] = {**current, "tries": 1, "hints_shown": max(current.get("hints_shown", 0), 1)}
+            update["current_item"] = {**current, "tries": 1, "hints_shown": max(current.get("hints_shown", 0), 1),
+                                      "served_at": now.isoformat()}
             lines.append(say("wrong_retry", language, feedback=feedback, hint=item.hints[0], prompt=item.prompt))
         else:
             lines.append(say("wrong_solution", language, feedback=feedback, answer=item.answer))
-            lines.append(say("worked_solution", language, steps=" ".join(item.hints)))
+            lines.append(rendering.worked_solution(item, language))
         lines.append(say("mastery_line", language, topic=topic.title, percent=f"{p_after:.0%}"))
-        if mastered(topic, stats) and not was_mastered:
-            topic = next_topic(topic, stats)
-            lines.append(say("mastered", language, topic=curriculum.topic(item.topic).title, next=topic.title))
-            plan = _spend_slow_topic(store, student_id, plan)
+        if ctx.adaptive:
+            profile, told = adaptation.learn_from_answer(store, student_id, profile, stats, signals,
+                                                         result["correct"], language)
+            lines += told
+        if mastered(topic, stats) and (not was_mastered or result["correct"]):  # a review ends on a right answer
+            done = topic
+            topic = focus_topic(subject, stats, [], current=topic.slug, **_preferences(ctx, profile, now))
+            if not was_mastered:
+                lines.append(say("mastered", language, topic=curriculum.topic(item.topic).title, next=topic.title))
+                if adaptation.recap_on_mastery(plan, profile, adaptive=ctx.adaptive):
+                    lines.append(rendering.recap(done, language))
+                    shown.append("recap")
+                plan = _spend_slow_topic(store, student_id, plan)
         if row["fail_streak"] >= settings.struggle_threshold:
             update["current_item"] = None
             update["pending_negotiation"] = {
@@ -252,16 +308,16 @@ def practice(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict
         lines.append(say("no_open_problem", language))
     open_now = update.get("current_item")
     if not update.get("pending_negotiation") and not open_now:  # else the renegotiated plan picks the item
-        item = next_item(student_id, topic, stats, plan)
-        lines.append(present(load_curriculum(language=language).item(item.id), language))
-        update["current_item"] = item_state(item)
+        served, update["current_item"] = serve(state, ctx, topic.slug, stats, plan, profile, shown)
+        lines += served
     ai = "\n".join(lines)
     if attempt:
         store.record_practice(student_id=student_id, thread_id=thread_id, answer=text, reply=ai, **attempt)
     else:
         store.record_turn(thread_id, student_id, text, ai)
     return {**update, "messages": [AIMessage(ai)], "topic": topic.slug, "plan": plan, "skill_stats": stats,
-            "mastery": _mastery_view(stats)}
+            "mastery": _mastery_view(stats), "profile": profile, "shown": shown,
+            "since_answer": [*since_answer, *(k for k in shown if k not in since_answer)]}
 
 
 def _spend_slow_topic(store: LearnerStore, student_id: str, plan: dict[str, Any]) -> dict[str, Any]:
@@ -276,33 +332,23 @@ def _spend_slow_topic(store: LearnerStore, student_id: str, plan: dict[str, Any]
     return store.set_plan(student_id, plan["subject"], **fields)
 
 
-def lesson_text(topic: Topic, language: str, *, visual: bool) -> str:
-    """Render a topic's lesson: explanation, worked example, the visual for visual learners."""
-    lesson, example = topic.lesson, topic.lesson.worked_example
-    steps = "\n".join(f"  {n}. {step}" for n, step in enumerate(example.steps, 1))
-    parts = [f"# {lesson.title}", lesson.explanation.strip(),
-             say("worked_example", language, problem=example.problem, steps=steps, answer=example.answer)]
-    if visual:
-        parts.append(lesson.visual_example.strip())
-    return "\n\n".join(p for p in parts if p)
-
-
-def is_visual(profile: Mapping[str, Any], plan: Mapping[str, Any] | None = None) -> bool:
-    """Whether to add pictures: a visual learning style, or visual support agreed in the plan."""
-    adjustments = (plan or {}).get("adjustments", [])
-    return profile.get("learning_style", {}).get("visual", 0.5) >= 0.5 or any("visual" in a for a in adjustments)
-
-
 def teach(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict[str, Any]:
-    """Give the lesson of the focus topic (again, in full, after "I don't get it")."""
-    store, language = get_store(), state.get("language", "en")
+    """Give the lesson of the focus topic (again, in full, after "I don't get it"), in the student's variants."""
+    store, language, ctx = get_store(), state.get("language", "en"), _context(runtime)
     topic = load_curriculum(language=language).topic(state["topic"])
+    extras = adaptation.lesson_extras(state["student_id"], state.get("profile") or {}, state["plan"],
+                                      adaptive=ctx.adaptive, draw=adaptation.draw_index(state.get("skill_stats") or {}))
+    if extras is None:  # the fixed sequence: the explanation alone
+        body, shown = f"# {topic.lesson.title}\n\n{rendering.explanation(topic)}", ["text"]
+    else:
+        body, shown = rendering.lesson(topic, language, extras), rendering.lesson_types(extras)
     parts = [say("meta_lesson", language)] if state["intent"] == "meta" else []
-    parts += [lesson_text(topic, language, visual=is_visual(state.get("profile") or {}, state["plan"])),
-              say("lesson_ready", language)]
+    parts += [body, say("lesson_ready", language)]
     ai = "\n\n".join(parts)
     store.record_turn(thread_id_of(runtime), state["student_id"], last_text(state), ai)
-    return {"messages": [AIMessage(ai)]}
+    since = list(state.get("since_answer") or [])
+    return {"messages": [AIMessage(ai)], "shown": shown,
+            "since_answer": [*since, *(k for k in shown if k not in since)]}
 
 
 def review(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict[str, Any]:
@@ -346,23 +392,27 @@ def describe_negotiation(negotiation: Mapping[str, Any], language: str = "en") -
     return say("negotiation_open", language)
 
 
-def after_negotiation(state: Mapping[str, Any], negotiation_id: str, *, now: str, thread_id: str) -> dict[str, Any]:
+def after_negotiation(state: Mapping[str, Any], negotiation_id: str, *, ctx: StudentContext,
+                      thread_id: str) -> dict[str, Any]:
     """Tell the student what the negotiation changed; serve the next item under the new plan."""
     store, language = get_store(), state.get("language", "en")
     student_id = state["student_id"]
     negotiations = store.negotiations(student_id, limit=NEGOTIATION_HISTORY)
     current = next(n for n in negotiations if n["id"] == negotiation_id)
     text = describe_negotiation(current, language)
-    today = clock.now(now).date()
+    today = clock.now(ctx.now).date()
     plan = store.plan(student_id, state["subject"], today=today)
     stats = store.mastery(student_id)
     update: dict[str, Any] = {"pending_negotiation": None, "negotiations": negotiations, "plan": plan,
                               "profile": store.profile(student_id), "skill_stats": stats,
                               "mastery": _mastery_view(stats)}
-    if state.get("intent") in PRACTICE_INTENTS:
-        item = next_item(student_id, load_curriculum().topic(state["topic"]), stats, plan)
-        text += "\n" + present(load_curriculum(language=language).item(item.id), language)
-        update["current_item"] = item_state(item)
+    if state.get("intent") in PRACTICE_INTENTS:  # the agreed support arrives with the very next item
+        shown = list(state.get("shown") or [])
+        lines, update["current_item"] = serve({**state, **update}, ctx, state["topic"], stats, plan,
+                                              update["profile"], shown)
+        text += "\n" + "\n".join(lines)
+        since = list(state.get("since_answer") or [])
+        update.update(shown=shown, since_answer=[*since, *(k for k in shown if k not in since)])
     store.record_turn(thread_id, student_id, None, text)
     update["messages"] = [AIMessage(text)]
     return update

@@ -37,10 +37,12 @@ from sqlalchemy.sql.type_api import TypeEngine
 from tutormesh.core.db import sessionmaker_for
 from tutormesh.core.errors import NotFound
 from tutormesh.core.models import (
+    AdaptationRow,
     Attempt,
     Base,
     CostAlert,
     CurriculumPlan,
+    Engagement,
     Escalation,
     Grade,
     LearningSession,
@@ -155,7 +157,8 @@ def _sql_export(s: Session, who: DataSubject) -> dict[str, Any]:
         "profile": Profile, "mastery": Mastery, "curriculum_plans": CurriculumPlan, "escalations": Escalation,
         "threads": LearningSession, "lifecycle_events": LifecycleEvent, "submissions": Submission,
         "assessment_events": AssessmentEvent, "quiz_assignments": QuizAssignment, "llm_budget": LlmBudget,
-        "llm_ledger": LedgerEntry, "llm_cost_alerts": CostAlert,
+        "llm_ledger": LedgerEntry, "llm_cost_alerts": CostAlert, "engagement": Engagement,
+        "adaptations": AdaptationRow,
     }
     out: dict[str, Any] = {name: [_row(r) for r in s.scalars(select(model).where(model.student_id == sid))]
                            for name, model in by_student.items()}
@@ -268,7 +271,8 @@ def _sql_erase(s: Session, who: DataSubject, reference: str) -> tuple[dict[str, 
     if threads:
         gone("thread_messages", delete(ThreadMessage).where(ThreadMessage.thread_id.in_(threads)))
     model: Any
-    for name, model in (("negotiations", Negotiation), ("escalations", Escalation), ("mastery", Mastery),
+    for name, model in (("engagement", Engagement), ("adaptations", AdaptationRow),
+                        ("negotiations", Negotiation), ("escalations", Escalation), ("mastery", Mastery),
                         ("curriculum_plans", CurriculumPlan), ("lifecycle_events", LifecycleEvent),
                         ("threads", LearningSession), ("profiles", Profile), ("llm_budgets", LlmBudget)):
         owned: Any = model

@@ -61,6 +61,8 @@ OWNED_TABLES: tuple[OwnedTable, ...] = (
                "negotiation_id IN (SELECT id FROM negotiations WHERE student_id = ANY(:ids))", "id"),
     OwnedTable("learning_sessions", "student_id = ANY(:ids)"),
     OwnedTable("thread_messages", _THREADS, "id"),
+    OwnedTable("engagement", "student_id = ANY(:ids)", "id"),
+    OwnedTable("adaptations", "student_id = ANY(:ids)", "id"),
     # LangGraph's saver tables (bounded per thread by pruning, so compared row by row).
     OwnedTable("checkpoints", _THREADS),
     OwnedTable("checkpoint_blobs", _THREADS),

@@ -65,11 +65,15 @@ def skill_titles(services: Services, skills: list[str]) -> dict[str, str]:
     return {s: _titles.get(s, s) for s in skills}
 
 
+ADAPTATIONS_SHOWN = 10
+
+
 def learner_view(services: Services, student_id: str) -> dict[str, Any]:
     """Profile, mastery per skill (with titles) and negotiations: the panel data of a student."""
     learner = services.learner
     mastery = {skill: round(row["p_known"], 4) for skill, row in learner.mastery(student_id).items()}
-    return {"profile": learner.profile(student_id), "mastery": mastery,
+    profile = {**learner.profile(student_id), "adaptations": learner.adaptations(student_id, limit=ADAPTATIONS_SHOWN)}
+    return {"profile": profile, "mastery": mastery,
             "skills": skill_titles(services, list(mastery)), "negotiations": learner.negotiations(student_id)}
 
 

@@ -39,10 +39,9 @@ class Passage:
 def passages(topic: Topic) -> list[Passage]:
     """Return the passages of one topic: lesson, worked example, and one per item template."""
     lesson, example = topic.lesson, topic.lesson.worked_example
-    steps = "\n".join(f"{n}. {s}" for n, s in enumerate(example.steps, 1))
     out = [Passage(f"{topic.slug}:lesson", topic.slug, "lesson", f"{lesson.title}\n{lesson.explanation.strip()}"),
            Passage(f"{topic.slug}:example", topic.slug, "example",
-                   f"Worked example: {example.problem}\n{steps}\nAnswer: {example.answer}")]
+                   f"Worked example: {example.problem}\n{example.step_list()}\nAnswer: {example.answer}")]
     for template in topic.templates:
         out.append(Passage(f"{template.id}", topic.slug, "item",
                            f"{topic.title} practice (level {template.difficulty}): {template.variants['A']}\n"

@@ -53,8 +53,8 @@ def test_week_of_counts_from_the_plan_start_and_clamps(start: date, today: date,
 
 
 def test_commit_merges_adjustments_and_turns_on_the_ramp() -> None:
-    plan = plan_after_commit({"adjustments": ["Daily recap video (5 minutes)"]}, "slow",
+    plan = plan_after_commit({"adjustments": ["Recap summary at the end of each topic"]}, "slow",
                              ["Introduce more practice questions (easier to harder)"], None)
     assert plan["pace"] == "slow" and plan["difficulty_ramp"] is True
-    assert plan["adjustments"] == ["Daily recap video (5 minutes)",
+    assert plan["adjustments"] == ["Recap summary at the end of each topic",
                                    "Introduce more practice questions (easier to harder)"]

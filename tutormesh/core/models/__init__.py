@@ -4,8 +4,10 @@ from tutormesh.core.models import assessment as assessment  # registers the asse
 from tutormesh.core.models.accounts import LifecycleEvent, LoginFailure, TurnRecord, User
 from tutormesh.core.models.base import Base, utcnow
 from tutormesh.core.models.learning import (
+    AdaptationRow,
     Attempt,
     CurriculumPlan,
+    Engagement,
     Escalation,
     Grade,
     ItemTemplateRow,
@@ -24,11 +26,13 @@ from tutormesh.core.models.privacy import PrivacyAudit
 from tutormesh.core.models.staff import AuditEntry, StaffProfile
 
 __all__ = [
+    "AdaptationRow",
     "Attempt",
     "AuditEntry",
     "Base",
     "CostAlert",
     "CurriculumPlan",
+    "Engagement",
     "Escalation",
     "Grade",
     "ItemTemplateRow",

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tutormesh.core.models.base import Base, utcnow
 
+# No evidence yet: every content type at the Beta(1, 1) mean (core imports no tools, so it is spelled here).
+DEFAULT_STYLE = {"text": 0.5, "visual": 0.5, "worked_example": 0.5, "recap": 0.5}
+
 
 class Subject(Base):
     __tablename__ = "subjects"
@@ -57,7 +60,9 @@ class Profile(Base):
     __tablename__ = "profiles"
     student_id: Mapped[str] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"), primary_key=True)
     pace: Mapped[str] = mapped_column(String(20), default="moderate")
-    learning_style: Mapped[dict[str, Any]] = mapped_column(JSON, default=lambda: {"visual": 0.5, "audio": 0.5})
+    # Weights over tools/learner_model.py CONTENT_TYPES; style_counts keeps the evidence behind them.
+    learning_style: Mapped[dict[str, Any]] = mapped_column(JSON, default=lambda: dict(DEFAULT_STYLE))
+    style_counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     language: Mapped[str] = mapped_column(String(10), default="en")
     cultural_context: Mapped[str] = mapped_column(String(80), default="")
     strengths: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -78,6 +83,8 @@ class Mastery(Base):
     streak: Mapped[int] = mapped_column(Integer, default=0)
     fail_streak: Mapped[int] = mapped_column(Integer, default=0)
     time_on_task_s: Mapped[float] = mapped_column(Float, default=0.0)
+    hints_used: Mapped[int] = mapped_column(Integer, default=0)
+    misconception_hits: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
@@ -191,3 +198,39 @@ class ThreadMessage(Base):
     content: Mapped[str] = mapped_column(Text)
     author: Mapped[str | None] = mapped_column(String(80), nullable=True)  # a human tutor's display name
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Engagement(Base):
+    """One graded answer's engagement signals (tier 1): what was shown before it, time, hints, retries."""
+
+    __tablename__ = "engagement"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"))
+    thread_id: Mapped[str] = mapped_column(String(64))
+    skill: Mapped[str] = mapped_column(String(80))
+    item_id: Mapped[str] = mapped_column(String(160))
+    difficulty: Mapped[int] = mapped_column(Integer)
+    shown_before: Mapped[list[Any]] = mapped_column(JSON, default=list)  # content types since the last answer
+    correct: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(String(40))  # the grader's: "misconception" counts toward weaknesses
+    seconds: Mapped[float] = mapped_column(Float)  # time on task, capped at the idle limit
+    idle_s: Mapped[float] = mapped_column(Float, default=0.0)  # the rest of the gap
+    hints_used: Mapped[int] = mapped_column(Integer, default=0)
+    retry: Mapped[bool] = mapped_column(Boolean, default=False)
+    streak: Mapped[int] = mapped_column(Integer, default=0)  # right answers in a row after this one
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    __table_args__ = (Index("ix_engagement_student_id", "student_id", "id"),)
+
+
+class AdaptationRow(Base):
+    """A change the agent made to a learner model, with the reason a student and teacher can read."""
+
+    __tablename__ = "adaptations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))  # learning_style | pace | strengths | weaknesses
+    before: Mapped[Any] = mapped_column(JSON)
+    after: Mapped[Any] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    __table_args__ = (Index("ix_adaptations_student_id", "student_id", "id"),)

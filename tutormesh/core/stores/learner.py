@@ -15,8 +15,10 @@ from sqlalchemy import Connection, Engine, RowMapping, bindparam, func, insert, 
 from sqlalchemy.orm import Session, sessionmaker
 
 from tutormesh.core.models import (
+    AdaptationRow,
     Attempt,
     CurriculumPlan,
+    Engagement,
     Escalation,
     Grade,
     LearningSession,
@@ -45,6 +47,7 @@ def _profile_dict(row: Profile | RowMapping) -> dict[str, Any]:
         "strengths": list(r["strengths"]),
         "weaknesses": list(r["weaknesses"]),
         "goals": list(r["goals"]),
+        "style_counts": dict(r["style_counts"] or {}),
     }
 
 
@@ -63,7 +66,9 @@ def _plan_dict(row: CurriculumPlan | RowMapping) -> dict[str, Any]:
 def _mastery_dict(row: Mastery | RowMapping) -> dict[str, Any]:
     r = _fields(row)
     return {"p_known": r["p_known"], "attempts": r["attempts"], "correct": r["correct"], "streak": r["streak"],
-            "fail_streak": r["fail_streak"]}
+            "fail_streak": r["fail_streak"], "time_on_task_s": round(r["time_on_task_s"] or 0.0, 1),
+            "hints_used": r["hints_used"] or 0, "misconception_hits": r["misconception_hits"] or 0,
+            "last_practised": _iso(r["updated_at"])}
 
 
 def _aware(ts: datetime | None) -> datetime | None:
@@ -84,6 +89,7 @@ _LOAD_COMMITTED = select(
 _INSERT_ATTEMPT = insert(Attempt).returning(Attempt.id)
 _INSERT_GRADE = insert(Grade)
 _INSERT_MASTERY = insert(Mastery)
+_INSERT_ENGAGEMENT = insert(Engagement)
 _INSERT_MESSAGES = insert(ThreadMessage)
 _INSERT_SESSION = insert(LearningSession)
 # Update statements may not bind a column's own name, hence the "row_" and "new_" names.
@@ -92,7 +98,9 @@ _UPDATE_MASTERY = {
     correct: update(Mastery).where(_MASTERY_ROW).values(
         p_known=bindparam("new_p_known"), attempts=Mastery.attempts + 1, correct=Mastery.correct + int(correct),
         streak=Mastery.streak + 1 if correct else 0, fail_streak=0 if correct else Mastery.fail_streak + 1,
-        updated_at=bindparam("new_at"))
+        time_on_task_s=Mastery.time_on_task_s + bindparam("new_seconds"),
+        hints_used=Mastery.hints_used + bindparam("new_hints"),
+        misconception_hits=Mastery.misconception_hits + bindparam("new_misconception"), updated_at=bindparam("new_at"))
     for correct in (True, False)
 }
 _TOUCH_SESSION = update(LearningSession).where(LearningSession.thread_id == bindparam("row_thread_id")).values(
@@ -160,13 +168,18 @@ class LearnerStore:
         p_before: float,
         p_after: float,
         reply: str,
+        signals: Mapping[str, Any] | None = None,
     ) -> None:
-        """Store an attempt, its grade, the new mastery and the turn in one transaction.
+        """Store an attempt, its grade, its engagement signals, the new mastery and the turn in one transaction.
 
-        Core statements rather than ORM flushes: this runs on every practice turn.
+        Core statements rather than ORM flushes: this runs on every practice turn. `signals` holds
+        `shown_before`, `seconds`, `idle_s`, `hints_used`, `retry` and `streak` (see `Engagement`).
         """
         correct = bool(grade["correct"])
         now = datetime.now(UTC)
+        sig = {"shown_before": [], "seconds": 0.0, "idle_s": 0.0, "hints_used": 0, "retry": False, "streak": 0,
+               **(signals or {})}
+        misconception = int(grade["reason"] == "misconception")
         with self._on(student_id) as db, db.engine.begin() as s:
             attempt_id = s.execute(
                 _INSERT_ATTEMPT,
@@ -176,12 +189,18 @@ class LearnerStore:
             ).scalar_one()
             s.execute(_INSERT_GRADE, {"attempt_id": attempt_id, "correct": correct, "reason": grade["reason"],
                                       "feedback": grade["feedback"], "grader": "symbolic", "confidence": 1.0})
-            updated = s.execute(_UPDATE_MASTERY[correct], {"row_student_id": student_id, "row_skill": item["skill"],
-                                                          "new_p_known": p_after, "new_at": now})
+            s.execute(_INSERT_ENGAGEMENT, {**sig, "student_id": student_id, "thread_id": thread_id,
+                                           "skill": item["skill"], "item_id": item["id"],
+                                           "difficulty": item["difficulty"], "correct": correct,
+                                           "reason": grade["reason"], "created_at": now})
+            updated = s.execute(_UPDATE_MASTERY[correct], {
+                "row_student_id": student_id, "row_skill": item["skill"], "new_p_known": p_after, "new_at": now,
+                "new_seconds": sig["seconds"], "new_hints": sig["hints_used"], "new_misconception": misconception})
             if updated.rowcount == 0:
                 s.execute(_INSERT_MASTERY, {"student_id": student_id, "skill": item["skill"], "p_known": p_after,
                                             "attempts": 1, "correct": int(correct), "streak": int(correct),
-                                            "fail_streak": int(not correct), "time_on_task_s": 0.0,
+                                            "fail_streak": int(not correct), "time_on_task_s": sig["seconds"],
+                                            "hints_used": sig["hints_used"], "misconception_hits": misconception,
                                             "updated_at": now})
             self._add_turn(s, thread_id, student_id, answer, reply, now)
 
@@ -219,6 +238,34 @@ class LearnerStore:
                 raise LookupError(f"unknown student {student_id!r}")
             for key, value in fields.items():
                 setattr(row, key, value)
+
+    # -- engagement and adaptations (tools/learner_model.py decides; these store) ---------------
+    def recent_engagement(self, student_id: str, *, limit: int = 8) -> list[dict[str, Any]]:
+        """Return the student's latest answers' signals, oldest first."""
+        with self._on(student_id) as db, db.engine.connect() as c:
+            rows = c.execute(select(Engagement.__table__).where(Engagement.student_id == student_id)
+                             .order_by(Engagement.id.desc()).limit(limit)).mappings().all()
+        return [{"skill": r["skill"], "shown_before": list(r["shown_before"]), "correct": r["correct"],
+                 "reason": r["reason"], "seconds": r["seconds"], "idle_s": r["idle_s"], "hints_used": r["hints_used"],
+                 "retry": r["retry"], "streak": r["streak"]} for r in reversed(rows)]
+
+    def adapt(self, student_id: str, fields: Mapping[str, Any], changes: list[Mapping[str, Any]]) -> None:
+        """Write learned profile fields and record each adaptation (kind, before, after, reason) at once."""
+        now = datetime.now(UTC)
+        with self._on(student_id) as db, db.engine.begin() as c:
+            if fields:
+                c.execute(update(Profile).where(Profile.student_id == student_id).values(**fields, updated_at=now))
+            if changes:
+                c.execute(insert(AdaptationRow), [{**change, "student_id": student_id, "created_at": now}
+                                                  for change in changes])
+
+    def adaptations(self, student_id: str, *, limit: int = 10) -> list[dict[str, Any]]:
+        """Return the student's latest adaptations, newest first."""
+        with self._on(student_id) as db, db.sessions() as s:
+            rows = s.scalars(select(AdaptationRow).where(AdaptationRow.student_id == student_id)
+                             .order_by(AdaptationRow.id.desc()).limit(limit))
+            return [{"kind": r.kind, "before": r.before, "after": r.after, "reason": r.reason,
+                     "created_at": _iso(r.created_at)} for r in rows]
 
     # -- mastery and attempts --------------------------------------------------------------
     def mastery(self, student_id: str) -> dict[str, dict[str, Any]]:

@@ -20,6 +20,11 @@ class StudentContext(RunContext):
         default="",
         metadata={"description": "The conversation the turn's history is recorded under in SQL."},
     )
+    adaptive: bool = field(
+        default=True,
+        metadata={"description": "Adapt to the learner (content type, pace, weaknesses, goals); off: a fixed "
+                                 "sequence with text only and difficulty 1..5 in order (the evals' baseline)."},
+    )
     # The text of each prompt this graph sends, shown (and editable) in Studio's form.
     explainer_system: str = prompts.field_for("explainer/system")
     explainer_user: str = prompts.field_for("explainer/user")

@@ -41,8 +41,7 @@ def negotiate(state: StudentState, runtime: Runtime[StudentContext], config: Run
         context=NegotiationContext(thread_id=student.thread_id_of(runtime), now=ctx.now, language=ctx.language,
                                    prompt_versions=ctx.prompt_versions, prompt_overrides=ctx.prompt_overrides),
     )
-    return student.after_negotiation(state, result["negotiation_id"], now=ctx.now,
-                                     thread_id=student.thread_id_of(runtime))
+    return student.after_negotiation(state, result["negotiation_id"], ctx=ctx, thread_id=student.thread_id_of(runtime))
 
 
 builder = StateGraph(StudentState, input_schema=StudentInput, context_schema=StudentContext)

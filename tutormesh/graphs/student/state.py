@@ -44,3 +44,7 @@ class StudentState(StudentInput, total=False):
     last_grade: dict[str, Any] | None
     negotiations: list[dict[str, Any]]
     pending_negotiation: dict[str, Any] | None
+    # Content types (tools/learner_model.py CONTENT_TYPES) shown in the latest turn; a practice item
+    # alone adds nothing. `since_answer` gathers them until the next graded answer, which learns from them.
+    shown: list[str]
+    since_answer: list[str]

@@ -36,16 +36,29 @@ class ThreadOut(BaseModel):
     last_active_at: str
 
 
+class AdaptationOut(BaseModel):
+    """One change the agent made to the learner model, and why (docs/learner-model.md)."""
+
+    kind: str = Field(description="learning_style | pace | strengths | weaknesses")
+    before: Any
+    after: Any
+    reason: str
+    created_at: str | None
+
+
 class ProfileOut(BaseModel):
     """The learner profile the agent adapts to."""
 
     pace: str = Field(description="slow | moderate | fast")
-    learning_style: dict[str, float] = Field(description="e.g. {'visual': 0.5, 'audio': 0.5}")
+    learning_style: dict[str, float] = Field(
+        description="weight per content type in [0, 1]: text, visual, worked_example, recap")
     language: str
     cultural_context: str
     strengths: list[str]
     weaknesses: list[str]
     goals: list[str]
+    adaptations: list[AdaptationOut] | None = Field(
+        default=None, description="the latest adaptations, newest first (GET /v1/threads/{id}; not in a turn result)")
 
 
 class LearnerView(BaseModel):

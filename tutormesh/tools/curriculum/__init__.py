@@ -12,6 +12,7 @@ from tutormesh.tools.curriculum.models import (
     TemplateError,
     Topic,
     WorkedExample,
+    numbered,
 )
 
 __all__ = [
@@ -28,5 +29,6 @@ __all__ = [
     "Topic",
     "WorkedExample",
     "load_curriculum",
+    "numbered",
     "load_subject",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any, Literal
 
@@ -43,12 +44,21 @@ class BKTParams(_Frozen):
     p_guess: float = Field(gt=0, lt=0.5)
 
 
+def numbered(lines: Sequence[str], indent: str = "") -> str:
+    """Lines as a numbered list, one per line: the one step-list format of every worked example."""
+    return "\n".join(f"{indent}{n}. {line}" for n, line in enumerate(lines, 1))
+
+
 class WorkedExample(_Frozen):
     """A solved problem, step by step."""
 
     problem: str
     steps: list[str] = Field(min_length=1)
     answer: str
+
+    def step_list(self, indent: str = "") -> str:
+        """The steps as a numbered list (agents/rendering.py builds every variant on it)."""
+        return numbered(self.steps, indent)
 
 
 class Lesson(_Frozen):

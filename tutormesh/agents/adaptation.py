@@ -1,0 +1,89 @@
+"""What the student agent shows with lessons and practice items, and what it learns from each answer.
+
+The rules are pure functions in tools/learner_model.py; this module adds the committed plan (agreed
+visual examples and recaps must arrive) and the run's `adaptive` switch (off: a fixed sequence,
+text only, nothing learned), and writes what was learned, with its reasons, to the learner store.
+docs/learner-model.md explains every rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tutormesh.agents.messages import say
+from tutormesh.agents.sme import RECAP_SUPPORT, VISUAL_SUPPORT
+from tutormesh.core.stores.learner import LearnerStore
+from tutormesh.tools import learner_model as lm
+
+SUPPORT_UNTIL_STREAK = 2  # support content comes with each new item until two right answers in a row
+AGREED_VISUALS = 2  # "2 more visual examples per concept": the first two items of each topic carry a picture
+
+
+def draw_index(stats: Mapping[str, Mapping[str, Any]]) -> int:
+    """How many answers the student has given: the Thompson draw's position (deterministic per history)."""
+    return sum(int(row.get("attempts", 0)) for row in stats.values())
+
+
+def _chosen(student_id: str, profile: Mapping[str, Any], draw: int) -> str:
+    counts = lm.style_counts(profile.get("style_counts"), profile.get("learning_style"))
+    return lm.choose_content(counts, lm.seed_for(student_id, draw))
+
+
+def item_content(student_id: str, profile: Mapping[str, Any], plan: Mapping[str, Any], row: Mapping[str, Any], *,
+                 pace: str, adaptive: bool, draw: int) -> list[str]:
+    """Content types shown with the next practice item ([]: the item alone).
+
+    Adaptive: one type by Thompson sampling over the learned weights, a picture on a topic's first
+    items when the plan agreed extra visual examples, and a worked example at a slow pace (shorter
+    steps). Fixed: the text explanation. Either way support fades after two right answers in a row.
+    """
+    if int(row.get("streak", 0)) >= SUPPORT_UNTIL_STREAK:
+        return []
+    if not adaptive:
+        return ["text"]
+    kinds = [_chosen(student_id, profile, draw)]
+    if VISUAL_SUPPORT in plan.get("adjustments", []) and int(row.get("attempts", 0)) < AGREED_VISUALS:
+        kinds.append("visual")
+    if pace == "slow":
+        kinds.append("worked_example")
+    return list(dict.fromkeys(kinds))
+
+
+def lesson_extras(student_id: str, profile: Mapping[str, Any], plan: Mapping[str, Any], *, adaptive: bool,
+                  draw: int) -> list[str] | None:
+    """What a lesson adds to its explanation and worked example (None: the fixed sequence's text only)."""
+    if not adaptive:
+        return None
+    extras = [_chosen(student_id, profile, draw)]
+    if lm.is_visual_learner(profile) or VISUAL_SUPPORT in plan.get("adjustments", []):
+        extras.append("visual")
+    return list(dict.fromkeys(extras))
+
+
+def recap_on_mastery(plan: Mapping[str, Any], profile: Mapping[str, Any], *, adaptive: bool) -> bool:
+    """Whether a mastered topic ends with its recap: agreed in the plan, or the student likes recaps."""
+    return adaptive and (RECAP_SUPPORT in plan.get("adjustments", []) or lm.prefers(profile, "recap"))
+
+
+def learn_from_answer(store: LearnerStore, student_id: str, profile: Mapping[str, Any],
+                      stats: Mapping[str, Mapping[str, Any]], signals: Mapping[str, Any], correct: bool,
+                      language: str) -> tuple[dict[str, Any], list[str]]:
+    """Update the profile from one graded answer; return it and the lines that tell the student what changed.
+
+    `signals` are this answer's (not stored yet: the practice write stores them with the attempt).
+    """
+    recent = [*store.recent_engagement(student_id, limit=lm.PACE_WINDOW - 1), {**signals, "correct": correct}]
+    fields, changes = lm.learn(profile, stats, recent, signals["shown_before"], correct)
+    store.adapt(student_id, fields, [{"kind": c.kind, "before": c.before, "after": c.after, "reason": c.reason}
+                                     for c in changes])
+    lines = []
+    for change in changes:
+        if change.kind == "pace":
+            lines.append(say("adapted_pace", language, pace=say(f"pace_{change.after}", language),
+                             reason=change.reason))
+        elif change.kind == "learning_style":
+            liked, was = lm.preferred({"learning_style": change.after}), lm.preferred({"learning_style": change.before})
+            if liked and liked[:1] != was[:1]:  # tell the student when their best type changes, not every move
+                lines.append(say("adapted_style", language, kinds=say(f"content_{liked[0]}", language)))
+    return {**profile, **fields}, lines
