@@ -84,6 +84,8 @@ def learn_from_answer(store: LearnerStore, student_id: str, profile: Mapping[str
                              reason=change.reason))
         elif change.kind == "learning_style":
             liked, was = lm.preferred({"learning_style": change.after}), lm.preferred({"learning_style": change.before})
-            if liked and liked[:1] != was[:1]:  # tell the student when their best type changes, not every move
+            # Tell the student when their best type changes to one their answers favour (above the
+            # neutral prior), not to a type with no evidence that moved up because another fell.
+            if liked and liked[:1] != was[:1] and change.after[liked[0]] > lm.PREFER_THRESHOLD:
                 lines.append(say("adapted_style", language, kinds=say(f"content_{liked[0]}", language)))
     return {**profile, **fields}, lines
