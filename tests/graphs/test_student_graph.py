@@ -56,7 +56,10 @@ def test_practice_grades_answers_and_traces_mastery(tutor: Tutor) -> None:
 
 def test_seed_scenario_three_failures_negotiate_a_slower_pace(tutor: Tutor) -> None:
     store = get_store()
-    student_id = make_learner(store, week=5, covered=7)
+    # An established visual learner: 14 of 20 answers after a picture were right, so three wrong
+    # answers in a row (after whatever content Thompson sampling shows) still leave visual >= 0.5.
+    evidence = {"visual": [14.0, 6.0], "text": [2.0, 2.0], "worked_example": [2.0, 2.0], "recap": [1.2, 2.8]}
+    student_id = make_learner(store, week=5, covered=7, style_evidence=evidence)
     state = fail_three(tutor, student_id, "t-seed")
     negotiation = state["negotiations"][0]
     assert types(negotiation) == ["PROPOSE", "COUNTEROFFER", "ACCEPT", "COMMIT"]
