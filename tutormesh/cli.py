@@ -68,7 +68,7 @@ def cmd_seed(_args: argparse.Namespace) -> int:
 def _mastery_line(state: dict[str, Any]) -> str:
     from tutormesh.tools.curriculum import load_curriculum
 
-    curriculum = load_curriculum()
+    curriculum = load_curriculum(state.get("language") or "en")
     mastery = state.get("mastery") or {}
     topic = state.get("topic")
     shown = [f"{curriculum.topic(s).title}: {p:.0%}" for s, p in mastery.items() if s == topic or p >= 0.95]
