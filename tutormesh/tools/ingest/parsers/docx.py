@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from docx import Document
+from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml.ns import qn
 from docx.table import Table
 from docx.text.paragraph import Paragraph
@@ -20,6 +21,10 @@ _SLIDE_STYLES = {"Title", "Heading 1", "Heading 2"}
 def parse(path: Path, settings: Settings) -> Parsed:
     """Read a DOCX deck (its zip already checked by the caller); refuse one with too many sections."""
     doc = Document(str(path))
+    # Style names by id, looked up once: python-docx's per-paragraph `style` rescans every style.
+    names = {style.style_id: style.name or "" for style in doc.styles}
+    default = doc.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+    default_id = default.style_id if default is not None else ""
     out = Parsed()
     slide = SlideBuilder(1)
     for block in doc.element.body.iterchildren():
@@ -30,7 +35,7 @@ def parse(path: Path, settings: Settings) -> Parsed:
         if block.tag != qn("w:p"):
             continue
         para = Paragraph(block, doc)
-        style = para.style.name if para.style is not None else ""
+        style = names.get(block.style or default_id, "")
         text = para.text.strip()
         if style in _SLIDE_STYLES and text:
             if slide.title or slide.lines or slide.tables or slide.figures or slide.formulas:
