@@ -165,6 +165,12 @@ class Settings(BaseSettings):
     ingest_max_inflated_bytes: int = 512 * 1024 * 1024
     ingest_max_zip_ratio: float = 200.0
     ingest_max_zip_entries: int = 10_000
+    # Parsing stops with a refusal past this budget (checked between pages, slides and paragraphs;
+    # crafted Markdown makes markdown-it-py quadratic: 20 KB of "[" take about 1 s).
+    ingest_max_parse_seconds: float = 20.0
+    # Markdown decks over this many bytes are refused (the 50-slide labelled deck is 8 KB): markdown-it-py
+    # takes about 10 us per line even before the deadline can be checked.
+    ingest_max_markdown_bytes: int = 512 * 1024
     # --- prompts and evals ---
     # Where prompt files are read from (empty: the packaged tutormesh/prompts); evals run on copies.
     prompts_dir: Path | None = None

@@ -255,3 +255,25 @@ def test_pdf_pages_inflating_past_the_setting_are_refused(tmp_path: Path) -> Non
     bomb = flate_bomb_pdf(tmp_path / "big.pdf", 12 << 20)  # under pypdf's own cap, over ours
     message = refused(bomb, Settings(ingest_max_inflated_bytes=8 << 20))
     assert message == "the PDF's pages inflate past 8 MB (TUTORMESH_INGEST_MAX_INFLATED_BYTES): refused"
+
+
+def test_markdown_over_its_size_limit_is_refused(tmp_path: Path) -> None:
+    message = refused(DECKS / "linear_equations.md", Settings(ingest_max_markdown_bytes=4096))
+    assert message == "the Markdown file is 7 KB; at most 4 KB are accepted (TUTORMESH_INGEST_MAX_MARKDOWN_BYTES)"
+
+
+def test_quadratic_markdown_stops_at_the_paragraph_cap_or_the_deadline(tmp_path: Path) -> None:
+    from tutormesh.tools.ingest.parsers.markdown import MAX_PARAGRAPH_CHARS
+
+    long = copy(tmp_path, "long.md", b"# Title\n\n" + b"[" * (MAX_PARAGRAPH_CHARS + 1))
+    assert refused(long) == "the paragraph at line 3 has 20,001 characters; at most 20,000 are accepted: split it"
+    # Many paragraphs just under the cap, each slow to parse: the deadline is checked between them.
+    slow = copy(tmp_path, "slow.md", b"# Title\n\n" + b"\n\n".join([b"![a" * 2000] * 60))
+    message = refused(slow, Settings(ingest_max_parse_seconds=0.5))
+    assert message.startswith("reading the deck took longer than 0.5 s (stopped at line ")
+
+
+def test_every_parser_checks_the_deadline(tmp_path: Path) -> None:
+    for fmt, unit in (("pdf", "page"), ("pptx", "slide"), ("docx", "section"), ("md", "line")):
+        message = refused(DECKS / f"linear_equations.{fmt}", Settings(ingest_max_parse_seconds=0))
+        assert f"(stopped at {unit} " in message and "TUTORMESH_INGEST_MAX_PARSE_SECONDS" in message

@@ -13,7 +13,7 @@ from docx.text.paragraph import Paragraph
 from tutormesh.core.settings import Settings
 from tutormesh.tools.ingest.draft import Figure
 from tutormesh.tools.ingest.parsers import omml
-from tutormesh.tools.ingest.parsers.base import Parsed, SlideBuilder, check_count, table_markdown
+from tutormesh.tools.ingest.parsers.base import Deadline, Parsed, SlideBuilder, check_count, table_markdown
 
 _SLIDE_STYLES = {"Title", "Heading 1", "Heading 2"}
 
@@ -26,8 +26,9 @@ def parse(path: Path, settings: Settings) -> Parsed:
     default = doc.styles.default(WD_STYLE_TYPE.PARAGRAPH)
     default_id = default.style_id if default is not None else ""
     out = Parsed()
-    slide = SlideBuilder(1)
+    slide, deadline = SlideBuilder(1), Deadline(settings)
     for block in doc.element.body.iterchildren():
+        deadline.check(f"section {slide.number}")
         if block.tag == qn("w:tbl"):
             table = Table(block, doc)
             slide.tables.append(table_markdown([[cell.text for cell in row.cells] for row in table.rows]))

@@ -14,7 +14,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 from tutormesh.core.errors import IngestError
 from tutormesh.core.settings import Settings
 from tutormesh.tools.ingest.draft import Figure
-from tutormesh.tools.ingest.parsers.base import Parsed, SlideBuilder, check_count
+from tutormesh.tools.ingest.parsers.base import Deadline, Parsed, SlideBuilder, check_count
 
 _CAPTION = re.compile(r"^(?:Figure|Fig\.)\s*\d*\s*[:.]\s+(.+)$", re.IGNORECASE)
 # A hostile structure tree can be huge or cyclic: stop walking it after this many nodes.
@@ -36,8 +36,9 @@ def _parse(path: Path, settings: Settings) -> Parsed:
     check_count(len(reader.pages), settings.ingest_max_pages, "page")
     alts = _figure_alts(reader)
     out = Parsed()
-    inflated = 0
+    inflated, deadline = 0, Deadline(settings)
     for number, page in enumerate(reader.pages, 1):
+        deadline.check(f"page {number}")
         # Inflate the page's content here: extract_text would swallow pypdf's limit and return "".
         contents = page.get_contents()
         inflated += len(contents.get_data()) if contents is not None else 0

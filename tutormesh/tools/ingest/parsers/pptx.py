@@ -14,7 +14,7 @@ from pptx.enum.shapes import PP_PLACEHOLDER
 from tutormesh.core.settings import Settings
 from tutormesh.tools.ingest.draft import Figure
 from tutormesh.tools.ingest.parsers import omml
-from tutormesh.tools.ingest.parsers.base import Parsed, SlideBuilder, check_count, table_markdown
+from tutormesh.tools.ingest.parsers.base import Deadline, Parsed, SlideBuilder, check_count, table_markdown
 
 # python-pptx and older PowerPoint put the picture's file name where alt text goes: not a description.
 _FILE_NAME = re.compile(r"[\w\-. ]{1,80}\.(png|jpe?g|gif|bmp|tiff?|emf|wmf|svg|webp)", re.IGNORECASE)
@@ -29,7 +29,9 @@ def parse(path: Path, settings: Settings) -> Parsed:
     check_count(len(prs.slides), settings.ingest_max_pages, "slide")
     out = Parsed()
     layouts: dict[int, dict[int, tuple[int, int]]] = {}
+    deadline = Deadline(settings)
     for number, slide in enumerate(prs.slides, 1):
+        deadline.check(f"slide {number}")
         built = SlideBuilder(number)
         layout = slide.slide_layout
         if id(layout) not in layouts:
