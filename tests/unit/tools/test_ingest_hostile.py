@@ -277,3 +277,25 @@ def test_every_parser_checks_the_deadline(tmp_path: Path) -> None:
     for fmt, unit in (("pdf", "page"), ("pptx", "slide"), ("docx", "section"), ("md", "line")):
         message = refused(DECKS / f"linear_equations.{fmt}", Settings(ingest_max_parse_seconds=0))
         assert f"(stopped at {unit} " in message and "TUTORMESH_INGEST_MAX_PARSE_SECONDS" in message
+
+
+@pytest.mark.parametrize(
+    "name", ["moles_stoichiometry.pdf", "forces_motion.pptx", "ohms_law_circuits.md", "beam_statics.docx"]
+)
+def test_randomly_damaged_decks_parse_or_are_refused_never_crash(tmp_path: Path, name: str) -> None:
+    import random
+
+    original = (DECKS / name).read_bytes()
+    outcomes = set()
+    for seed in range(12):
+        rng = random.Random(seed)
+        data = bytearray(original)
+        for _ in range(1 + seed):
+            data[rng.randrange(64, len(data))] = rng.randrange(256)  # keep the magic bytes
+        path = copy(tmp_path, f"{seed}{Path(name).suffix}", bytes(data))
+        try:
+            outcomes.add(type(parse_deck(path, Settings())).__name__)
+        except IngestError as exc:
+            assert exc.status == 422 and exc.message
+            outcomes.add("IngestError")
+    assert outcomes <= {"Deck", "IngestError"}
