@@ -47,7 +47,7 @@ class SlideBuilder:
             title=self.title.strip(),
             text=text,
             notes="\n".join(n for n in self.notes if n.strip()),
-            figures=self.figures,
+            figures=list(dict.fromkeys(self.figures)),  # a tagged picture with the same caption: once
             tables=self.tables,
             formulas=list(dict.fromkeys(f for f in formulas if f)),
         )
