@@ -209,3 +209,10 @@ def test_pdf_title_from_largest_font_captions_and_owner_password(tmp_path: Path)
 )
 def test_plain_formula_keeps_equations_not_prose(line: str, formula: str) -> None:
     assert plain_formula(line) == formula
+
+
+def test_markdown_led_by_headings_keeps_them_despite_a_decorative_rule(tmp_path: Path) -> None:
+    slides = "".join(f"## Slide {n}\n\nExercise: Solve x + {n} = {2 * n}. Answer: x = {n}\n\n" for n in range(1, 7))
+    (tmp_path / "h.md").write_text("# Deck\n\n---\n\n" + slides, encoding="utf-8")
+    deck = parse_deck(tmp_path / "h.md", Settings())
+    assert [s.title for s in deck.slides] == ["Deck", *(f"Slide {n}" for n in range(1, 7))]

@@ -58,7 +58,10 @@ def parse(path: Path, settings: Settings) -> Parsed:
     except UnicodeDecodeError as exc:
         raise IngestError(f"the Markdown file is not UTF-8 text (byte {exc.start})") from None
     tokens = _MD.parse(source, {"deadline": Deadline(settings)})
-    by_rule = any(t.type == "hr" and t.level == 0 for t in tokens)
+    # Slides split at rules (Marp, reveal.js) when rules are about as many as headings; a deck led by
+    # headings may still hold a decorative rule or two.
+    rules = sum(1 for t in tokens if t.type == "hr" and t.level == 0)
+    by_rule = rules > 0 and rules >= sum(1 for t in tokens if _is_slide_heading(t)) // 2
     check_count(_count(tokens, by_rule), settings.ingest_max_pages, "slide")
     lines = source.splitlines()
     out = Parsed()
