@@ -299,3 +299,25 @@ def test_randomly_damaged_decks_parse_or_are_refused_never_crash(tmp_path: Path,
             assert exc.status == 422 and exc.message
             outcomes.add("IngestError")
     assert outcomes <= {"Deck", "IngestError"}
+
+
+def test_xml_entity_bomb_in_a_docx_is_not_expanded(tmp_path: Path) -> None:
+    import time
+
+    lol = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    document = (
+        f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY l0 "lol">{lol}]>'
+        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+        "<w:p><w:r><w:t>Laughs &l9;</w:t></w:r></w:p></w:body></w:document>"
+    ).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(DECKS / "beam_statics.docx") as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, document if info.filename == "word/document.xml" else src.read(info))
+    start = time.perf_counter()
+    try:
+        text = parse_deck(copy(tmp_path, "lol.docx", out.getvalue()), Settings()).slides[0].text
+    except IngestError:
+        text = ""
+    assert time.perf_counter() - start < 5
+    assert "lol" * 100 not in text  # 10^9 "lol"s were never built
