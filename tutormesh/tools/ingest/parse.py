@@ -46,7 +46,8 @@ _MAGIC: list[tuple[bytes, str]] = [
     (b"MZ", "a Windows program"),
     (b"{\\rtf", "an RTF document"),
 ]
-# Members this small are never a bomb, whatever their ratio (XML of empty parts compresses 100x).
+# Members under 1 MiB are never called a bomb, whatever their ratio: small repetitive XML parts
+# compress well (our decks' best: 32 to 1, python-docx's stylesWithEffects.xml).
 _RATIO_MIN_BYTES = 1 << 20
 _CHUNK = 1 << 20
 
