@@ -160,11 +160,16 @@ def test_docx_headings_tables_pictures_and_omml(tmp_path: Path) -> None:
     for (r, c), value in {(0, 0): "x", (0, 1): "√x", (1, 0): "9", (1, 1): "3"}.items():
         table.cell(r, c).text = value
     doc.add_picture(io.BytesIO(png_bytes()))
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    doc.element.body.insert(len(doc.element.body) - 1, parse_xml(  # a content control, before sectPr
+        f'<w:sdt xmlns:w="{w}"><w:sdtContent><w:p><w:r><w:t>Inside a content control</w:t></w:r></w:p>'
+        "</w:sdtContent></w:sdt>"
+    ))
     doc.save(str(tmp_path / "d.docx"))
     deck = parse_deck(tmp_path / "d.docx", Settings())
     assert [s.title for s in deck.slides] == ["", "Roots"]
     roots = deck.slides[1]
-    assert roots.text.splitlines() == ["Sub-point", "The formula:"]
+    assert roots.text.splitlines() == ["Sub-point", "The formula:", "Inside a content control"]
     assert roots.formulas == ["sqrt(x)"]
     assert roots.tables == ["| x | √x |\n|---|---|\n| 9 | 3 |"]
     assert deck.warnings == ["section 2: a picture has no alt text"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
@@ -27,7 +29,7 @@ def parse(path: Path, settings: Settings) -> Parsed:
     default_id = default.style_id if default is not None else ""
     out = Parsed()
     slide, deadline = SlideBuilder(1), Deadline(settings)
-    for block in doc.element.body.iterchildren():
+    for block in _blocks(doc.element.body):
         deadline.check(f"section {slide.number}")
         if block.tag == qn("w:tbl"):
             table = Table(block, doc)
@@ -57,3 +59,14 @@ def parse(path: Path, settings: Settings) -> Parsed:
                 out.warnings.append(f"section {slide.number}: a picture has no alt text")
     out.slides.append(slide.build())
     return out
+
+
+def _blocks(body: Any) -> Iterator[Any]:
+    """Yield the body's paragraphs and tables in order, content controls (w:sdt) opened in place."""
+    for block in body.iterchildren():
+        if block.tag == qn("w:sdt"):
+            content = block.find(qn("w:sdtContent"))
+            if content is not None:
+                yield from _blocks(content)
+        else:
+            yield block
