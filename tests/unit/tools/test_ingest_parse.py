@@ -147,6 +147,7 @@ def test_markdown_marp_rules_front_matter_math_code_and_notes(tmp_path: Path) ->
 
 def test_docx_headings_tables_pictures_and_omml(tmp_path: Path) -> None:
     from docx import Document
+    from docx.enum.style import WD_STYLE_TYPE
     from docx.oxml import parse_xml
 
     doc = Document()
@@ -165,9 +166,12 @@ def test_docx_headings_tables_pictures_and_omml(tmp_path: Path) -> None:
         f'<w:sdt xmlns:w="{w}"><w:sdtContent><w:p><w:r><w:t>Inside a content control</w:t></w:r></w:p>'
         "</w:sdtContent></w:sdt>"
     ))
+    chapter = doc.styles.add_style("Chapter", WD_STYLE_TYPE.PARAGRAPH)
+    chapter.base_style = doc.styles["Heading 1"]
+    doc.add_paragraph("Cube roots", style="Chapter")  # a custom heading: its outline level says so
     doc.save(str(tmp_path / "d.docx"))
     deck = parse_deck(tmp_path / "d.docx", Settings())
-    assert [s.title for s in deck.slides] == ["", "Roots"]
+    assert [s.title for s in deck.slides] == ["", "Roots", "Cube roots"]
     roots = deck.slides[1]
     assert roots.text.splitlines() == ["Sub-point", "The formula:", "Inside a content control"]
     assert roots.formulas == ["sqrt(x)"]

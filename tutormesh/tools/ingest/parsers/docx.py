@@ -1,4 +1,5 @@
-"""DOCX decks (python-docx): a slide per Title/Heading 1/Heading 2, tables, pictures' alt text, OMML."""
+"""DOCX decks (python-docx): a slide per Title/Heading 1/Heading 2 (or outline level 1-2), tables,
+pictures' alt text, OMML."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from tutormesh.tools.ingest.draft import Figure
 from tutormesh.tools.ingest.parsers import omml
 from tutormesh.tools.ingest.parsers.base import Deadline, Parsed, SlideBuilder, check_count, table_markdown
 
-_SLIDE_STYLES = {"Title", "Heading 1", "Heading 2"}
+_SLIDE_STYLES = {"Title", "Heading 1", "Heading 2"}  # and custom styles at outline level 1-2
 
 
 def parse(path: Path, settings: Settings) -> Parsed:
@@ -25,6 +26,7 @@ def parse(path: Path, settings: Settings) -> Parsed:
     doc = Document(str(path))
     # Style names by id, looked up once: python-docx's per-paragraph `style` rescans every style.
     names = {style.style_id: style.name or "" for style in doc.styles}
+    slide_styles = {s.style_id for s in doc.styles if s.type == WD_STYLE_TYPE.PARAGRAPH and _starts_slide(s)}
     default = doc.styles.default(WD_STYLE_TYPE.PARAGRAPH)
     default_id = default.style_id if default is not None else ""
     out = Parsed()
@@ -40,7 +42,7 @@ def parse(path: Path, settings: Settings) -> Parsed:
         para = Paragraph(block, doc)
         style = names.get(block.style or default_id, "")
         text = para.text.strip()
-        if style in _SLIDE_STYLES and text:
+        if (block.style or default_id) in slide_styles and text:
             if slide.title or slide.lines or slide.tables or slide.figures or slide.formulas:
                 out.slides.append(slide.build())
                 check_count(len(out.slides) + 1, settings.ingest_max_pages, "section")
@@ -59,6 +61,21 @@ def parse(path: Path, settings: Settings) -> Parsed:
                 out.warnings.append(f"section {slide.number}: a picture has no alt text")
     out.slides.append(slide.build())
     return out
+
+
+def _starts_slide(style: Any) -> bool:
+    """Title, Heading 1, Heading 2, or a style that has (or inherits) outline level 1 or 2."""
+    for _ in range(10):  # base-style chains are short; a cyclic one is broken off
+        if style is None:
+            return False
+        if (style.name or "") in _SLIDE_STYLES:
+            return True
+        ppr = style.element.pPr
+        level = ppr.find(qn("w:outlineLvl")) if ppr is not None else None
+        if level is not None:
+            return level.get(qn("w:val")) in ("0", "1")
+        style = getattr(style, "base_style", None)
+    return False
 
 
 def _blocks(body: Any) -> Iterator[Any]:
