@@ -196,6 +196,13 @@ def test_zip_that_lies_small_about_a_member_is_refused_as_damaged(tmp_path: Path
     assert "damaged" in refused(copy(tmp_path, "liar.pptx", liar))
 
 
+def test_pptx_with_macros_is_refused(tmp_path: Path) -> None:
+    with zipfile.ZipFile(DECKS / "forces_motion.pptx") as src:
+        members = {info.filename: src.read(info) for info in src.infolist()}
+    macros = copy(tmp_path, "macros.pptx", _zip_bytes({**members, "ppt/vbaProject.bin": b"\xd0\xcf\x11\xe0"}))
+    assert refused(macros).startswith("the file contains macros")
+
+
 def test_zip_with_too_many_members_is_refused(tmp_path: Path) -> None:
     message = refused(DECKS / "forces_motion.pptx", Settings(ingest_max_zip_entries=20))
     assert "members; at most 20 are accepted" in message

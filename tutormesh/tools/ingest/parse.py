@@ -104,7 +104,7 @@ def sniff(path: Path) -> DeckFormat | None:
 
 
 def check_zip(path: Path, settings: Settings) -> None:
-    """Refuse a PPTX/DOCX whose zip declares too many members, bytes or too high a compression ratio.
+    """Refuse a PPTX/DOCX with macros, or whose zip declares too many members, bytes or too high a ratio.
 
     Python's zipfile never inflates a member past the size its directory declares (it stops, and a
     wrong CRC fails), so checking the declared sizes bounds what the parsers can inflate.
@@ -112,6 +112,8 @@ def check_zip(path: Path, settings: Settings) -> None:
     infos = _zip_directory(path)
     if infos is None:
         raise IngestError("the file is a damaged zip archive (PPTX and DOCX are zips)")
+    if any(info.filename.endswith("vbaProject.bin") for info in infos):
+        raise IngestError("the file contains macros (a .pptm or .docm renamed): save it as .pptx or .docx without them")
     if len(infos) > settings.ingest_max_zip_entries:
         raise IngestError(
             f"the archive has {len(infos)} members; at most {settings.ingest_max_zip_entries} are accepted "
