@@ -66,7 +66,14 @@ def _recover(plan: LessonPlan, keyed: list[Candidate]) -> tuple[list[Recovered],
     for found in plan.found:
         if found.match is None or plan.primary is None or found.match.family != plan.primary.family:
             continue
-        candidate = by_level[found.match.level].model_copy(update={"match": found.match, "source": found.exercise})
+        level = by_level[found.match.level]
+        if not template_tools.fits(level.match, found.match):
+            dropped.append(DroppedItem(source_slide=found.exercise.slide, text=found.exercise.prompt,
+                                       reason=f"level {level.level} is written from another shape of exercise "
+                                              f"({level.match.form}); a topic has one template a level"))
+            continue
+        candidate = level.model_copy(update={"source": found.exercise, "match": level.match.model_copy(
+            update={"env": found.match.env})})
         key, reason = verify_tools.check_source(candidate)
         if key is None:
             dropped.append(DroppedItem(source_slide=found.exercise.slide, text=found.exercise.prompt, reason=reason))

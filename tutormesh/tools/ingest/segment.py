@@ -28,8 +28,11 @@ _CONTINUATION = re.compile(
     r"summary|recap|review|questions?|quiz|check|key points|takeaways|wrap[- ]up|thank|agenda|outline|contents|"
     r"objectives|learning objectives|overview)\b|\(cont(inued|\.)?\)|\bcont(inued|\.)\s*$",
     re.IGNORECASE)
+_AGENDA = re.compile(r"^\s*(agenda|outline|contents|table of contents|overview|objectives|learning objectives|"
+                     r"in this (deck|lesson|unit)|today|what you will learn|what we will cover|"
+                     r"learning (goals|outcomes))\b", re.IGNORECASE)
 _DIVIDER_WORDS = 6
-_COVER_WORDS = 40
+_COVER_WORDS = 15
 _STOP = frozenset(
     "a an and the of to in on for with by from at as is are be how what why when using use your our we you it "
     "its into vs intro introduction more part".split())
@@ -119,7 +122,13 @@ def _topic_shift_starts(slides: list[Slide]) -> set[int]:
 
 
 def _is_preamble(slides: list[Slide]) -> bool:
-    return sum(len(s.text.split()) for s in slides) <= _COVER_WORDS and not any(_has_exercise(s) for s in slides)
+    """A cover and perhaps an agenda: each slide short or agenda-like, the first no section of its own."""
+    def light(slide: Slide) -> bool:
+        listed = sum(bool(_CUE.match(line.lstrip("-*• "))) for line in slide.text.splitlines()) >= 2
+        return len(slide.text.split()) <= _COVER_WORDS or bool(_AGENDA.search(heading(slide))) or listed
+
+    opens = bool(_CUE.match(heading(slides[0]))) or _top_number(slides[0]) is not None
+    return all(light(s) for s in slides) and not opens and not any(_has_exercise(s) for s in slides)
 
 
 def segment(deck: Deck) -> list[Section]:
