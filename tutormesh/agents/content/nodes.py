@@ -137,7 +137,9 @@ def assign(state: Mapping[str, Any], runtime: Runtime[RunContext]) -> dict[str, 
     assignment = assigning.propose(state["topics"], deck.file_name, state.get("cohort"),
                                    limit=_setting(runtime, "assignment_items", assigning.LIMIT),
                                    due_in_days=_setting(runtime, "due_in_days", 7))
-    generator = "llm" if _setting(runtime, "llm_wording", False) else "offline"
+    kept = {t.topic.slug for t in state["topics"]}
+    worded = any(c.worded_by == "llm" for c in state["candidates"] if c.topic in kept)
+    generator = "llm" if worded else "offline"
     draft = Draft(deck=deck, subject=state["subject"], topics=state["topics"], dropped=state.get("dropped", []),
                   assignment=assignment, generator=generator)
     return {"draft": draft}

@@ -10,7 +10,7 @@ than the lesson's, are reported, never guessed at.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,6 +34,7 @@ class Candidate(BaseModel):
     match: Match
     source: Exercise | None = Field(None, description="The deck's exercise this level was written from.")
     spec: dict[str, Any]
+    worded_by: Literal["rules", "llm"] = "rules"
 
 
 class Recognised(BaseModel):
