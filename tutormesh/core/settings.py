@@ -158,10 +158,11 @@ class Settings(BaseSettings):
     # Decks over this many bytes, or with more pages/slides than ingest_max_pages, are refused.
     ingest_max_bytes: int = 200 * 1024 * 1024
     ingest_max_pages: int = 300
-    # PPTX/DOCX are zips: refused before extraction when their members declare more than this many
-    # uncompressed bytes in all, or any member compresses better than ingest_max_zip_ratio to one
-    # (text XML compresses about 5-20x; zip bombs 1000x).
-    ingest_max_unzipped_bytes: int = 512 * 1024 * 1024
+    # PPTX/DOCX are zips: refused before extraction when their members declare more than
+    # ingest_max_inflated_bytes in all, or any member compresses better than ingest_max_zip_ratio to one
+    # (text XML compresses about 5-20x; zip bombs 1000x). PDFs: refused when their pages' content
+    # streams inflate past ingest_max_inflated_bytes in all (pypdf caps each stream at 75 MB).
+    ingest_max_inflated_bytes: int = 512 * 1024 * 1024
     ingest_max_zip_ratio: float = 200.0
     ingest_max_zip_entries: int = 10_000
     # --- prompts and evals ---

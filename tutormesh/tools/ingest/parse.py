@@ -20,7 +20,7 @@ from tutormesh.tools.ingest.parsers import docx, markdown, pdf, pptx
 from tutormesh.tools.ingest.parsers.base import Parsed
 
 EXTENSIONS: dict[str, DeckFormat] = {".pdf": "pdf", ".pptx": "pptx", ".md": "md", ".markdown": "md", ".docx": "docx"}
-_PARSERS: dict[DeckFormat, Callable[[Path, int], Parsed]] = {
+_PARSERS: dict[DeckFormat, Callable[[Path, Settings], Parsed]] = {
     "pdf": pdf.parse,
     "pptx": pptx.parse,
     "md": markdown.parse,
@@ -64,8 +64,7 @@ def parse_deck(path: Path, settings: Settings | None = None) -> Deck:
         raise IngestError("the uploaded file could not be read") from None
     if size > settings.ingest_max_bytes:
         raise IngestError(
-            f"the file is {size / 2**20:.1f} MB; the limit is {settings.ingest_max_bytes / 2**20:.0f} MB "
-            "(TUTORMESH_INGEST_MAX_BYTES)"
+            f"the file is {_size(size)}; the limit is {_size(settings.ingest_max_bytes)} (TUTORMESH_INGEST_MAX_BYTES)"
         )
     if size == 0:
         raise IngestError("the file is empty")
@@ -75,7 +74,7 @@ def parse_deck(path: Path, settings: Settings | None = None) -> Deck:
     if actual in ("pptx", "docx"):
         check_zip(path, settings)
     try:
-        parsed = _PARSERS[actual](path, settings.ingest_max_pages)
+        parsed = _PARSERS[actual](path, settings)
     except IngestError:
         raise
     except Exception as exc:  # hostile input: any library failure means "cannot read this file"
@@ -85,7 +84,7 @@ def parse_deck(path: Path, settings: Settings | None = None) -> Deck:
 
 
 def sniff(path: Path) -> DeckFormat | None:
-    """Return the deck format the file's content shows (magic bytes, zip members, UTF-8), or None."""
+    """Return the deck format the file's content shows (magic bytes, zip members, text), or None."""
     with path.open("rb") as f:
         head = f.read(8192)
     if b"%PDF-" in head[:1024]:  # readers accept a little junk before the header
@@ -103,12 +102,7 @@ def sniff(path: Path) -> DeckFormat | None:
         return None
     if any(head.startswith(magic) for magic, _ in _MAGIC) or b"\x00" in head:
         return None
-    try:
-        head.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not a multi-byte character cut at the end of the sample
-            return None
-    return "md"
+    return "md"  # text; the Markdown parser refuses what is not UTF-8, saying where
 
 
 def check_zip(path: Path, settings: Settings) -> None:
@@ -128,10 +122,10 @@ def check_zip(path: Path, settings: Settings) -> None:
             "(TUTORMESH_INGEST_MAX_ZIP_ENTRIES)"
         )
     total = sum(info.file_size for info in infos)
-    if total > settings.ingest_max_unzipped_bytes:
+    if total > settings.ingest_max_inflated_bytes:
         raise IngestError(
-            f"the archive would unpack to {total / 2**20:.0f} MB; the limit is "
-            f"{settings.ingest_max_unzipped_bytes / 2**20:.0f} MB (TUTORMESH_INGEST_MAX_UNZIPPED_BYTES)"
+            f"the archive would unpack to {_size(total)}; the limit is "
+            f"{_size(settings.ingest_max_inflated_bytes)} (TUTORMESH_INGEST_MAX_INFLATED_BYTES)"
         )
     for info in infos:
         ratio = info.file_size / max(info.compress_size, 1)
@@ -149,6 +143,10 @@ def _describe(path: Path, actual: DeckFormat | None) -> str:
     with path.open("rb") as f:
         head = f.read(16)
     if head.startswith(b"PK\x03\x04"):
+        try:
+            zipfile.ZipFile(path).close()
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return "a damaged or truncated zip archive (PPTX and DOCX are zips)"
         return "a zip archive that is not a PowerPoint or Word file"
     return next((name for magic, name in _MAGIC if head.startswith(magic)), "not a deck (unrecognised binary data)")
 
@@ -174,6 +172,10 @@ def _has_text(slide: Slide) -> bool:
     return bool(
         slide.title or slide.text or slide.notes or slide.tables or slide.formulas or any(f.alt for f in slide.figures)
     )
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n / 1024:.0f} KB"
 
 
 def _sha256(path: Path) -> str:

@@ -68,7 +68,7 @@ def plain_formula(line: str) -> str:
     Prose that contains an equation ("Step 1: Subtract 5 from both sides: 3x = 15.") is not one:
     a formula line has a relation and no English word of four letters or more.
     """
-    line = line.strip().lstrip("-•* ").strip()
+    line = line.strip().lstrip("-•* ").rstrip(". ")
     if not line or len(line) > 120 or not _RELATION.search(line):
         return ""
     if any(w.lower() not in _MATH_WORDS for w in _WORD.findall(line)):

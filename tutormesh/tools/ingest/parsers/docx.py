@@ -9,6 +9,7 @@ from docx.oxml.ns import qn
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
+from tutormesh.core.settings import Settings
 from tutormesh.tools.ingest.draft import Figure
 from tutormesh.tools.ingest.parsers import omml
 from tutormesh.tools.ingest.parsers.base import Parsed, SlideBuilder, check_count, table_markdown
@@ -16,7 +17,7 @@ from tutormesh.tools.ingest.parsers.base import Parsed, SlideBuilder, check_coun
 _SLIDE_STYLES = {"Title", "Heading 1", "Heading 2"}
 
 
-def parse(path: Path, max_pages: int) -> Parsed:
+def parse(path: Path, settings: Settings) -> Parsed:
     """Read a DOCX deck (its zip already checked by the caller); refuse one with too many sections."""
     doc = Document(str(path))
     out = Parsed()
@@ -34,7 +35,7 @@ def parse(path: Path, max_pages: int) -> Parsed:
         if style in _SLIDE_STYLES and text:
             if slide.title or slide.lines or slide.tables or slide.figures or slide.formulas:
                 out.slides.append(slide.build())
-                check_count(len(out.slides) + 1, max_pages, "section")
+                check_count(len(out.slides) + 1, settings.ingest_max_pages, "section")
                 slide = SlideBuilder(len(out.slides) + 1)
             if not slide.title:
                 slide.title = text

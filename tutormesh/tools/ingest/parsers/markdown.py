@@ -14,6 +14,7 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from tutormesh.core.errors import IngestError
+from tutormesh.core.settings import Settings
 from tutormesh.tools.ingest.draft import Figure
 from tutormesh.tools.ingest.parsers.base import Parsed, SlideBuilder, check_count, plain_formula
 
@@ -21,7 +22,7 @@ _MD = MarkdownIt("commonmark").enable("table").use(front_matter_plugin).use(doll
 _MATH_FENCES = {"math", "latex", "tex"}
 
 
-def parse(path: Path, max_pages: int) -> Parsed:
+def parse(path: Path, settings: Settings) -> Parsed:
     """Read a UTF-8 Markdown deck; refuse one that is not text or has too many slides."""
     try:
         source = path.read_bytes().decode("utf-8-sig")
@@ -29,7 +30,7 @@ def parse(path: Path, max_pages: int) -> Parsed:
         raise IngestError(f"the Markdown file is not UTF-8 text (byte {exc.start})") from None
     tokens = _MD.parse(source)
     by_rule = any(t.type == "hr" and t.level == 0 for t in tokens)
-    check_count(_count(tokens, by_rule), max_pages, "slide")
+    check_count(_count(tokens, by_rule), settings.ingest_max_pages, "slide")
     lines = source.splitlines()
     out = Parsed()
     slide = SlideBuilder(1)

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from pypdf import PdfReader
+from pypdf.errors import LimitReachedError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from tutormesh.core.errors import IngestError
+from tutormesh.core.settings import Settings
 from tutormesh.tools.ingest.draft import Figure
 from tutormesh.tools.ingest.parsers.base import Parsed, SlideBuilder, check_count
 
@@ -19,15 +21,31 @@ _CAPTION = re.compile(r"^(?:Figure|Fig\.)\s*\d*\s*[:.]\s+(.+)$", re.IGNORECASE)
 _MAX_STRUCT_NODES = 50_000
 
 
-def parse(path: Path, max_pages: int) -> Parsed:
-    """Read a PDF deck; refuse one that is password-protected or has too many pages."""
+def parse(path: Path, settings: Settings) -> Parsed:
+    """Read a PDF deck; refuse one that is password-protected, a decompression bomb or too long."""
+    try:
+        return _parse(path, settings)
+    except LimitReachedError:  # pypdf caps what one stream may inflate to (75 MB in pypdf 7)
+        raise IngestError("the PDF has a stream that inflates past pypdf's safety limit: refused") from None
+
+
+def _parse(path: Path, settings: Settings) -> Parsed:
     reader = PdfReader(path)
     if reader.is_encrypted and not _opens_without_password(reader):
         raise IngestError("the PDF is password-protected: remove the password and upload it again")
-    check_count(len(reader.pages), max_pages, "page")
+    check_count(len(reader.pages), settings.ingest_max_pages, "page")
     alts = _figure_alts(reader)
     out = Parsed()
+    inflated = 0
     for number, page in enumerate(reader.pages, 1):
+        # Inflate the page's content here: extract_text would swallow pypdf's limit and return "".
+        contents = page.get_contents()
+        inflated += len(contents.get_data()) if contents is not None else 0
+        if inflated > settings.ingest_max_inflated_bytes:
+            raise IngestError(
+                f"the PDF's pages inflate past {settings.ingest_max_inflated_bytes >> 20} MB "
+                "(TUTORMESH_INGEST_MAX_INFLATED_BYTES): refused"
+            )
         slide = SlideBuilder(number)
         slide.title, body = _title_and_body(page)
         for line in body.splitlines():
@@ -36,7 +54,7 @@ def parse(path: Path, max_pages: int) -> Parsed:
             slide.lines.append(line.rstrip())
         tagged = alts.get(number, [])
         slide.figures[:0] = [Figure(alt=alt) for alt in tagged]
-        if _image_count(page) > len(slide.figures):
+        if body.strip() and _image_count(page) > len(slide.figures):  # a scanned page gets "no text"
             out.warnings.append(f"page {number}: a picture has no alt text")
         out.slides.append(slide.build())
     return out
@@ -46,7 +64,7 @@ def _opens_without_password(reader: PdfReader) -> bool:
     """True for a PDF encrypted only with an owner password (restrictions, no open password)."""
     try:
         return bool(reader.decrypt(""))
-    except Exception:  # AES without a crypto library, or a malformed encryption dictionary
+    except Exception:  # a malformed encryption dictionary or an unknown algorithm
         return False
 
 
@@ -71,12 +89,15 @@ def _title_and_body(page: Any) -> tuple[str, str]:
 
 
 def _after_title(text: str, title: str) -> str:
-    """Return the text after the title's words when the title opens the page, else the whole text."""
+    """Return the text without the title: the words that open the page, else a line equal to it."""
     pos = 0
     for word in title.split():
         found = text.find(word, pos)
         if found < 0 or text[pos:found].strip():
-            return text
+            lines = text.splitlines()
+            if title in lines:
+                lines.remove(title)
+            return "\n".join(lines)
         pos = found + len(word)
     return text[pos:].lstrip()
 
