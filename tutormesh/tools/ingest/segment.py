@@ -3,7 +3,8 @@
 The first rule that finds any section start in a deck decides (docs/content.md, "Generation"):
 1. A slide whose title starts with a section cue ("Section 2", "Part B:", "Unit 3 -", "Chapter",
    "Module", "Lesson", "Topic") starts a section.
-2. A divider slide (a title and at most six words, no exercise) starts a section.
+2. A divider slide (a title and at most a one-line subtitle of ten words that is not a sentence, no
+   figure, no exercise) starts a section.
 3. A numbered title ("2. Unit conversion", "2.1 Metres") starts a section when its top-level
    number changes.
 4. Otherwise a topic shift, a title sharing no content word with the
@@ -31,7 +32,7 @@ _CONTINUATION = re.compile(
 _AGENDA = re.compile(r"^\s*(agenda|outline|contents|table of contents|overview|objectives|learning objectives|"
                      r"in this (deck|lesson|unit)|today|what you will learn|what we will cover|"
                      r"learning (goals|outcomes))\b", re.IGNORECASE)
-_DIVIDER_WORDS = 6
+_DIVIDER_WORDS = 10
 _COVER_WORDS = 15
 _STOP = frozenset(
     "a an and the of to in on for with by from at as is are be how what why when using use your our we you it "
@@ -59,6 +60,11 @@ def heading(slide: Slide) -> str:
     return slide.title.strip() or next((line.strip() for line in slide.text.splitlines() if line.strip()), "")
 
 
+def strip_cue(text: str) -> str:
+    """Remove a leading section cue ("Section 2:", "Part B -") from a title or line."""
+    return _CUE.sub("", text, count=1)
+
+
 def lesson_title(slide: Slide) -> str:
     """Return the lesson title a section-starting slide gives: its heading without the cue."""
     text = heading(slide)
@@ -78,8 +84,12 @@ def _has_exercise(slide: Slide) -> bool:
 
 
 def _is_divider(slide: Slide) -> bool:
-    short = len(slide.text.split()) <= _DIVIDER_WORDS and not slide.figures and not slide.tables
-    return bool(slide.title.strip()) and short and not _has_exercise(slide)
+    """A title with at most a one-line subtitle (no sentence ending in '.' or ':'), no figure, no exercise."""
+    lines = [line.strip(" -*•") for line in slide.text.splitlines() if line.strip(" -*•")]
+    subtitle = not lines or (len(lines) == 1 and len(lines[0].split()) <= _DIVIDER_WORDS
+                             and not lines[0].endswith((".", ":")))
+    return bool(slide.title.strip()) and subtitle and not slide.figures and not slide.tables \
+        and not _has_exercise(slide)
 
 
 def _top_number(slide: Slide) -> int | None:
