@@ -18,7 +18,8 @@ def test_every_labelled_deck_exists_and_names_its_sections_in_order() -> None:
 
 
 def test_the_gate_fails_under_a_target_or_a_baseline() -> None:
-    report = {"scores": {"segmentation_f1": {"score": 0.95}, "exercises_recovered": {"score": 0.41},
+    report = {"scores": {"segmentation_f1": {"score": 0.95}, "segmentation_f1_no_cues": {"score": 0.9},
+                         "exercises_recovered": {"score": 0.41},
                          "keys_verified": {"score": 0.9}}}
     baseline = {"scores": {"exercises_recovered": {"score": 0.45}}}
     failures = ingest.gate(report, baseline)
