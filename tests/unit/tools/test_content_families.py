@@ -77,3 +77,10 @@ def test_the_deck_wording_is_kept_and_variant_b_is_a_second_phrasing() -> None:
     assert spec["variants"]["A"] == "Solve {terms(a,'x',b,'')} = {c} for x."
     assert spec["variants"]["B"] != spec["variants"]["A"]
     assert 3 in range(spec["params"]["a"]["range"][0], spec["params"]["a"]["range"][1] + 1)
+
+
+def test_a_huge_deck_number_stays_out_of_the_ranges() -> None:
+    match = linear.recognise("Solve 1000000x + 7 = 3000007")
+    assert match is not None and match.level == 2
+    spec = linear.template(match, 2)
+    assert spec["params"]["a"]["range"] == [2, 9]  # drawing lists a range's values: it must stay small
