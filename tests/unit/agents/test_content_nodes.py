@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from langgraph.runtime import Runtime
 
 from tutormesh.agents.content import assign, nodes
@@ -92,3 +93,9 @@ def test_assign_proposes_spread_levels_easier_to_harder() -> None:
     assert two is not None and [int(i[-1]) for i in two.template_ids] == [1, 1, 3, 3, 5, 5]
     assert assign.propose([], "x.pdf", None) is None
     assert draft.generator == "offline" and len(draft.dropped) == 2
+
+
+def test_the_run_context_refuses_settings_that_would_verify_nothing() -> None:
+    for bad in ({"seeds": 0}, {"seeds": 1000}, {"assignment_items": 0}, {"due_in_days": 91}):
+        with pytest.raises(ValueError, match="must be"):
+            ContentContext(**bad)  # type: ignore[arg-type]

@@ -39,6 +39,8 @@ def check_template(candidate: Candidate, subject: str, seeds: int = SEEDS) -> tu
     Returns:
         (the template or None, the reason it failed or "", the number of items checked).
     """
+    if seeds < 1:
+        raise ValueError("verification needs at least one draw")
     try:
         template = build(candidate, subject)
     except ValidationError as exc:
