@@ -50,7 +50,8 @@ def test_a_formula_problem_takes_the_named_unknown() -> None:
 FAMILIES = {"linear": linear, "units": units, "formula": formulas}
 PROBLEMS = ["Solve 3x + 5 = 20", "Solve 5x - 7 = 2x + 8 for x.", "Convert 2.5 km to m",
             "Change 3 h into minutes", "A resistor of 220 ohm carries 0.05 A; find V",
-            "A car travels at 15 m/s for 20 s. How far does it go?"]
+            "A car travels at 15 m/s for 20 s. How far does it go?",
+            "What force, applied 0.4 m from the pivot, gives a moment of 30 N·m?"]
 
 
 @pytest.mark.parametrize("text", PROBLEMS)
