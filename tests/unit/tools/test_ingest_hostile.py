@@ -196,6 +196,13 @@ def test_zip_that_lies_small_about_a_member_is_refused_as_damaged(tmp_path: Path
     assert "damaged" in refused(copy(tmp_path, "liar.pptx", liar))
 
 
+def test_pptx_with_macros_is_refused(tmp_path: Path) -> None:
+    with zipfile.ZipFile(DECKS / "forces_motion.pptx") as src:
+        members = {info.filename: src.read(info) for info in src.infolist()}
+    macros = copy(tmp_path, "macros.pptx", _zip_bytes({**members, "ppt/vbaProject.bin": b"\xd0\xcf\x11\xe0"}))
+    assert refused(macros).startswith("the file contains macros")
+
+
 def test_zip_with_too_many_members_is_refused(tmp_path: Path) -> None:
     message = refused(DECKS / "forces_motion.pptx", Settings(ingest_max_zip_entries=20))
     assert "members; at most 20 are accepted" in message
@@ -255,3 +262,69 @@ def test_pdf_pages_inflating_past_the_setting_are_refused(tmp_path: Path) -> Non
     bomb = flate_bomb_pdf(tmp_path / "big.pdf", 12 << 20)  # under pypdf's own cap, over ours
     message = refused(bomb, Settings(ingest_max_inflated_bytes=8 << 20))
     assert message == "the PDF's pages inflate past 8 MB (TUTORMESH_INGEST_MAX_INFLATED_BYTES): refused"
+
+
+def test_markdown_over_its_size_limit_is_refused(tmp_path: Path) -> None:
+    message = refused(DECKS / "linear_equations.md", Settings(ingest_max_markdown_bytes=4096))
+    assert message == "the Markdown file is 7 KB; at most 4 KB are accepted (TUTORMESH_INGEST_MAX_MARKDOWN_BYTES)"
+
+
+def test_quadratic_markdown_stops_at_the_paragraph_cap_or_the_deadline(tmp_path: Path) -> None:
+    from tutormesh.tools.ingest.parsers.markdown import MAX_PARAGRAPH_CHARS
+
+    long = copy(tmp_path, "long.md", b"# Title\n\n" + b"[" * (MAX_PARAGRAPH_CHARS + 1))
+    assert refused(long) == "the paragraph at line 3 has 20,001 characters; at most 20,000 are accepted: split it"
+    # Many paragraphs just under the cap, each slow to parse: the deadline is checked between them.
+    slow = copy(tmp_path, "slow.md", b"# Title\n\n" + b"\n\n".join([b"![a" * 2000] * 60))
+    message = refused(slow, Settings(ingest_max_parse_seconds=0.5))
+    assert message.startswith("reading the deck took longer than 0.5 s (stopped at line ")
+
+
+def test_every_parser_checks_the_deadline(tmp_path: Path) -> None:
+    for fmt, unit in (("pdf", "page"), ("pptx", "slide"), ("docx", "section"), ("md", "line")):
+        message = refused(DECKS / f"linear_equations.{fmt}", Settings(ingest_max_parse_seconds=0))
+        assert f"(stopped at {unit} " in message and "TUTORMESH_INGEST_MAX_PARSE_SECONDS" in message
+
+
+@pytest.mark.parametrize(
+    "name", ["moles_stoichiometry.pdf", "forces_motion.pptx", "ohms_law_circuits.md", "beam_statics.docx"]
+)
+def test_randomly_damaged_decks_parse_or_are_refused_never_crash(tmp_path: Path, name: str) -> None:
+    import random
+
+    original = (DECKS / name).read_bytes()
+    outcomes = set()
+    for seed in range(12):
+        rng = random.Random(seed)
+        data = bytearray(original)
+        for _ in range(1 + seed):
+            data[rng.randrange(64, len(data))] = rng.randrange(256)  # keep the magic bytes
+        path = copy(tmp_path, f"{seed}{Path(name).suffix}", bytes(data))
+        try:
+            outcomes.add(type(parse_deck(path, Settings())).__name__)
+        except IngestError as exc:
+            assert exc.status == 422 and exc.message
+            outcomes.add("IngestError")
+    assert outcomes <= {"Deck", "IngestError"}
+
+
+def test_xml_entity_bomb_in_a_docx_is_not_expanded(tmp_path: Path) -> None:
+    import time
+
+    lol = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    document = (
+        f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY l0 "lol">{lol}]>'
+        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+        "<w:p><w:r><w:t>Laughs &l9;</w:t></w:r></w:p></w:body></w:document>"
+    ).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(DECKS / "beam_statics.docx") as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, document if info.filename == "word/document.xml" else src.read(info))
+    start = time.perf_counter()
+    try:
+        text = parse_deck(copy(tmp_path, "lol.docx", out.getvalue()), Settings()).slides[0].text
+    except IngestError:
+        text = ""
+    assert time.perf_counter() - start < 5
+    assert "lol" * 100 not in text  # 10^9 "lol"s were never built

@@ -147,6 +147,7 @@ def test_markdown_marp_rules_front_matter_math_code_and_notes(tmp_path: Path) ->
 
 def test_docx_headings_tables_pictures_and_omml(tmp_path: Path) -> None:
     from docx import Document
+    from docx.enum.style import WD_STYLE_TYPE
     from docx.oxml import parse_xml
 
     doc = Document()
@@ -160,11 +161,19 @@ def test_docx_headings_tables_pictures_and_omml(tmp_path: Path) -> None:
     for (r, c), value in {(0, 0): "x", (0, 1): "√x", (1, 0): "9", (1, 1): "3"}.items():
         table.cell(r, c).text = value
     doc.add_picture(io.BytesIO(png_bytes()))
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    doc.element.body.insert(len(doc.element.body) - 1, parse_xml(  # a content control, before sectPr
+        f'<w:sdt xmlns:w="{w}"><w:sdtContent><w:p><w:r><w:t>Inside a content control</w:t></w:r></w:p>'
+        "</w:sdtContent></w:sdt>"
+    ))
+    chapter = doc.styles.add_style("Chapter", WD_STYLE_TYPE.PARAGRAPH)
+    chapter.base_style = doc.styles["Heading 1"]
+    doc.add_paragraph("Cube roots", style="Chapter")  # a custom heading: its outline level says so
     doc.save(str(tmp_path / "d.docx"))
     deck = parse_deck(tmp_path / "d.docx", Settings())
-    assert [s.title for s in deck.slides] == ["", "Roots"]
+    assert [s.title for s in deck.slides] == ["", "Roots", "Cube roots"]
     roots = deck.slides[1]
-    assert roots.text.splitlines() == ["Sub-point", "The formula:"]
+    assert roots.text.splitlines() == ["Sub-point", "The formula:", "Inside a content control"]
     assert roots.formulas == ["sqrt(x)"]
     assert roots.tables == ["| x | √x |\n|---|---|\n| 9 | 3 |"]
     assert deck.warnings == ["section 2: a picture has no alt text"]
@@ -209,3 +218,10 @@ def test_pdf_title_from_largest_font_captions_and_owner_password(tmp_path: Path)
 )
 def test_plain_formula_keeps_equations_not_prose(line: str, formula: str) -> None:
     assert plain_formula(line) == formula
+
+
+def test_markdown_led_by_headings_keeps_them_despite_a_decorative_rule(tmp_path: Path) -> None:
+    slides = "".join(f"## Slide {n}\n\nExercise: Solve x + {n} = {2 * n}. Answer: x = {n}\n\n" for n in range(1, 7))
+    (tmp_path / "h.md").write_text("# Deck\n\n---\n\n" + slides, encoding="utf-8")
+    deck = parse_deck(tmp_path / "h.md", Settings())
+    assert [s.title for s in deck.slides] == ["Deck", *(f"Slide {n}" for n in range(1, 7))]

@@ -14,10 +14,12 @@ from pptx.enum.shapes import PP_PLACEHOLDER
 from tutormesh.core.settings import Settings
 from tutormesh.tools.ingest.draft import Figure
 from tutormesh.tools.ingest.parsers import omml
-from tutormesh.tools.ingest.parsers.base import Parsed, SlideBuilder, check_count, table_markdown
+from tutormesh.tools.ingest.parsers.base import Deadline, Parsed, SlideBuilder, check_count, table_markdown
 
 # python-pptx and older PowerPoint put the picture's file name where alt text goes: not a description.
 _FILE_NAME = re.compile(r"[\w\-. ]{1,80}\.(png|jpe?g|gif|bmp|tiff?|emf|wmf|svg|webp)", re.IGNORECASE)
+_A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+_P = "{http://schemas.openxmlformats.org/presentationml/2006/main}"
 _TITLES = {PP_PLACEHOLDER.TITLE, PP_PLACEHOLDER.CENTER_TITLE, PP_PLACEHOLDER.VERTICAL_TITLE}
 
 
@@ -26,9 +28,15 @@ def parse(path: Path, settings: Settings) -> Parsed:
     prs = Presentation(str(path))
     check_count(len(prs.slides), settings.ingest_max_pages, "slide")
     out = Parsed()
+    layouts: dict[int, dict[int, tuple[int, int]]] = {}
+    deadline = Deadline(settings)
     for number, slide in enumerate(prs.slides, 1):
+        deadline.check(f"slide {number}")
         built = SlideBuilder(number)
-        for shape in _reading_order(slide.shapes):
+        layout = slide.slide_layout
+        if id(layout) not in layouts:
+            layouts[id(layout)] = {ph.placeholder_format.idx: (ph.top or 0, ph.left or 0) for ph in layout.placeholders}
+        for shape in _reading_order(slide.shapes, layouts[id(layout)]):
             _read_shape(shape, built, out.warnings)
         built.formulas += [omml.linear(m) for m in omml.math_elements(slide._element)]
         if slide.has_notes_slide and (notes := slide.notes_slide.notes_text_frame) is not None:
@@ -37,11 +45,24 @@ def parse(path: Path, settings: Settings) -> Parsed:
     return out
 
 
-def _reading_order(shapes: Any) -> Iterator[Any]:
-    """Yield shapes top to bottom, then left to right, groups opened in place."""
-    for shape in sorted(shapes, key=lambda s: (s.top or 0, s.left or 0)):
+def _reading_order(shapes: Any, inherited: dict[int, tuple[int, int]]) -> Iterator[Any]:
+    """Yield shapes top to bottom, then left to right, groups opened in place.
+
+    A placeholder without its own position takes its layout's (``inherited``, by placeholder idx):
+    python-pptx would walk the layout again for every shape, most of the parse time.
+    """
+
+    def position(shape: Any) -> tuple[int, int]:
+        for xfrm in shape._element.iter(_A + "xfrm", _P + "xfrm"):
+            off = xfrm.find(_A + "off")
+            if off is not None:
+                return int(off.get("y", 0)), int(off.get("x", 0))
+            break
+        return inherited.get(shape.placeholder_format.idx, (0, 0)) if shape.is_placeholder else (0, 0)
+
+    for shape in sorted(shapes, key=position):
         if _tag(shape) == "grpSp":
-            yield from _reading_order(shape.shapes)
+            yield from _reading_order(shape.shapes, inherited)
         else:
             yield shape
 
