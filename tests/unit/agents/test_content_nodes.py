@@ -87,10 +87,12 @@ def test_assign_proposes_spread_levels_easier_to_harder() -> None:
     ids = draft.assignment.template_ids
     assert [int(i[-1]) for i in ids] == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]  # two lessons, limit 10: every level
     assert ids[:2] == ["math.linear-equations.d1", "math.unit-conversion.d1"]
-    three = assign.propose(draft.topics * 3, "x.pdf", None, limit=10)  # six lessons: one level each
-    assert three is not None and [int(i[-1]) for i in three.template_ids] == [3] * 6
+    six = assign.propose(draft.topics * 3, "x.pdf", None, limit=10)  # six lessons: levels rise along them
+    assert six is not None and [int(i[-1]) for i in six.template_ids] == [1, 1, 1, 2, 2, 3, 3, 4, 4, 5]
     two = assign.propose(draft.topics, "x.pdf", None, limit=6)
-    assert two is not None and [int(i[-1]) for i in two.template_ids] == [1, 1, 3, 3, 5, 5]
+    assert two is not None and [int(i[-1]) for i in two.template_ids] == [1, 1, 2, 3, 4, 5]
+    one = assign.propose(draft.topics[:1], "x.pdf", None, limit=1)
+    assert one is not None and one.template_ids == ["math.linear-equations.d1"]
     assert assign.propose([], "x.pdf", None) is None
     assert draft.generator == "offline" and len(draft.dropped) == 2
 
