@@ -20,6 +20,7 @@ import re
 from pydantic import BaseModel, ConfigDict, Field
 
 from tutormesh.tools.ingest.draft import Deck, Slide
+from tutormesh.tools.ingest.exercises import find_exercises
 
 _CUE = re.compile(r"^\s*(section|part|unit|chapter|module|lesson|topic)\s+([0-9]+|[ivx]+|[a-z])\b\s*[:.)\-–—]?\s*",
                   re.IGNORECASE)
@@ -78,8 +79,6 @@ def is_continuation(slide: Slide) -> bool:
 
 
 def _has_exercise(slide: Slide) -> bool:
-    from tutormesh.tools.ingest.exercises import find_exercises  # exercises imports nothing from here
-
     return bool(find_exercises(slide))
 
 
