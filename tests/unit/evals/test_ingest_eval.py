@@ -10,6 +10,15 @@ def test_boundaries_ignore_slides_outside_the_labels_and_the_first_section() -> 
     assert ingest.boundaries([[1, 2, 3, 4, 5, 6, 7, 8, 9], [10, 11], [19, 20]]) == {10, 19}  # a cover inside is free
 
 
+def test_removing_section_slides_renumbers_and_moves_each_boundary_to_the_next_slide() -> None:
+    from tutormesh.tools.ingest.draft import Deck, Slide
+
+    deck = Deck(file_name="d.md", sha256="0" * 64, format="md", slides=[
+        Slide(number=n, title=title) for n, title in enumerate(["Cover", "Lesson 1: A", "a1", "Lesson 2: B", "b1"], 1)])
+    bare, gold = ingest.without_section_slides(deck, [[2, 3], [4, 5]])
+    assert [(s.number, s.title) for s in bare.slides] == [(1, "Cover"), (2, "a1"), (3, "b1")] and gold == {3}
+
+
 def test_every_labelled_deck_exists_and_names_its_sections_in_order() -> None:
     for row in ingest.read_rows():
         assert (ingest.DECKS / row["file"]).exists()
