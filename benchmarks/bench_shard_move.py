@@ -36,6 +36,8 @@ from tutormesh.core.models import (
     Engagement,
     Grade,
     LearningSession,
+    LedgerEntry,
+    LifecycleEvent,
     Mastery,
     Negotiation,
     NegotiationMessageRow,
@@ -77,7 +79,7 @@ def _fill(engine: Engine, students: list[str], id_base: int) -> int:
         batch = students[start:start + BATCH]
         tables: dict[object, list[dict[str, object]]] = {m: [] for m in (
             Student, Profile, CurriculumPlan, Mastery, Attempt, Grade, Engagement, LearningSession, ThreadMessage,
-            Negotiation, NegotiationMessageRow, AdaptationRow)}
+            Negotiation, NegotiationMessageRow, AdaptationRow, LifecycleEvent, LedgerEntry)}
         checkpoints = []
         for sid in batch:
             thread = f"t-{sid}"
@@ -110,6 +112,11 @@ def _fill(engine: Engine, students: list[str], id_base: int) -> int:
                                                                                               "COMMIT"))]
             tables[AdaptationRow].append({"student_id": sid, "kind": "pace", "before": "moderate", "after": "slow",
                                           "reason": "three misses in a row", "created_at": now})
+            tables[LifecycleEvent].append({"student_id": sid, "thread_id": thread, "event": "spawned",
+                                           "created_at": now})
+            tables[LedgerEntry] += [{"student_id": sid, "model": "gpt-4o-mini", "purpose": "explain",
+                                     "tokens_in": 400, "tokens_out": 150, "cost_usd": 0.00015, "day": date(2026, 11, d),
+                                     "month": "2026-11", "created_at": now} for d in (3, 4)]
             checkpoints.append({"thread_id": thread, "checkpoint_ns": "", "checkpoint_id": f"c-{sid}",
                                 "type": "json", "checkpoint": blob, "metadata": "{}"})
         with engine.begin() as c:

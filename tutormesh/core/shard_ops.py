@@ -63,6 +63,11 @@ OWNED_TABLES: tuple[OwnedTable, ...] = (
     OwnedTable("thread_messages", _THREADS, "id"),
     OwnedTable("engagement", "student_id = ANY(:ids)", "id"),
     OwnedTable("adaptations", "student_id = ANY(:ids)", "id"),
+    OwnedTable("lifecycle_events", "student_id = ANY(:ids)", "id"),
+    OwnedTable("escalations", "student_id = ANY(:ids)"),  # claimed and resolved in place
+    OwnedTable("llm_ledger", "student_id = ANY(:ids)", "id"),
+    OwnedTable("llm_budgets", "student_id = ANY(:ids)"),
+    OwnedTable("llm_cost_alerts", "student_id = ANY(:ids)", "id"),
     # LangGraph's saver tables (bounded per thread by pruning, so compared row by row).
     OwnedTable("checkpoints", _THREADS),
     OwnedTable("checkpoint_blobs", _THREADS),
