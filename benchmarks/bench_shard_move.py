@@ -47,7 +47,7 @@ from tutormesh.core.models import (
 )
 from tutormesh.core.shards import ShardBusy, ShardRouter, logical_shard
 
-SKILLS = ("order-of-operations", "linear-equations", "fractions")
+SKILLS = ("order-of-operations", "evaluating-expressions", "combining-like-terms")
 ATTEMPTS = 8  # per student: with their grades and engagement rows
 GRADE = {"correct": True, "reason": "ok", "feedback": "well done"}
 ITEM = {"id": "math.order-of-operations.d1", "skill": "order-of-operations", "difficulty": 1}

@@ -123,8 +123,9 @@ def cmd_move(args: argparse.Namespace) -> int:
     router = _router(get_settings())
     report = move(router, args.logical, args.to, log=print)
     print(f"moved shard {report.logical} {report.source} -> {report.target}: {report.students} students, "
-          f"{report.copied} rows copied, {report.delta} in the final delta, {report.deleted} deleted from "
-          f"{report.source}; writers paused {report.pause_s * 1000:.0f} ms; {report.total_s:.1f} s in all")
+          f"{report.copied} rows copied, {report.caught_up} caught up, {report.delta} in the final delta, "
+          f"{report.deleted} deleted from {report.source}; writers paused {report.pause_s * 1000:.0f} ms; "
+          f"{report.total_s:.1f} s in all")
     return 0
 
 
