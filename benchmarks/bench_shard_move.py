@@ -268,8 +268,9 @@ def _run(args: argparse.Namespace, urls: dict[str, str]) -> int:
     doubled = sum(n - distinct for n, distinct in found.values())
     unacknowledged = sum(max(0, distinct - acked.get(sid, 0)) for sid, (_, distinct) in found.items())
     print(f"moved shard {args.logical} {source} -> {target}: {report.students} students, "
-          f"{report.copied + report.delta:,} rows ({report.copied:,} in the bulk copy, {report.delta} in the "
-          f"final delta), {report.deleted:,} deleted from {source}")
+          f"{report.copied + report.caught_up + report.delta:,} rows ({report.copied:,} in the bulk copy, "
+          f"{report.caught_up:,} in catch-up copies, {report.delta} in the final delta under the freeze), "
+          f"{report.deleted:,} deleted from {source}")
     print(f"move duration {report.total_s:.1f} s in all (two settle waits of {2 * mover.ttl_s:.1f} s included); "
           f"freeze (lock held) {report.pause_s * 1000:.0f} ms")
     print(f"writers on the moving shard: {len(latencies)} acknowledged writes, p50 "
