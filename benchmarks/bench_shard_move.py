@@ -252,6 +252,8 @@ def _run(args: argparse.Namespace, urls: dict[str, str]) -> int:
     latencies = [e - s for w in movers for s, e in w.spans]
     frozen = [e - s for w in movers for s, e in w.spans if e >= marks["frozen"] and s <= marks["flipped"]]
     ctl_frozen = [e - s for s, e in ctl.spans if e >= marks["frozen"] and s <= marks["flipped"]]
+    ends = sorted(e for w in movers for _, e in w.spans)
+    gap = max((b - a for a, b in zip(ends, ends[1:], strict=False)), default=0.0)  # no write acknowledged
     acked = {sid: n for w in movers for sid, n in w.acked.items()}
     with direct[target].connect() as c:
         rows = c.execute(text("SELECT student_id, count(*), count(DISTINCT answer) FROM attempts "
@@ -276,7 +278,8 @@ def _run(args: argparse.Namespace, urls: dict[str, str]) -> int:
     print(f"writers on the moving shard: {len(latencies)} acknowledged writes, p50 "
           f"{statistics.median(latencies) * 1000:.1f} ms; during the freeze {len(frozen)} writes, max "
           f"{max(frozen, default=0) * 1000:.0f} ms, p95 {_pct(frozen, 0.95) * 1000:.0f} ms; "
-          f"ShardBusy {sum(w.busy for w in movers)}, errors {sum(w.errors for w in movers)}")
+          f"ShardBusy (503 after {mover.freeze_wait_s:.0f} s) {sum(w.busy for w in movers)}, errors "
+          f"{sum(w.errors for w in movers)}; longest time with no write acknowledged {gap * 1000:.0f} ms")
     print(f"control writer (a shard staying on {source}): {len(ctl.spans)} writes, {len(ctl_frozen)} during "
           f"the freeze, max {max(ctl_frozen, default=0) * 1000:.0f} ms")
     print(f"verified on {target}: {moved_attempts:,} filled attempts (expected {len(students) * ATTEMPTS:,}), "
