@@ -32,6 +32,8 @@ from tutormesh.core.shards import (
 ID_STRIDE = 100_000_000
 # Catch-up copies before the freeze: at most this many, stopping once one copies this few rows.
 CATCH_UP_PASSES, CAUGHT_UP = 3, 200
+# Longer than any write transaction plus the clock skew between hosts (`created_at` is the writer's clock).
+SKEW = timedelta(seconds=60)
 _THREADS = "thread_id IN (SELECT thread_id FROM learning_sessions WHERE student_id = ANY(:ids))"
 
 
@@ -44,11 +46,14 @@ class OwnedTable:
         where: SQL selecting the rows of the students in the array parameter `:ids`.
         append_key: the key of an append-only table: a delta copies the rows whose keys the
             target lacks. None: rows change in place, compared by a digest of each row.
+        recent: of an append-only table, SQL keeping the rows written since `:since`: a delta
+            compares only those (see `_copy_delta`).
     """
 
     name: str
     where: str
     append_key: str | None = None
+    recent: str = "created_at >= :since"
 
 
 OWNED_TABLES: tuple[OwnedTable, ...] = (
@@ -57,7 +62,8 @@ OWNED_TABLES: tuple[OwnedTable, ...] = (
     OwnedTable("curriculum_plans", "student_id = ANY(:ids)"),
     OwnedTable("mastery", "student_id = ANY(:ids)"),
     OwnedTable("attempts", "student_id = ANY(:ids)", "id"),
-    OwnedTable("grades", "attempt_id IN (SELECT id FROM attempts WHERE student_id = ANY(:ids))", "attempt_id"),
+    OwnedTable("grades", "attempt_id IN (SELECT id FROM attempts WHERE student_id = ANY(:ids))", "attempt_id",
+               "attempt_id IN (SELECT id FROM attempts WHERE created_at >= :since)"),
     OwnedTable("negotiations", "student_id = ANY(:ids)"),
     OwnedTable("negotiation_messages",
                "negotiation_id IN (SELECT id FROM negotiations WHERE student_id = ANY(:ids))", "id"),
@@ -211,8 +217,9 @@ def _delete_owned(conn: Connection, tables: dict[str, Table], ids: list[str]) ->
     return gone
 
 
-def _digests(conn: Connection, table: Table, spec: OwnedTable, ids: list[str]) -> dict[tuple[Any, ...], str]:
-    """Primary key -> md5 of the whole row (append-only tables: of nothing), for the rows of `ids`.
+def _digests(conn: Connection, table: Table, spec: OwnedTable, ids: list[str],
+             since: datetime) -> dict[tuple[Any, ...], str]:
+    """Primary key -> md5 of the whole row, for the rows of `ids` (append-only: keys of rows since `since`).
 
     Computed in each database, so two copies are compared without fetching their rows.
     """
@@ -220,9 +227,10 @@ def _digests(conn: Connection, table: Table, spec: OwnedTable, ids: list[str]) -
         return {}
     pk = [c.name for c in table.primary_key.columns]
     columns = ", ".join(f't."{c}"' for c in pk)
-    digest = "''" if spec.append_key else "md5(t::text)"
-    rows = conn.execute(text(f'SELECT {columns}, {digest} FROM "{table.name}" AS t WHERE {spec.where}'),
-                        {"ids": ids})
+    digest, where = ("''", f"({spec.where}) AND ({spec.recent})") if spec.append_key else ("md5(t::text)",
+                                                                                         spec.where)
+    rows = conn.execute(text(f'SELECT {columns}, {digest} FROM "{table.name}" AS t WHERE {where}'),
+                        {"ids": ids, "since": since})
     return {tuple(r[:-1]): str(r[-1]) for r in rows}
 
 
@@ -231,16 +239,19 @@ def _by_keys(conn: Connection, table: Table, keys: list[tuple[Any, ...]]) -> lis
     return [r for n in range(0, len(keys), 1000) for r in conn.execute(select(table).where(key.in_(keys[n:n + 1000])))]
 
 
-def _copy_delta(src: Connection, dst: Connection, tables: dict[str, Table], ids: list[str]) -> int:
+def _copy_delta(src: Connection, dst: Connection, tables: dict[str, Table], ids: list[str],
+                since: datetime) -> int:
     """Bring the target's rows of `ids` up to the source's: appended rows, changed and removed ones.
 
     The last one runs while the shard's writers wait, so rows are compared by key and digest
-    (computed in each database) and only the rows that differ are fetched. Keys, not a high-water
-    mark: a serial id taken before the snapshot may commit after it.
+    (computed in each database) and only the rows that differ are fetched. Append-only rows are
+    compared by key, not by a high-water mark (a serial id taken before a snapshot may commit
+    after it), and only those written since `since`: the start of the previous copy's snapshot
+    less `SKEW`, before which every row written had committed and was copied by then.
     """
     changed = 0
     present = [s for s in OWNED_TABLES if s.name in tables]
-    digests = {s.name: (_digests(src, tables[s.name], s, ids), _digests(dst, tables[s.name], s, ids))
+    digests = {s.name: (_digests(src, tables[s.name], s, ids, since), _digests(dst, tables[s.name], s, ids, since))
                for s in present}
     mutable = [s for s in present if s.append_key is None]
     for spec in reversed(mutable):  # removals first, children before parents
@@ -294,7 +305,7 @@ def move(router: ShardRouter, logical: int, target: str, *, settle_s: float | No
     _set_state(router, logical, "moving")
     log(f"shard {logical}: moving {source} -> {target}; waiting {settle:.1f}s for every process to see it")
     time.sleep(settle)
-    copy_started = datetime.now(UTC) - timedelta(seconds=60)  # covers clock skew between hosts
+    copy_started = since = datetime.now(UTC) - SKEW
     # One snapshot of the source per copy: a child row never arrives without its parent.
     snapshot = src_db.engine.execution_options(isolation_level="REPEATABLE READ")
     with snapshot.connect() as src, dst_db.engine.begin() as dst:
@@ -307,10 +318,12 @@ def move(router: ShardRouter, logical: int, target: str, *, settle_s: float | No
         src.rollback()
     log(f"shard {logical}: copied {report.copied} rows of {len(ids)} students")
     for _ in range(CATCH_UP_PASSES):  # writes go on meanwhile; each pass is shorter than the one before
+        pass_started = datetime.now(UTC) - SKEW
         with snapshot.connect() as src, dst_db.engine.begin() as dst:
             ids.extend(sid for sid in _student_ids(src, logical, copy_started) if sid not in set(ids))
-            caught = _copy_delta(src, dst, tables, ids)
+            caught = _copy_delta(src, dst, tables, ids, since)
             src.rollback()
+        since = pass_started
         report.caught_up += caught
         log(f"shard {logical}: caught up {caught} rows")
         if caught <= CAUGHT_UP:
@@ -323,7 +336,7 @@ def move(router: ShardRouter, logical: int, target: str, *, settle_s: float | No
         with snapshot.connect() as src, dst_db.engine.begin() as dst:
             new = [sid for sid in _student_ids(src, logical, copy_started) if sid not in set(ids)]
             ids.extend(new)
-            report.delta = _copy_delta(src, dst, tables, ids)
+            report.delta = _copy_delta(src, dst, tables, ids, since)
             src.rollback()
         _flip(lock, logical, target, "active")
         report.pause_s = time.monotonic() - paused  # the commit below releases the writers
