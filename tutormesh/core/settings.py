@@ -154,6 +154,11 @@ class Settings(BaseSettings):
     shard_map_ttl_s: float = 2.0
     # Seconds a write to a shard being moved waits for the move's final copy, then 503 + Retry-After.
     shard_freeze_wait_s: float = 2.0
+    # --- content: decks uploaded, reviewed and published (docs/content.md) ---
+    # An uploaded deck over this many bytes gets 413 (the API's other bodies keep max_body_bytes).
+    content_max_upload_bytes: int = 20 * 1024 * 1024
+    # A draft still building after this many seconds (its worker died) is queued and sent again.
+    content_build_stale_s: float = 900.0
     # --- prompts and evals ---
     # Where prompt files are read from (empty: the packaged tutormesh/prompts); evals run on copies.
     prompts_dir: Path | None = None
