@@ -62,8 +62,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"tutormesh ingest: {path}: no such file", file=sys.stderr)
         return 2
-    if path.stat().st_size > settings.content_max_upload_bytes:
-        print(f"tutormesh ingest: {path}: over {settings.content_max_upload_bytes} bytes", file=sys.stderr)
+    if path.stat().st_size > settings.ingest_max_bytes:
+        print(f"tutormesh ingest: {path}: over {settings.ingest_max_bytes} bytes", file=sys.stderr)
         return 2
     try:
         job, started = jobs.submit(settings, data=path.read_bytes(), file_name=path.name, subject=args.subject,

@@ -45,8 +45,8 @@ def parse(settings: Settings, data: bytes, file_name: str) -> Deck:
     """Parse a deck's bytes with the ingest parser (raises IngestError, 422, with its reason)."""
     from tutormesh.tools.ingest.parse import parse_deck
 
-    if len(data) > settings.content_max_upload_bytes:
-        raise PayloadTooLarge(f"deck over {settings.content_max_upload_bytes} bytes")
+    if len(data) > settings.ingest_max_bytes:
+        raise PayloadTooLarge(f"deck over {settings.ingest_max_bytes} bytes")
     name = safe_name(file_name)
     folder = settings.data_dir / "content" / "uploads"
     private_file(folder / ".keep")  # the folder is private to the server's user, like the database

@@ -154,9 +154,17 @@ class Settings(BaseSettings):
     shard_map_ttl_s: float = 2.0
     # Seconds a write to a shard being moved waits for the move's final copy, then 503 + Retry-After.
     shard_freeze_wait_s: float = 2.0
-    # --- content: decks uploaded, reviewed and published (docs/content.md) ---
-    # An uploaded deck over this many bytes gets 413 (the API's other bodies keep max_body_bytes).
-    content_max_upload_bytes: int = 20 * 1024 * 1024
+    # --- deck ingest (docs/content.md "Parsing") ---
+    # Decks over this many bytes, or with more pages/slides than ingest_max_pages, are refused.
+    ingest_max_bytes: int = 200 * 1024 * 1024
+    ingest_max_pages: int = 300
+    # PPTX/DOCX are zips: refused before extraction when their members declare more than this many
+    # uncompressed bytes in all, or any member compresses better than ingest_max_zip_ratio to one
+    # (text XML compresses about 5-20x; zip bombs 1000x).
+    ingest_max_unzipped_bytes: int = 512 * 1024 * 1024
+    ingest_max_zip_ratio: float = 200.0
+    ingest_max_zip_entries: int = 10_000
+    # --- content review and publishing (docs/content.md "Review and publish") ---
     # A draft still building after this many seconds (its worker died) is queued and sent again.
     content_build_stale_s: float = 900.0
     # --- prompts and evals ---

@@ -141,7 +141,7 @@ def create_app(settings: Settings | None = None, *,
     app.add_middleware(IpRateLimit)
     # A deck upload is a multipart body: the file plus a few kilobytes of form fields and boundaries.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
-                       larger={content.UPLOAD_PATH: settings.content_max_upload_bytes + 16_384})
+                       larger={content.UPLOAD_PATH: settings.ingest_max_bytes + 16_384})
     app.add_middleware(AccessLog)
     app.add_middleware(TraceContext)
     app.add_middleware(RequestMetrics)

@@ -125,7 +125,7 @@ async def upload(user: Teaching, services: ServicesDep, response: Response, file
                  subject: Annotated[str, Form(max_length=40)],
                  cohort: Annotated[Cohort | None, Form()] = None) -> JobOut:
     """Upload a deck (PDF, PPTX, Markdown or DOCX) for a subject; its draft is built in the background."""
-    limit = services.settings.content_max_upload_bytes
+    limit = services.settings.ingest_max_bytes
     data = await file.read(limit + 1)
     if len(data) > limit:
         raise PayloadTooLarge(f"deck over {limit} bytes")
