@@ -140,8 +140,7 @@ async def upload(user: Teaching, services: ServicesDep, response: Response, file
 async def list_jobs(user: Teaching, services: ServicesDep) -> list[JobOut]:
     """Your uploads, newest first (admins: everyone's)."""
     store = jobs.store_of(services.settings)
-    found = await _run(lambda: store.jobs(None if user.role == "admin" else user.id))
-    return [await _run(lambda j=j: _out(services, j)) for j in found]  # type: ignore[misc]
+    return await _run(lambda: [_out(services, j) for j in store.jobs(None if user.role == "admin" else user.id)])
 
 
 @router.get("/jobs/{job_id}", responses={404: {}})
