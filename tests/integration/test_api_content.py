@@ -95,6 +95,16 @@ def test_the_draft_sits_beside_its_slides_and_edits_are_re_verified(api: Api) ->
     assert [e["changed"] for e in after["edits"]] == [["prompt"]] and after["edits"][0]["by"] == owner["id"]
 
 
+def test_a_key_the_solver_disagrees_with_is_refused(api: Api) -> None:
+    owner = api.user("teacher", "c1")
+    job = ready_job(api, owner, make_draft(slug="deck-equations", base="one-step-equations"))
+    headers, item = api.login(owner), f"/v1/content/jobs/{job}/items/math.deck-equations.d1"
+    wrong = api.client.patch(item, headers=headers, json={"answer": "x = {x + 1}"})  # gradeable, but not the root
+    assert wrong.status_code == 422 and "disagrees with the solver" in wrong.json()["error"]["message"], wrong.text
+    same = api.client.patch(item, headers=headers, json={"answer": "x = {c - b}"})  # the same root, written otherwise
+    assert same.status_code == 200, same.text
+
+
 def test_publish_reaches_curriculum_index_plans_and_the_class_then_unpublish_takes_it_back(
         api: Api, start_api: Callable[..., Api]) -> None:
     owner = api.user("teacher", "c1")
@@ -117,7 +127,9 @@ def test_publish_reaches_curriculum_index_plans_and_the_class_then_unpublish_tak
     assigned = api.client.get("/v1/me/assignments", headers=student_headers).json()
     assert [(a["quiz_id"], a["status"], a["questions"]) for a in assigned] == [(version["quiz_id"], "todo", 2)]
     served = api.say(student_headers, thread, "I want to practice unit rates, price per kilogram")
-    assert served["topic"] == "deck-unit-rates" and served["current_item"]["id"].startswith("math.deck-unit-rates.")
+    assert served["topic"] == "deck-unit-rates" and served["current_item"]["skill"] == "deck-unit-rates"
+    answer = load_curriculum().item(api.services.tutor.state(thread)["current_item"]["id"]).answer
+    assert api.say(student_headers, thread, answer)["last_grade"]["correct"] is True  # graded, mastery stored
 
     restarted = start_api()  # a restart keeps it, and a lost overlay folder comes back from the database
     shutil.rmtree(overlay.folder_of(api.services.settings.data_dir))

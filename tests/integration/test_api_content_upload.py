@@ -49,7 +49,8 @@ def test_hostile_and_wrong_files_are_refused_with_the_parsers_reason_and_nothing
         assert refused.status_code == code and why in refused.json()["error"]["message"], (name, refused.text)
     assert _upload(api, admin, "deck.md", b"# Title\n\ntext", subject="Not A Slug").status_code == 422
     assert api.client.get("/v1/content/jobs", headers=admin).json() == []
-    assert [t.slug for t in load_curriculum().topics()] == before and overlay.names(api.services.settings.data_dir) == []
+    assert [t.slug for t in load_curriculum().topics()] == before
+    assert overlay.names(api.services.settings.data_dir) == []
 
 
 def test_roles_on_upload(api: Api) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from tutormesh.core.db import private_file, sessionmaker_for
 from tutormesh.core.errors import Invalid, PayloadTooLarge, TutorMeshError
+from tutormesh.core.models import utcnow
 from tutormesh.core.settings import Settings
 from tutormesh.core.stores.content import ContentStore
 from tutormesh.tools.curriculum.models import SLUG
@@ -92,10 +93,10 @@ def build(settings: Settings, job_id: str, progress: Progress | None = None) -> 
         return "skipped"
     job = store.job(job_id)
 
-    def report(fraction: float, stage: str) -> None:
-        store.report(job_id, fraction, stage)
+    def report(stage: str, fraction: float) -> None:  # after each stage of the content graph
+        store.report(job_id, fraction, f"{stage} done")
         if progress is not None:
-            progress(fraction, stage)
+            progress(fraction, f"{stage} done")
 
     try:
         draft: Draft = build_draft(Deck.model_validate(deck_doc), job["subject"], cohort=job["cohort"],
@@ -110,7 +111,13 @@ def build(settings: Settings, job_id: str, progress: Progress | None = None) -> 
         log.exception("content job %s failed", job_id)
         store.fail(job_id, f"the draft could not be built ({type(exc).__name__})")
         return "failed"
-    store.finish(job_id, draft.model_dump(mode="json"))
+    from tutormesh.content.review import unclash
+    from tutormesh.tools.curriculum import load_curriculum
+
+    draft, renamed = unclash(draft, {t.slug for t in load_curriculum().topics()})
+    store.finish(job_id, draft.model_dump(mode="json"),
+                 [{"at": utcnow().isoformat(), "by": "builder", "topic": new, "changed": [f"renamed from {old} "
+                   "(the curriculum has that slug)"]} for old, new in renamed])
     if progress is not None:
         progress(1.0, "ready for review")
     return "ready"

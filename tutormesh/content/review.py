@@ -17,7 +17,9 @@ from tutormesh.core.errors import Conflict, Invalid, NotFound
 from tutormesh.core.models import IngestJob, utcnow
 from tutormesh.tools.curriculum import ExprError, ItemTemplate, TemplateError
 from tutormesh.tools.grading import grade
+from tutormesh.tools.ingest import linear
 from tutormesh.tools.ingest.draft import Draft
+from tutormesh.tools.ingest.family import Match
 
 SEEDS = range(8)
 
@@ -35,8 +37,17 @@ class ItemEdit(BaseModel):
     drop: bool = False
 
 
+def _solved(prompt: str) -> str | None:
+    """An equation in the prompt solved independently (the content graph's linear solver); None: none read."""
+    return linear.solve(prompt, Match(family=linear.NAME, form="", level=1))
+
+
 def verify(template: ItemTemplate) -> list[str]:
-    """Return what is wrong with a template's items over `SEEDS` (empty: it verifies)."""
+    """Return what is wrong with a template's items over `SEEDS` (empty: it verifies).
+
+    The key must grade as right (and every misconception as wrong); when the prompt states an
+    equation the solver reads back, the key must also agree with the solver's answer.
+    """
     for seed in SEEDS:
         try:
             item = template.instantiate(seed, "A")
@@ -48,6 +59,9 @@ def verify(template: ItemTemplate) -> list[str]:
             return [f"seed {seed}: {exc}"]
         if not grade(item.answer, item.answer, form=item.form, time_limit_s=5.0).correct:
             return [f"the answer key {item.answer!r} (seed {seed}) is not an answer the grader can accept"]
+        solved = _solved(item.prompt)
+        if solved is not None and not grade(item.answer, solved, time_limit_s=5.0).correct:
+            return [f"the answer key {item.answer!r} disagrees with the solver's {solved!r} for {item.prompt!r}"]
         for mis in item.misconceptions:
             if grade(item.answer, mis.answer, form=item.form, time_limit_s=5.0).correct:
                 return [f"the wrong answer {mis.answer!r} (seed {seed}) grades as right against {item.answer!r}"]
@@ -132,3 +146,41 @@ def set_dropped(session: Session, job_id: str, topic_slug: str, dropped: bool, *
     row.edits = [*(row.edits or []), {"at": utcnow().isoformat(), "by": by, "topic": topic_slug,
                                      "changed": ["dropped" if dropped else "kept"]}]
     return list(row.dropped_topics)
+
+
+def unclash(draft: Draft, taken: set[str]) -> tuple[Draft, list[tuple[str, str]]]:
+    """Rename the draft's topics whose slugs the curriculum already has (`ohms-law` -> `ohms-law-2`).
+
+    A deck about a topic the curriculum teaches is normal; the published copy needs a slug of its
+    own (template ids, skills and the assignment follow). Returns the draft and (old, new) pairs.
+    """
+    used = set(taken) | {t.topic.slug for t in draft.topics}
+    renames: dict[str, str] = {}
+    for entry in draft.topics:
+        slug = entry.topic.slug
+        if slug in taken:
+            n = 2
+            while f"{slug}-{n}" in used:
+                n += 1
+            renames[slug] = f"{slug}-{n}"
+            used.add(renames[slug])
+    if not renames:
+        return draft, []
+    ids: dict[str, str] = {}
+    topics = []
+    for entry in draft.topics:
+        raw = entry.topic.model_dump(mode="json")
+        new = renames.get(raw["slug"], raw["slug"])
+        templates = []
+        for t in raw["templates"]:
+            ids[t["id"]] = f"{draft.subject}.{new}.d{t['difficulty']}"
+            templates.append({**t, "id": ids[t["id"]], "topic": new, "skill": new if t["skill"] == raw["skill"]
+                              else t["skill"]})
+        topic = {**raw, "slug": new, "skill": new if raw["skill"] == raw["slug"] else raw["skill"],
+                 "templates": templates, "prerequisites": [renames.get(p, p) for p in raw["prerequisites"]]}
+        topics.append({**entry.model_dump(mode="json"), "topic": topic})
+    assignment = draft.assignment.model_dump(mode="json") if draft.assignment else None
+    if assignment is not None:
+        assignment["template_ids"] = [ids.get(i, i) for i in assignment["template_ids"]]
+    renamed = Draft.model_validate({**draft.model_dump(mode="json"), "topics": topics, "assignment": assignment})
+    return renamed, sorted(renames.items())

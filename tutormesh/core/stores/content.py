@@ -150,12 +150,12 @@ class ContentStore:
             s.execute(update(IngestJob).where(IngestJob.id == job_id, IngestJob.status == "building")
                       .values(progress=min(max(fraction, 0.0), 0.99), stage=stage[:200], updated_at=utcnow()))
 
-    def finish(self, job_id: str, draft: dict[str, Any]) -> None:
-        """Store the built draft; the job is ready for review."""
+    def finish(self, job_id: str, draft: dict[str, Any], edits: list[dict[str, Any]] | None = None) -> None:
+        """Store the built draft (and what the builder changed, for the edit log); ready for review."""
         with self.sessions.begin() as s:
             s.execute(update(IngestJob).where(IngestJob.id == job_id)
                       .values(status="ready", stage="ready for review", progress=1.0, draft=draft, error=None,
-                              updated_at=utcnow()))
+                              edits=list(edits or []), updated_at=utcnow()))
 
     def fail(self, job_id: str, reason: str) -> None:
         """End a build with a reason shown to the uploader."""
