@@ -36,11 +36,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 def test_teacher_uploads_reviews_publishes_and_unpublishes_a_deck(live: Live, browser: Any) -> None:
     page = sign_in(browser, live, "mr-rao", width=1300, height=900)
     page.wait_for_url("**/console#/**", timeout=10_000)
-    page.get_by_role("link", name="Content").click()
+    page.get_by_role("link", name="Content", exact=True).click()
     page.wait_for_url("**/console/content", timeout=10_000)
-    page.get_by_label("Deck").set_input_files(str(DECKS / "ohms_law_circuits.md"))
-    page.get_by_label("Subject").fill("engineering")
-    page.get_by_label("Class").fill("9a")
+    page.get_by_label("Deck", exact=True).set_input_files(str(DECKS / "ohms_law_circuits.md"))
+    page.get_by_label("Subject", exact=True).fill("engineering")
+    page.get_by_label("Class", exact=True).fill("9a")
     page.get_by_role("button", name="Upload").click()
     page.locator("#progress-box").wait_for(timeout=10_000)
     page.locator(".review-topic").first.wait_for(timeout=120_000)  # built by the served worker

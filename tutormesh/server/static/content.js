@@ -174,7 +174,7 @@ async function showReview(jobId) {
     toast("Unpublished.");
     await Promise.all([showReview(jobId), listJobs()]);
   }) }, "Unpublish") : null;
-  $("review-body").replaceChildren(
+  $("review-body").replaceChildren(h("div", {},
     h("p", {}, `${draft.deck.file_name}: ${draft.deck.slides.length} slides became ${draft.topics.length} topics `
       + `(${draft.generator} generator) for ${draft.subject}. `,
       live ? `Published ${when(live.published_at)}.` : "Not published: students see none of it yet."),
@@ -183,7 +183,7 @@ async function showReview(jobId) {
     draft.assignment ? h("p", {}, `Assignment: ${draft.assignment.title} (${draft.assignment.template_ids.length} items, due in ${draft.assignment.due_in_days} days)`) : null,
     draft.topics.map((entry) => topicView(jobId, entry, slides, view.samples, view.dropped_topics)),
     draft.dropped.length ? h("section", {}, h("h3", {}, "Left out by verification"),
-      h("ul", { class: "plain" }, draft.dropped.map((d) => h("li", {}, `${d.source_slide ? `Slide ${d.source_slide}: ` : ""}${d.text} \u2013 ${d.reason}`)))) : null);
+      h("ul", { class: "plain" }, draft.dropped.map((d) => h("li", {}, `${d.source_slide ? `Slide ${d.source_slide}: ` : ""}${d.text} \u2013 ${d.reason}`)))) : null));
   $("review").hidden = false;
 }
 
