@@ -82,6 +82,19 @@ class DraftOut(BaseModel):
     edits: list[dict[str, Any]]
 
 
+class EditedItem(BaseModel):
+    """The item (template) as it now stands in the draft, and one rendering of it."""
+
+    item: dict[str, Any]
+    sample: dict[str, str]
+
+
+class DroppedTopics(BaseModel):
+    """The topics now left out of what would be published."""
+
+    dropped_topics: list[str]
+
+
 class TopicChange(BaseModel):
     """Drop a topic from what would be published, or keep it again."""
 
@@ -119,8 +132,8 @@ def _cohort(services: ServicesDep, user: Principal, cohort: str | None) -> str |
 
 
 @router.post("/uploads", status_code=201, responses={
-    200: {"description": "this file was uploaded before: its job"}, 413: {"description": "deck over the limit"},
-    422: {"description": "not a deck the parser accepts, with its reason"}})
+    200: {"description": "this file was uploaded before: its job", "model": JobOut},
+    413: {"description": "deck over the limit"}, 422: {"description": "a deck the parser refuses, and why"}})
 async def upload(user: Teaching, services: ServicesDep, response: Response, file: Annotated[UploadFile, File()],
                  subject: Annotated[str, Form(max_length=40)],
                  cohort: Annotated[Cohort | None, Form()] = None) -> JobOut:
@@ -149,7 +162,8 @@ async def get_job(job_id: JobId, user: Teaching, services: ServicesDep) -> JobOu
     return await _run(lambda: _out(services, _own(services, user, job_id)))
 
 
-@router.get("/jobs/{job_id}/events", responses={404: {}, 200: {"content": {"text/event-stream": {}}}})
+@router.get("/jobs/{job_id}/events", response_class=EventSourceResponse, responses={
+    404: {}, 200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}})
 async def job_events(job_id: JobId, user: Teaching, services: ServicesDep) -> EventSourceResponse:
     """Build progress as server-sent events (`progress`, then `done`), until the job is ready or failed."""
     await _run(lambda: _own(services, user, job_id))
@@ -197,19 +211,20 @@ def _in_db(services: ServicesDep, work: Callable[[Session], T]) -> Callable[[], 
 @router.patch("/jobs/{job_id}/items/{template_id}", responses={404: {}, 409: {}, 422: {
     "description": "the edited item does not verify with the grader (the draft is unchanged)"}})
 async def edit_item(job_id: JobId, template_id: Annotated[str, Path(max_length=200)], body: review.ItemEdit,
-                    user: Teaching, services: ServicesDep) -> dict[str, Any]:
+                    user: Teaching, services: ServicesDep) -> EditedItem:
     """Edit an item's prompt or answer key; it is re-verified with the grader before it is kept."""
     await _run(lambda: _own(services, user, job_id))
-    return await _run(_in_db(services, lambda s: review.edit_item(s, job_id, template_id, body, by=user.id)))
+    return EditedItem(**await _run(_in_db(services, lambda s: review.edit_item(s, job_id, template_id, body,
+                                                                                 by=user.id))))
 
 
 @router.patch("/jobs/{job_id}/topics/{slug}", responses={404: {}, 409: {}})
 async def change_topic(job_id: JobId, slug: Annotated[str, Path(max_length=80)], body: TopicChange,
-                       user: Teaching, services: ServicesDep) -> dict[str, list[str]]:
+                       user: Teaching, services: ServicesDep) -> DroppedTopics:
     """Drop a topic (lesson and its items) from the draft, or keep it again."""
     await _run(lambda: _own(services, user, job_id))
     dropped = await _run(_in_db(services, lambda s: review.set_dropped(s, job_id, slug, body.dropped, by=user.id)))
-    return {"dropped_topics": dropped}
+    return DroppedTopics(dropped_topics=dropped)
 
 
 @router.post("/jobs/{job_id}/publish", status_code=201, responses={404: {}, 409: {}, 422: {}})
