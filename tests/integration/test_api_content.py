@@ -143,6 +143,10 @@ def test_publish_reaches_curriculum_index_plans_and_the_class_then_unpublish_tak
     assert "deck-unit-rates" not in [t.slug for t in load_curriculum().topics()]
     assert _content_hits(api, job) == []
     assert [a["open"] for a in api.client.get("/v1/me/assignments", headers=student_headers).json()] == [False]
+    assert api.services.tutor.state(thread)["current_item"]["id"].startswith("math.deck-unit-rates.")
+    after = api.say(student_headers, thread, "42")  # the open item's topic is gone: withdrawn, not an error
+    assert after["topic"] != "deck-unit-rates"
+    assert not (api.services.tutor.state(thread)["current_item"] or {"id": ""})["id"].startswith("math.deck-unit")
     assert api.client.post(f"/v1/content/jobs/{job}/unpublish", headers=headers).status_code == 409
     versions = api.client.get(f"/v1/content/jobs/{job}", headers=headers).json()["versions"]
     assert [(v["status"], v["unpublished_by"]) for v in versions] == [("unpublished", owner["id"])]
