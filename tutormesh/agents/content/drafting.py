@@ -47,4 +47,4 @@ def reword(candidate: Candidate) -> Candidate:
     if result is None or not acceptable(original, result.text):
         return candidate
     variants = {**candidate.spec["variants"], "B": result.text.strip()}
-    return candidate.model_copy(update={"spec": {**candidate.spec, "variants": variants}})
+    return candidate.model_copy(update={"spec": {**candidate.spec, "variants": variants}, "worded_by": "llm"})

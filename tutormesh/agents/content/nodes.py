@@ -9,7 +9,7 @@ from langgraph.runtime import Runtime
 
 from tutormesh.agents.content import assign as assigning
 from tutormesh.agents.content import drafting
-from tutormesh.graphs.context import RunContext
+from tutormesh.graphs.content.context import ContentContext
 from tutormesh.tools.ingest import lessons as lesson_tools
 from tutormesh.tools.ingest import segment as segment_tools
 from tutormesh.tools.ingest import templates as template_tools
@@ -23,8 +23,8 @@ def _deck(state: Mapping[str, Any]) -> Deck:
     return Deck.model_validate(state["deck"])
 
 
-def _setting(runtime: Runtime[Any], name: str, default: Any) -> Any:
-    return getattr(runtime.context, name, default) if runtime.context is not None else default
+def _context(runtime: Runtime[ContentContext]) -> ContentContext:
+    return runtime.context if isinstance(runtime.context, ContentContext) else ContentContext()
 
 
 def segment(state: Mapping[str, Any]) -> dict[str, Any]:
@@ -48,14 +48,14 @@ def lessons(state: Mapping[str, Any]) -> dict[str, Any]:
     return {"lessons": plans, "dropped": dropped}
 
 
-def templates(state: Mapping[str, Any], runtime: Runtime[RunContext]) -> dict[str, Any]:
+def templates(state: Mapping[str, Any], runtime: Runtime[ContentContext]) -> dict[str, Any]:
     """Write five levels of templates per lesson from its own exercises."""
     subject = state["subject"]
     out: list[Candidate] = []
     for plan in state["lessons"]:
         if plan.primary is not None:
             out += template_tools.candidates(subject, plan.slug, plan.primary, plan.found)
-    if _setting(runtime, "llm_wording", False):
+    if _context(runtime).llm_wording:
         out = [drafting.reword(c) for c in out]
     return {"candidates": out}
 
@@ -66,7 +66,14 @@ def _recover(plan: LessonPlan, keyed: list[Candidate]) -> tuple[list[Recovered],
     for found in plan.found:
         if found.match is None or plan.primary is None or found.match.family != plan.primary.family:
             continue
-        candidate = by_level[found.match.level].model_copy(update={"match": found.match, "source": found.exercise})
+        level = by_level[found.match.level]
+        if not template_tools.fits(level.match, found.match):
+            dropped.append(DroppedItem(source_slide=found.exercise.slide, text=found.exercise.prompt,
+                                       reason=f"level {level.level} is written from another shape of exercise "
+                                              f"({level.match.form}); a topic has one template a level"))
+            continue
+        candidate = level.model_copy(update={"source": found.exercise, "match": level.match.model_copy(
+            update={"env": found.match.env})})
         key, reason = verify_tools.check_source(candidate)
         if key is None:
             dropped.append(DroppedItem(source_slide=found.exercise.slide, text=found.exercise.prompt, reason=reason))
@@ -88,9 +95,9 @@ def keys(state: Mapping[str, Any]) -> dict[str, Any]:
     return {"candidates": keyed, "recovered": recovered, "dropped": dropped}
 
 
-def verify(state: Mapping[str, Any], runtime: Runtime[RunContext]) -> dict[str, Any]:
+def verify(state: Mapping[str, Any], runtime: Runtime[ContentContext]) -> dict[str, Any]:
     """Verify every template at several draws; keep a lesson only when all five levels pass."""
-    seeds = _setting(runtime, "seeds", verify_tools.SEEDS)
+    seeds = _context(runtime).seeds
     subject = state["subject"]
     checks = {"templates": 0, "templates_verified": 0, "items": 0}
     topics: list[DraftTopic] = []
@@ -124,13 +131,15 @@ def verify(state: Mapping[str, Any], runtime: Runtime[RunContext]) -> dict[str, 
     return {"topics": topics, "checks": checks, "dropped": dropped, "recovered": recovered_kept}
 
 
-def assign(state: Mapping[str, Any], runtime: Runtime[RunContext]) -> dict[str, Any]:
+def assign(state: Mapping[str, Any], runtime: Runtime[ContentContext]) -> dict[str, Any]:
     """Propose the cohort's assignment from the verified templates and assemble the draft."""
     deck = _deck(state)
+    ctx = _context(runtime)
     assignment = assigning.propose(state["topics"], deck.file_name, state.get("cohort"),
-                                   limit=_setting(runtime, "assignment_items", assigning.LIMIT),
-                                   due_in_days=_setting(runtime, "due_in_days", 7))
-    generator = "llm" if _setting(runtime, "llm_wording", False) else "offline"
+                                   limit=ctx.assignment_items, due_in_days=ctx.due_in_days)
+    kept = {t.topic.slug for t in state["topics"]}
+    worded = any(c.worded_by == "llm" for c in state["candidates"] if c.topic in kept)
+    generator = "llm" if worded else "offline"
     draft = Draft(deck=deck, subject=state["subject"], topics=state["topics"], dropped=state.get("dropped", []),
                   assignment=assignment, generator=generator)
     return {"draft": draft}

@@ -48,11 +48,7 @@ class Exercise(BaseModel):
 
 
 def _lines(text: str) -> list[str]:
-    """Lines without bullets, long lines split into sentences (decimals such as 2.5 stay whole)."""
-    out = []
-    for line in text.splitlines():
-        out += [part.strip() for part in _SENTENCE.split(_BULLET.sub("", line)) if part.strip()]
-    return out
+    return [_BULLET.sub("", line).strip() for line in text.splitlines() if line.strip()]
 
 
 def _split_answer(line: str) -> tuple[str, str | None]:
@@ -64,7 +60,16 @@ def _split_answer(line: str) -> tuple[str, str | None]:
 
 
 def _problem(line: str, worked_slide: bool) -> str | None:
-    """Return the problem text of a line, or None when the line is not a problem."""
+    """Return the problem in a line: from its first sentence that starts one to the end of the line."""
+    sentences = _SENTENCE.split(line)
+    for start in range(len(sentences)):
+        found = _starts_problem(" ".join(sentences[start:]), sentences[start], worked_slide)
+        if found is not None:
+            return found
+    return None
+
+
+def _starts_problem(line: str, first: str, worked_slide: bool) -> str | None:
     label = _LABEL.match(line)
     body = line[label.end():].strip() if label else line
     if _VERB.match(body):
@@ -72,7 +77,7 @@ def _problem(line: str, worked_slide: bool) -> str | None:
     numbered_step = worked_slide and label is not None and label.group(0).strip()[0].isdigit()
     if label and re.search(r"\d", body) and not _STEP.match(line) and not numbered_step:
         return body
-    if re.search(r"\d", body) and _TASK.search(body) and "=" not in body:
+    if re.search(r"\d", body) and _TASK.search(body) and "=" not in first:
         return body
     return None
 

@@ -67,7 +67,10 @@ def clean(text: str) -> str:
     return text.replace("{", "(").replace("}", ")").strip()
 
 
+_WIDEST = 1000  # a deck's number beyond this stays out of the range (drawing lists a range's values)
+
+
 def widen(low: int, high: int, *values: Fraction) -> list[int]:
-    """Widen a default range so the deck's own integer numbers are inside it."""
-    ints = [int(v) for v in values if v.denominator == 1]
+    """Widen a default range so the deck's own integer numbers (up to 1000 in size) are inside it."""
+    ints = [int(v) for v in values if v.denominator == 1 and abs(v) <= _WIDEST]
     return [min([low, *ints]), max([high, *ints])]

@@ -1,10 +1,10 @@
-"""Three-quantity laws ("A resistor of 220 ohm carries 0.05 A; find V"): V = IR, P = VI, d = vt, m = ρV, F = ma.
+"""Three-quantity laws ("A resistor of 220 ohm carries 0.05 A; find V"): V = IR, P = VI, d = vt, m = ρV, F = ma, M = Fd.
 
-A problem gives two quantities of one law with their units and asks for the third, which the
-levels keep. Levels: 1 small whole numbers (up to 12) and a whole answer; 2 larger whole numbers;
-3 a one-decimal value; 4 the givens in prefixed units where a law has them (mA, kΩ, kW, min, kg) to convert first;
-5 a prefixed unit and a decimal value. Verification reads the quantities back and solves the law
-with sympy.
+A problem gives two quantities of one law with their units and asks for the third by name
+("find the current", "how far", "find V"), which the levels keep. Levels: 1 small whole numbers
+(up to 12) and a whole answer; 2 larger whole numbers; 3 a one-decimal value; 4 the givens in the
+prefixed units a law has (mA, kΩ, kW, min, kg, kN, cm) to convert first; 5 prefixed units and a
+one-decimal value. Verification reads the quantities back and solves the law with sympy.
 """
 
 from __future__ import annotations
@@ -62,8 +62,14 @@ LAWS: dict[str, Law] = {
         "F": Quantity("force", "N", ("N", "newtons")),
         "m": Quantity("mass", "kg", ("kg",)),
         "a": Quantity("acceleration", "m/s²", ("m/s²", "m/s2", "m/s^2"))}, r"\bF\s*=\s*m\s*[×x*·]?\s*a\b"),
+    "moment": Law("the moment of a force", "M", ("F", "d"), {
+        "M": Quantity("moment", "N·m", ("N·m", "N⋅m", "N m", "Nm")),
+        "F": Quantity("force", "N", ("N", "newtons"), ("kN", Fraction(1000), ("kN",))),
+        "d": Quantity("distance", "m", ("m", "metres"), ("cm", Fraction(1, 100), ("cm",)))},
+        r"\bM\s*=\s*F\s*[×x*·]?\s*d\b|moment\s*=\s*force"),
 }
 _NUM = r"(?<![\d.])\d+(?:\.\d+)?"
+_ASKED = {"distance": ("how far",), "time": ("how long",), "voltage": ("potential difference",)}
 
 
 def _tokens(law: Law, text: str) -> list[tuple[str, str, Fraction, tuple[int, int]]]:
@@ -82,15 +88,17 @@ def _unknown(law: Law, found: list[tuple[str, str, Fraction, tuple[int, int]]]) 
 
 
 def _read(text: str) -> tuple[str, list[tuple[str, str, Fraction, tuple[int, int]]]] | None:
-    """Return the law two of the text's quantities belong to, preferring one whose unknown is named."""
-    fits = [(name, found) for name, law in LAWS.items()
-            if len(found := _tokens(law, text)) == 2 and found[0][0] != found[1][0]]
-    for name, found in fits:
-        unknown = _unknown(LAWS[name], found)
-        if re.search(rf"\b{LAWS[name].quantities[unknown].name}\b|\b(find|what is|calculate)\s+{re.escape(unknown)}\b",
-                     text, re.IGNORECASE):
+    """Return the law two of the text's quantities belong to and whose third quantity the text asks for."""
+    for name, law in LAWS.items():
+        found = _tokens(law, text)
+        if len(found) != 2 or found[0][0] == found[1][0]:
+            continue
+        unknown = _unknown(law, found)
+        asked = "|".join([law.quantities[unknown].name, *_ASKED.get(law.quantities[unknown].name, ())])
+        if re.search(rf"\b({asked})\b", text, re.IGNORECASE) or re.search(
+                rf"\b(find|what is|calculate|work out)\s+{re.escape(unknown)}\b", text):
             return name, found
-    return fits[0] if fits else None
+    return None
 
 
 def _factor(law: Law, quantity: str, shown: str) -> Fraction:
@@ -128,7 +136,7 @@ def seed(text: str) -> Match | None:
         if (found := recognise(line)) is not None:
             return found.model_copy(update={"before": ""})
     for name, law in LAWS.items():
-        if re.search(law.pattern, text, re.IGNORECASE if name in ("speed", "density") else 0):
+        if re.search(law.pattern, text, re.IGNORECASE if name in ("speed", "density", "moment") else 0):
             q1, q2 = law.factors
             return Match(family=NAME, form=name, level=1, slots={"q1": q1, "q2": q2, "s1": "", "s2": "",
                                                                   "unknown": law.product})

@@ -22,6 +22,7 @@ from tutormesh.tools.ingest.templates import Recognised, choose_family, recognis
 
 BKT_DEFAULT = BKTParams(p_init=0.3, p_learn=0.2, p_slip=0.1, p_guess=0.15)
 _KEYWORDS = 8
+_DECK_WORDS = frozenset("step answer exercise problem example worked check lesson slide summary both side".split())
 
 
 class LessonPlan(BaseModel):
@@ -45,7 +46,7 @@ def slugify(title: str) -> str:
 
 
 def _keywords(title: str, text: str) -> list[str]:
-    counts = Counter(w for w in words(text) if len(w) > 3)
+    counts = Counter(w for w in words(text) if len(w) > 3 and w not in _DECK_WORDS)
     top = [w for w, _ in counts.most_common(_KEYWORDS)]
     return list(dict.fromkeys([title.lower(), *top]))
 

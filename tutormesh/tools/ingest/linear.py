@@ -1,7 +1,9 @@
 """Linear equations in one unknown ("Solve 3x + 5 = 20"): recognised, parameterised, solved by sympy.
 
-Forms: ``plus`` (x + b = c), ``times`` (ax = c), ``two`` (ax + b = c), ``both`` (ax + b = dx + e)
-and ``brackets`` (a(x + b) = c). Levels: 1 one step, small positive integers; 2 two steps,
+Forms: ``plus`` (x + b = c), ``times`` (ax = c), ``over`` (x/a = c), ``two`` (ax + b = c),
+``over_plus`` (x/a + b = c), ``both`` (ax + b = dx + e) and ``brackets`` (a(x + b) = c).
+All of a problem's numbers must be in its equation ("Is x = 3 a solution of ..." is not one).
+Levels: 1 one step, small positive integers; 2 two steps,
 positive integers; 3 two steps with negatives; 4 unknowns on both sides or brackets; 5 a
 fractional answer. The deck's form is kept at its own level and the others follow the rule.
 """
@@ -20,6 +22,7 @@ NAME = "linear"
 _MATH = set("0123456789+-−–*×·/().=^ ")
 _KEYWORDS = re.compile(r"\b(linear equations?|solve for [a-z]|solving equations?|two[- ]step equations?|"
                        r"one[- ]step equations?|unknown)\b", re.IGNORECASE)
+_UNIT_LETTERS = set("gmshNAVWJLKF")  # a lone unit ("36 g") is not an unknown
 _BRACKETS = re.compile(r"^\s*(-?\d+)\s*\*?\s*\(\s*[a-z]\s*([+-])\s*(\d+)\s*\)\s*$")
 # Ranges per level: coefficient, constant, solution (inclusive) and what each excludes.
 _RANGES: dict[int, tuple[tuple[int, int], tuple[int, int], tuple[int, int], list[int]]] = {
@@ -30,7 +33,8 @@ _RANGES: dict[int, tuple[tuple[int, int], tuple[int, int], tuple[int, int], list
     5: ((-9, 9), (-20, 20), (-20, 20), [-1, 0, 1]),
 }
 _LEVEL_FORM = {1: "plus", 2: "two", 3: "two", 4: "both", 5: "two"}
-_FORMS_AT = {1: {"plus", "times"}, 4: {"both", "brackets"}, 5: {"two", "both", "brackets"}}
+_FORMS_AT = {1: {"plus", "times", "over"}, 2: {"two", "over_plus"}, 3: {"two", "over_plus"},
+             4: {"both", "brackets"}, 5: {"two", "both", "brackets"}}
 
 
 def _normal(span: str) -> str:
@@ -73,7 +77,7 @@ def _sides(span: str) -> tuple[sympy.Expr, sympy.Expr, sympy.Symbol] | None:
         return None
     var = next(iter(symbols))
     assert isinstance(var, sympy.Symbol)
-    if any(sympy.degree(side, var) > 1 for side in (lhs, rhs) if side.has(var)):
+    if not all(side.is_polynomial(var) and sympy.degree(side, var) <= 1 for side in (lhs, rhs)):
         return None
     if var not in lhs.free_symbols:
         lhs, rhs = rhs, lhs
@@ -96,6 +100,11 @@ def _classify(span: str, lhs: sympy.Expr, rhs: sympy.Expr, var: sympy.Symbol) ->
     if bracket:
         inner = Fraction(bracket.group(3)) * (1 if bracket.group(2) == "+" else -1)
         return "brackets", {"a": a, "b": inner, "c": e, "s": e / a - inner}
+    if a.numerator == 1 and a.denominator > 1 and b.denominator == 1 and "/" in left:
+        n = Fraction(a.denominator)
+        if not b:
+            return "over", {"a": n, "c": e, "s": e * n}
+        return "over_plus", {"a": n, "b": b, "k": e - b, "c": e, "s": (e - b) * n}
     if a == 1 and b:
         return "plus", {"b": b, "c": e, "s": e - b}
     if not b:
@@ -108,28 +117,37 @@ def _level(form: str, env: dict[str, Fraction]) -> int:
         return 5
     if form in ("both", "brackets"):
         return 4
-    if form in ("plus", "times"):
+    if form in ("plus", "times", "over"):
         return 1
     return 2 if all(v > 0 for v in env.values()) else 3
 
 
-def recognise(text: str) -> Match | None:
-    """Find a linear equation in one unknown and read its numbers."""
+def recognise(text: str, *, strict: bool = True) -> Match | None:
+    """Find a linear equation in one unknown and read its numbers.
+
+    Strict (an exercise): every number of the problem must be in the equation.
+    """
     found = find_equation(text)
     if not found or (solved := _sides(text[found[0]:found[1]])) is None:
         return None
     lhs, rhs, var = solved
-    if sympy.Poly(lhs - rhs, var).degree() != 1:
+    if sympy.Poly(lhs - rhs, var).degree() != 1 or (lhs == var and not rhs.has(var)):
+        return None  # no unknown, or one already solved ("x = 5")
+    before, after = text[:found[0]], text[found[1]:]
+    if strict and re.search(r"[\d=]", before + after):
         return None
     form, env = _classify(text[found[0]:found[1]], lhs, rhs, var)
     return Match(family=NAME, form=form, level=_level(form, env), env={k: fraction_text(v) for k, v in env.items()},
-                 before=clean(text[:found[0]]), after=clean(text[found[1]:]), slots={"var": str(var)})
+                 before=clean(before), after=clean(after), slots={"var": str(var)})
 
 
 def seed(text: str) -> Match | None:
-    """Return a rules-only match when a lesson shows an equation or talks about solving one."""
+    """Return a rules-only match when a lesson about equations shows one or names a kind of equation."""
+    if not re.search(r"\bequations?\b|\bsolve\b", text, re.IGNORECASE):
+        return None
     for line in text.splitlines():
-        if (found := recognise(line)) is not None:
+        found = recognise(line, strict=False)
+        if found is not None and found.slots["var"] not in _UNIT_LETTERS:
             return found.model_copy(update={"before": "", "after": ""})
     return Match(family=NAME, form="two", level=2, slots={"var": "x"}) if _KEYWORDS.search(text) else None
 
@@ -143,7 +161,8 @@ def _equation(form: str, var: str) -> str:
     return {"plus": f"{var} {{sgn(b)}} = {{c}}", "times": f"{{terms(a,'{var}')}} = {{c}}",
             "two": f"{{terms(a,'{var}',b,'')}} = {{c}}",
             "both": f"{{terms(a,'{var}',b,'')}} = {{terms(d,'{var}',e,'')}}",
-            "brackets": f"{{a}}({var} {{sgn(b)}}) = {{c}}"}[form]
+            "brackets": f"{{a}}({var} {{sgn(b)}}) = {{c}}", "over": f"{var}/{{a}} = {{c}}",
+            "over_plus": f"{var}/{{a}} {{sgn(b)}} = {{c}}"}[form]
 
 
 def template(match: Match, level: int) -> Spec:
@@ -163,6 +182,11 @@ def template(match: Match, level: int) -> Spec:
         params, derived = {"b": spec("b", const, [0]), "s": spec("s", sol, [])}, {"c": "s + b"}
     elif form == "times":
         params, derived = {"a": spec("a", coef, [-1, 0, 1]), "s": spec("s", sol, [])}, {"c": "a*s"}
+    elif form == "over":
+        params, derived = {"a": spec("a", coef, [-1, 0, 1]), "c": spec("c", sol, [0])}, {"s": "a*c"}
+    elif form == "over_plus":
+        params = {"a": spec("a", coef, [-1, 0, 1]), "k": spec("k", sol, [0]), "b": spec("b", const, [0])}
+        derived = {"c": "k + b", "s": "a*k"}
     elif form == "both":
         params = {"a": spec("a", coef, c_ex), "d": spec("d", coef, c_ex), "b": spec("b", const, k_ex)}
         if fractional:
@@ -196,6 +220,10 @@ def _hints(form: str, var: str) -> list[str]:
                  "on both sides.", f"{var} = {{c}} {{sgn(-b)}} = {{s}}."],
         "times": [f"{var} is multiplied by {{a}}: undo it by dividing both sides by {{a}}.",
                   f"{var} = {{c}} ÷ {{p(a)}} = {{s}}."],
+        "over": [f"{var} is divided by {{a}}: undo it by multiplying both sides by {{a}}.",
+                 f"{var} = {{c}} × {{p(a)}} = {{s}}."],
+        "over_plus": [f"Move the constant: {var}/{{a}} = {{c}} {{sgn(-b)}} = {{k}}.",
+                      f"Multiply both sides by {{a}}: {var} = {{k}} × {{p(a)}} = {{s}}."],
         "two": [f"Move the constant: {{terms(a,'{var}')}} = {{c}} {{sgn(-b)}} = {{c - b}}.",
                 f"Divide both sides by {{a}}: {var} = {{c - b}} ÷ {{p(a)}} = {{s}}."],
         "both": [f"Collect the {var} terms on one side: {{terms(a - d,'{var}')}} = {{e}} {{sgn(-b)}} = {{e - b}}.",
@@ -213,6 +241,9 @@ def key(match: Match, level: int) -> Spec:
         "plus": [("{c + b}", sign)],
         "times": [("{c*a}", f"{var} is multiplied by {{a}}; undo it by dividing, not multiplying."),
                   ("{c - a}", f"{{a}}{var} means {{a}} × {var}: divide by {{a}}, do not subtract it.")],
+        "over": [("{c/a}", f"{var} is divided by {{a}}; undo it by multiplying, not dividing.")],
+        "over_plus": [("{a*(c + b)}", sign),
+                      ("{(c - b)/a}", f"{var} is divided by {{a}}; undo it by multiplying, not dividing.")],
         "two": [("{(c + b)/a}", sign),
                 ("{c/a - b}", "Undo the addition first: move {b} across, then divide by {a}."),
                 ("{(c - b)*a}", f"{var} is multiplied by {{a}}; undo it by dividing, not multiplying.")],

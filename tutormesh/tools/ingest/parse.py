@@ -20,7 +20,7 @@ from tutormesh.tools.ingest.parsers import docx, markdown, pdf, pptx
 from tutormesh.tools.ingest.parsers.base import Parsed
 
 EXTENSIONS: dict[str, DeckFormat] = {".pdf": "pdf", ".pptx": "pptx", ".md": "md", ".markdown": "md", ".docx": "docx"}
-_PARSERS: dict[DeckFormat, Callable[[Path, int], Parsed]] = {
+_PARSERS: dict[DeckFormat, Callable[[Path, Settings], Parsed]] = {
     "pdf": pdf.parse,
     "pptx": pptx.parse,
     "md": markdown.parse,
@@ -46,7 +46,8 @@ _MAGIC: list[tuple[bytes, str]] = [
     (b"MZ", "a Windows program"),
     (b"{\\rtf", "an RTF document"),
 ]
-# Members this small are never a bomb, whatever their ratio (XML of empty parts compresses 100x).
+# Members under 1 MiB are never called a bomb, whatever their ratio: small repetitive XML parts
+# compress well (our decks' best: 32 to 1, python-docx's stylesWithEffects.xml).
 _RATIO_MIN_BYTES = 1 << 20
 _CHUNK = 1 << 20
 
@@ -64,8 +65,7 @@ def parse_deck(path: Path, settings: Settings | None = None) -> Deck:
         raise IngestError("the uploaded file could not be read") from None
     if size > settings.ingest_max_bytes:
         raise IngestError(
-            f"the file is {size / 2**20:.1f} MB; the limit is {settings.ingest_max_bytes / 2**20:.0f} MB "
-            "(TUTORMESH_INGEST_MAX_BYTES)"
+            f"the file is {_size(size)}; the limit is {_size(settings.ingest_max_bytes)} (TUTORMESH_INGEST_MAX_BYTES)"
         )
     if size == 0:
         raise IngestError("the file is empty")
@@ -75,7 +75,7 @@ def parse_deck(path: Path, settings: Settings | None = None) -> Deck:
     if actual in ("pptx", "docx"):
         check_zip(path, settings)
     try:
-        parsed = _PARSERS[actual](path, settings.ingest_max_pages)
+        parsed = _PARSERS[actual](path, settings)
     except IngestError:
         raise
     except Exception as exc:  # hostile input: any library failure means "cannot read this file"
@@ -85,17 +85,14 @@ def parse_deck(path: Path, settings: Settings | None = None) -> Deck:
 
 
 def sniff(path: Path) -> DeckFormat | None:
-    """Return the deck format the file's content shows (magic bytes, zip members, UTF-8), or None."""
+    """Return the deck format the file's content shows (magic bytes, zip members, text), or None."""
     with path.open("rb") as f:
         head = f.read(8192)
     if b"%PDF-" in head[:1024]:  # readers accept a little junk before the header
         return "pdf"
     if head.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(path) as zf:
-                names = set(zf.namelist())
-        except (zipfile.BadZipFile, OSError, ValueError):
-            return None
+        infos = _zip_directory(path)
+        names = {info.filename for info in infos or []}
         if "ppt/presentation.xml" in names:
             return "pptx"
         if "word/document.xml" in names:
@@ -103,35 +100,30 @@ def sniff(path: Path) -> DeckFormat | None:
         return None
     if any(head.startswith(magic) for magic, _ in _MAGIC) or b"\x00" in head:
         return None
-    try:
-        head.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not a multi-byte character cut at the end of the sample
-            return None
-    return "md"
+    return "md"  # text; the Markdown parser refuses what is not UTF-8, saying where
 
 
 def check_zip(path: Path, settings: Settings) -> None:
-    """Refuse a PPTX/DOCX whose zip declares too many members, bytes or too high a compression ratio.
+    """Refuse a PPTX/DOCX with macros, or whose zip declares too many members, bytes or too high a ratio.
 
     Python's zipfile never inflates a member past the size its directory declares (it stops, and a
     wrong CRC fails), so checking the declared sizes bounds what the parsers can inflate.
     """
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise IngestError("the file is a damaged zip archive (PPTX and DOCX are zips)") from None
+    infos = _zip_directory(path)
+    if infos is None:
+        raise IngestError("the file is a damaged zip archive (PPTX and DOCX are zips)")
+    if any(info.filename.endswith("vbaProject.bin") for info in infos):
+        raise IngestError("the file contains macros (a .pptm or .docm renamed): save it as .pptx or .docx without them")
     if len(infos) > settings.ingest_max_zip_entries:
         raise IngestError(
             f"the archive has {len(infos)} members; at most {settings.ingest_max_zip_entries} are accepted "
             "(TUTORMESH_INGEST_MAX_ZIP_ENTRIES)"
         )
     total = sum(info.file_size for info in infos)
-    if total > settings.ingest_max_unzipped_bytes:
+    if total > settings.ingest_max_inflated_bytes:
         raise IngestError(
-            f"the archive would unpack to {total / 2**20:.0f} MB; the limit is "
-            f"{settings.ingest_max_unzipped_bytes / 2**20:.0f} MB (TUTORMESH_INGEST_MAX_UNZIPPED_BYTES)"
+            f"the archive would unpack to {_size(total)}; the limit is "
+            f"{_size(settings.ingest_max_inflated_bytes)} (TUTORMESH_INGEST_MAX_INFLATED_BYTES)"
         )
     for info in infos:
         ratio = info.file_size / max(info.compress_size, 1)
@@ -142,6 +134,15 @@ def check_zip(path: Path, settings: Settings) -> None:
             )
 
 
+def _zip_directory(path: Path) -> list[zipfile.ZipInfo] | None:
+    """Return a zip's members as its central directory declares them (nothing is inflated), or None."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return zf.infolist()
+    except Exception:  # damaged zips raise BadZipFile, NotImplementedError, EOFError, struct.error...
+        return None
+
+
 def _describe(path: Path, actual: DeckFormat | None) -> str:
     """Name what the file really is, for the refusal message."""
     if actual is not None:
@@ -149,6 +150,8 @@ def _describe(path: Path, actual: DeckFormat | None) -> str:
     with path.open("rb") as f:
         head = f.read(16)
     if head.startswith(b"PK\x03\x04"):
+        if _zip_directory(path) is None:
+            return "a damaged or truncated zip archive (PPTX and DOCX are zips)"
         return "a zip archive that is not a PowerPoint or Word file"
     return next((name for magic, name in _MAGIC if head.startswith(magic)), "not a deck (unrecognised binary data)")
 
@@ -174,6 +177,10 @@ def _has_text(slide: Slide) -> bool:
     return bool(
         slide.title or slide.text or slide.notes or slide.tables or slide.formulas or any(f.alt for f in slide.figures)
     )
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n / 1024:.0f} KB"
 
 
 def _sha256(path: Path) -> str:

@@ -3,7 +3,8 @@
 The first rule that finds any section start in a deck decides (docs/content.md, "Generation"):
 1. A slide whose title starts with a section cue ("Section 2", "Part B:", "Unit 3 -", "Chapter",
    "Module", "Lesson", "Topic") starts a section.
-2. A divider slide (a title and at most six words, no exercise) starts a section.
+2. A divider slide (a title and at most a one-line subtitle of ten words that is not a sentence, no
+   figure, no exercise) starts a section.
 3. A numbered title ("2. Unit conversion", "2.1 Metres") starts a section when its top-level
    number changes.
 4. Otherwise a topic shift, a title sharing no content word with the
@@ -19,6 +20,7 @@ import re
 from pydantic import BaseModel, ConfigDict, Field
 
 from tutormesh.tools.ingest.draft import Deck, Slide
+from tutormesh.tools.ingest.exercises import find_exercises
 
 _CUE = re.compile(r"^\s*(section|part|unit|chapter|module|lesson|topic)\s+([0-9]+|[ivx]+|[a-z])\b\s*[:.)\-–—]?\s*",
                   re.IGNORECASE)
@@ -28,8 +30,11 @@ _CONTINUATION = re.compile(
     r"summary|recap|review|questions?|quiz|check|key points|takeaways|wrap[- ]up|thank|agenda|outline|contents|"
     r"objectives|learning objectives|overview)\b|\(cont(inued|\.)?\)|\bcont(inued|\.)\s*$",
     re.IGNORECASE)
-_DIVIDER_WORDS = 6
-_COVER_WORDS = 40
+_AGENDA = re.compile(r"^\s*(agenda|outline|contents|table of contents|overview|objectives|learning objectives|"
+                     r"in this (deck|lesson|unit)|today|what you will learn|what we will cover|"
+                     r"learning (goals|outcomes))\b", re.IGNORECASE)
+_DIVIDER_WORDS = 10
+_COVER_WORDS = 15
 _STOP = frozenset(
     "a an and the of to in on for with by from at as is are be how what why when using use your our we you it "
     "its into vs intro introduction more part".split())
@@ -56,6 +61,11 @@ def heading(slide: Slide) -> str:
     return slide.title.strip() or next((line.strip() for line in slide.text.splitlines() if line.strip()), "")
 
 
+def strip_cue(text: str) -> str:
+    """Remove a leading section cue ("Section 2:", "Part B -") from a title or line."""
+    return _CUE.sub("", text, count=1)
+
+
 def lesson_title(slide: Slide) -> str:
     """Return the lesson title a section-starting slide gives: its heading without the cue."""
     text = heading(slide)
@@ -69,14 +79,16 @@ def is_continuation(slide: Slide) -> bool:
 
 
 def _has_exercise(slide: Slide) -> bool:
-    from tutormesh.tools.ingest.exercises import find_exercises  # exercises imports nothing from here
-
     return bool(find_exercises(slide))
 
 
 def _is_divider(slide: Slide) -> bool:
-    short = len(slide.text.split()) <= _DIVIDER_WORDS and not slide.figures and not slide.tables
-    return bool(slide.title.strip()) and short and not _has_exercise(slide)
+    """A title with at most a one-line subtitle (no sentence ending in '.' or ':'), no figure, no exercise."""
+    lines = [line.strip(" -*•") for line in slide.text.splitlines() if line.strip(" -*•")]
+    subtitle = not lines or (len(lines) == 1 and len(lines[0].split()) <= _DIVIDER_WORDS
+                             and not lines[0].endswith((".", ":")))
+    return bool(slide.title.strip()) and subtitle and not slide.figures and not slide.tables \
+        and not _has_exercise(slide)
 
 
 def _top_number(slide: Slide) -> int | None:
@@ -119,7 +131,13 @@ def _topic_shift_starts(slides: list[Slide]) -> set[int]:
 
 
 def _is_preamble(slides: list[Slide]) -> bool:
-    return sum(len(s.text.split()) for s in slides) <= _COVER_WORDS and not any(_has_exercise(s) for s in slides)
+    """A cover and perhaps an agenda: each slide short or agenda-like, the first no section of its own."""
+    def light(slide: Slide) -> bool:
+        listed = sum(bool(_CUE.match(line.lstrip("-*• "))) for line in slide.text.splitlines()) >= 2
+        return len(slide.text.split()) <= _COVER_WORDS or bool(_AGENDA.search(heading(slide))) or listed
+
+    opens = bool(_CUE.match(heading(slides[0]))) or _top_number(slides[0]) is not None
+    return all(light(s) for s in slides) and not opens and not any(_has_exercise(s) for s in slides)
 
 
 def segment(deck: Deck) -> list[Section]:

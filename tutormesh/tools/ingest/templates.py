@@ -10,7 +10,7 @@ than the lesson's, are reported, never guessed at.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,6 +34,7 @@ class Candidate(BaseModel):
     match: Match
     source: Exercise | None = Field(None, description="The deck's exercise this level was written from.")
     spec: dict[str, Any]
+    worded_by: Literal["rules", "llm"] = "rules"
 
 
 class Recognised(BaseModel):
@@ -76,16 +77,30 @@ def choose_family(found: list[Recognised], lesson_text: str) -> Match | None:
     return None
 
 
+def fits(template: Match, exercise: Match) -> bool:
+    """Say whether a level's template has the exercise's shape: same form, unknown, quantities and units."""
+    def shape(m: Match) -> tuple[str, str, int, dict[str, str]]:
+        return m.family, m.form, m.level, {k: v for k, v in m.slots.items() if k != "words"}
+
+    return shape(template) == shape(exercise)
+
+
 def candidates(subject: str, topic: str, primary: Match, found: list[Recognised]) -> list[Candidate]:
-    """Write the five levels for a lesson (wording, params and hints; keys come next)."""
+    """Write the five levels for a lesson (wording, params and hints; keys come next).
+
+    At a level with deck exercises, the template takes the shape most of them share, written from
+    the first of those; other levels follow the rule from the lesson's primary match.
+    """
     family = FAMILIES[primary.family]
     own = [r for r in found if r.match is not None and r.match.family == primary.family]
     out = []
     for level in DIFFICULTIES:
-        at_level = next((r for r in own if r.match is not None and r.match.level == level), None)
-        match = at_level.match if at_level is not None and at_level.match is not None else primary
+        at_level = [r for r in own if r.match is not None and r.match.level == level]
+        best = max(at_level, key=lambda r: sum(fits(r.match, o.match) for o in at_level if r.match and o.match),
+                   default=None)
+        match = best.match if best is not None and best.match is not None else primary
         out.append(Candidate(template_id=f"{subject}.{topic}.d{level}", topic=topic, level=level, match=match,
-                             source=at_level.exercise if at_level is not None else None,
+                             source=best.exercise if best is not None else None,
                              spec=family.template(match, level)))
     return out
 

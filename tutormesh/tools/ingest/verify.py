@@ -39,6 +39,8 @@ def check_template(candidate: Candidate, subject: str, seeds: int = SEEDS) -> tu
     Returns:
         (the template or None, the reason it failed or "", the number of items checked).
     """
+    if seeds < 1:
+        raise ValueError("verification needs at least one draw")
     try:
         template = build(candidate, subject)
     except ValidationError as exc:
@@ -75,7 +77,7 @@ def deck_env(candidate: Candidate) -> dict[str, expr.Value]:
 
 def _plain(answer: str, key: str) -> str:
     """The deck's answer without its unit ("2500 m" -> "2500"), and without "V =" when the key is a number."""
-    text = re.sub(r"^(.*\d)\s*[^\d)]*$", r"\1", answer.strip())
+    text = re.sub(r"^(.*\d)\s*[^\d]*$", r"\1", answer.split(" (")[0].strip())
     return text if "=" in key else re.sub(r"^[A-Za-z]\w*\s*=\s*", "", text)
 
 

@@ -80,14 +80,17 @@ def labels(deck: Spec, file_name: str) -> dict[str, Any]:
     }
 
 
-def figure_png(alt: str, kind: str) -> bytes:
+def figure_png(fig: Spec) -> bytes:
     """Draw a small line drawing standing for the figure (students and the parser see its alt text)."""
+    alt, kind = fig["alt"], fig.get("kind", "picture")
     image = Image.new("L", (480, 270), 255)
     draw = ImageDraw.Draw(image)
     if kind == "chart":
         draw.line([(40, 240), (460, 240)], fill=0, width=3)
         draw.line([(40, 240), (40, 20)], fill=0, width=3)
-        draw.line([(40, 220), (250, 80), (460, 60)], fill=60, width=4)
+        values = fig.get("chart", {}).get("values", [1, 6, 7])
+        top, step = max(values) or 1, 420 / max(len(values) - 1, 1)
+        draw.line([(40 + i * step, 240 - 210 * v / top) for i, v in enumerate(values)], fill=60, width=4)
     else:
         seed = sum(map(ord, alt))
         for i in range(4):
@@ -166,7 +169,7 @@ def render_pptx(deck: Spec, path: Path) -> None:
                 frame.chart.chart_title.text_frame.text = chart["series"]
                 frame._element.nvGraphicFramePr.cNvPr.set("descr", fig["alt"])
             else:
-                png = io.BytesIO(figure_png(fig["alt"], fig.get("kind", "picture")))
+                png = io.BytesIO(figure_png(fig))
                 pic = slide.shapes.add_picture(png, Inches(7.4), Inches(4.3 if rows else 1.8), Inches(5.2))
                 pic._element.nvPicPr.cNvPr.set("descr", fig["alt"])
         if notes := notes_text(slide_spec):
@@ -202,7 +205,6 @@ def render_pdf(deck: Spec, path: Path) -> None:
         has_side = "table" in slide or "figure" in slide
         width = 120 if has_side else 226
         pdf.set_font("Helvetica", "", 13)
-        pdf.set_x(14)
         for line in body_lines(slide):
             pdf.set_x(14)
             pdf.multi_cell(width, 6.5, f"- {line}" if is_item(line) else line, new_x="LMARGIN", new_y="NEXT")
@@ -220,7 +222,7 @@ def render_pdf(deck: Spec, path: Path) -> None:
                     for value in row:
                         cells.cell(value)
         if fig := slide.get("figure"):
-            png = io.BytesIO(figure_png(fig["alt"], fig.get("kind", "picture")))
+            png = io.BytesIO(figure_png(fig))
             pdf.image(png, x=138, y=80 if "table" in slide else 30, w=104, alt_text=fig["alt"])
     pdf.output(str(path))
 
@@ -271,7 +273,7 @@ def render_docx(deck: Spec, path: Path) -> None:
                 for c, value in enumerate(row):
                     table.cell(r, c).text = value
         if fig := slide.get("figure"):
-            shape = doc.add_picture(io.BytesIO(figure_png(fig["alt"], fig.get("kind", "picture"))), width=Inches(4))
+            shape = doc.add_picture(io.BytesIO(figure_png(fig)), width=Inches(4))
             shape._inline.docPr.set("descr", fig["alt"])
     doc.save(str(path))
     _fix_zip_times(path)

@@ -1,1 +1,1 @@
-"""One parser per deck format, each `parse(path, max_pages) -> Parsed`; `ingest.parse` picks one."""
+"""One parser per deck format, each `parse(path, settings) -> Parsed`; `ingest.parse` picks one."""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tutormesh.core.errors import IngestError
+from tutormesh.core.settings import Settings
 from tutormesh.tools.ingest.draft import Figure, Slide
 
 # A relation between two sides (=, ->, =>, <=, ...), as written in plain-text equations.
@@ -45,7 +47,7 @@ class SlideBuilder:
             title=self.title.strip(),
             text=text,
             notes="\n".join(n for n in self.notes if n.strip()),
-            figures=self.figures,
+            figures=list(dict.fromkeys(self.figures)),  # a tagged picture with the same caption: once
             tables=self.tables,
             formulas=list(dict.fromkeys(f for f in formulas if f)),
         )
@@ -68,7 +70,7 @@ def plain_formula(line: str) -> str:
     Prose that contains an equation ("Step 1: Subtract 5 from both sides: 3x = 15.") is not one:
     a formula line has a relation and no English word of four letters or more.
     """
-    line = line.strip().lstrip("-•* ").strip()
+    line = line.strip().lstrip("-•* ").rstrip(". ")
     if not line or len(line) > 120 or not _RELATION.search(line):
         return ""
     if any(w.lower() not in _MATH_WORDS for w in _WORD.findall(line)):
@@ -87,6 +89,23 @@ def table_markdown(rows: Sequence[Sequence[str]]) -> str:
         return "| " + " | ".join(padded) + " |"
 
     return "\n".join([cells(rows[0]), "|" + "---|" * width, *(cells(r) for r in rows[1:])])
+
+
+class Deadline:
+    """The parse's time budget, checked between pages, slides or paragraphs (bounded work each)."""
+
+    def __init__(self, settings: Settings) -> None:
+        """Start the clock: ``settings.ingest_max_parse_seconds`` from now."""
+        self.seconds = settings.ingest_max_parse_seconds
+        self._end = time.monotonic() + self.seconds
+
+    def check(self, where: str) -> None:
+        """Refuse the deck once its parse has run past the budget."""
+        if time.monotonic() > self._end:
+            raise IngestError(
+                f"reading the deck took longer than {self.seconds:g} s (stopped at {where}); "
+                "it is too long or too complex (TUTORMESH_INGEST_MAX_PARSE_SECONDS)"
+            )
 
 
 def check_count(count: int, max_pages: int, unit: str) -> None:

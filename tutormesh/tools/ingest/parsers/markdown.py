@@ -9,27 +9,60 @@ from __future__ import annotations
 from pathlib import Path
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from tutormesh.core.errors import IngestError
+from tutormesh.core.settings import Settings
 from tutormesh.tools.ingest.draft import Figure
-from tutormesh.tools.ingest.parsers.base import Parsed, SlideBuilder, check_count, plain_formula
+from tutormesh.tools.ingest.parsers.base import Deadline, Parsed, SlideBuilder, check_count, plain_formula
+
+_MATH_FENCES = {"math", "latex", "tex"}
+# markdown-it-py's inline parsing is quadratic on crafted runs ("[[[[", "![a![a", one 400 KB
+# paragraph): paragraphs are capped and the parse's deadline is checked between them.
+MAX_PARAGRAPH_CHARS = 20_000
+
+
+def _budgeted_inline(state: StateCore) -> None:
+    """markdown-it's core "inline" rule, with the paragraph cap and the deadline between paragraphs."""
+    deadline: Deadline = state.env["deadline"]
+    for token in state.tokens:
+        if token.type == "inline":
+            if len(token.content) > MAX_PARAGRAPH_CHARS:
+                line = token.map[0] + 1 if token.map else 0
+                raise IngestError(
+                    f"the paragraph at line {line} has {len(token.content):,} characters; "
+                    f"at most {MAX_PARAGRAPH_CHARS:,} are accepted: split it"
+                )
+            deadline.check(f"line {token.map[0] + 1 if token.map else 0}")
+            token.children = token.children or []
+            state.md.inline.parse(token.content, state.md, state.env, token.children)
+
 
 _MD = MarkdownIt("commonmark").enable("table").use(front_matter_plugin).use(dollarmath_plugin)
-_MATH_FENCES = {"math", "latex", "tex"}
+_MD.core.ruler.at("inline", _budgeted_inline)
 
 
-def parse(path: Path, max_pages: int) -> Parsed:
+def parse(path: Path, settings: Settings) -> Parsed:
     """Read a UTF-8 Markdown deck; refuse one that is not text or has too many slides."""
+    size = path.stat().st_size
+    if size > settings.ingest_max_markdown_bytes:
+        raise IngestError(
+            f"the Markdown file is {size >> 10} KB; at most {settings.ingest_max_markdown_bytes >> 10} KB are "
+            "accepted (TUTORMESH_INGEST_MAX_MARKDOWN_BYTES)"
+        )
     try:
         source = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise IngestError(f"the Markdown file is not UTF-8 text (byte {exc.start})") from None
-    tokens = _MD.parse(source)
-    by_rule = any(t.type == "hr" and t.level == 0 for t in tokens)
-    check_count(_count(tokens, by_rule), max_pages, "slide")
+    tokens = _MD.parse(source, {"deadline": Deadline(settings)})
+    # Slides split at rules (Marp, reveal.js) when rules are about as many as headings; a deck led by
+    # headings may still hold a decorative rule or two.
+    rules = sum(1 for t in tokens if t.type == "hr" and t.level == 0)
+    by_rule = rules > 0 and rules >= sum(1 for t in tokens if _is_slide_heading(t)) // 2
+    check_count(_count(tokens, by_rule), settings.ingest_max_pages, "slide")
     lines = source.splitlines()
     out = Parsed()
     slide = SlideBuilder(1)
