@@ -52,6 +52,13 @@ def _fits(settings: Settings, job_id: str, subject: str, topics: list[Topic]) ->
         raise Invalid(f"the draft does not fit the curriculum: {reason}") from None
 
 
+def _seed_and_commit(s: Session) -> int:
+    """Seed one shard's copy of the curriculum (`fan_out` hands out sessions without a transaction)."""
+    written = seed_curriculum(s)
+    s.commit()
+    return written
+
+
 def _close(s: Session, assignment_id: int | None) -> None:
     row = s.get(QuizAssignment, assignment_id) if assignment_id else None
     if row is not None and row.closed_at is None:
@@ -122,7 +129,7 @@ def publish(settings: Settings, job_id: str, *, by: str, cohort: str | None) -> 
         raise
     router = get_router(settings)
     if router is not None:
-        router.fan_out(seed_curriculum)
+        router.fan_out(_seed_and_commit)
     store = retrieval.vector_store(settings)
     retrieval.unindex(store, [i for i in stale if i not in {p.id for p in passages}])
     view["indexed"] = retrieval.index_published(store, passages, settings)
