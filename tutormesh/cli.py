@@ -142,7 +142,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 COMMAND_MODULES: tuple[str, ...] = ("tutormesh.server.commands", "tutormesh.assessment.commands",
                                     "tutormesh.evals.commands", "tutormesh.tools.curriculum.commands",
                                     "tutormesh.server.student_commands", "tutormesh.prompts.commands",
-                                    "tutormesh.server.shard_commands")
+                                    "tutormesh.server.shard_commands", "tutormesh.content.commands")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -62,6 +62,16 @@ def test_filters_on_metadata(store: VectorStore, name: str) -> None:
     store.drop(name)
 
 
+def test_delete_removes_only_the_named_documents(store: VectorStore, name: str) -> None:
+    store.upsert(name, [Doc("a", "x", unit(1, 0), {"topic": "slope"}), Doc("b", "y", unit(0, 1)),
+                        Doc("c", "z", unit(1, 1))])
+    assert store.search(name, unit(1, 0), k=1)[0].id == "a"  # searched once: a cached index must see the delete
+    assert store.delete(name, ["a", "c", "never-there"]) == 2
+    assert store.count(name) == 1 and [h.id for h in store.search(name, unit(1, 0), k=5)] == ["b"]
+    assert store.delete(name, ["a"]) == 0 and store.delete(f"{name}_missing", ["b"]) == 0
+    store.drop(name)
+
+
 def test_missing_and_dropped_collections_are_empty(store: VectorStore, name: str) -> None:
     assert store.search(name, unit(1), k=3) == [] and store.count(name) == 0
     store.upsert(name, [Doc("a", "x", unit(1))])

@@ -10,7 +10,7 @@ from fastapi.routing import iter_route_contexts
 from tests.integration.conftest import Api
 
 pytestmark = pytest.mark.integration
-OUTSIDE_V1 = {"/metrics", "/openapi.json", "/docs", "/redoc", "/", "/console", "/static"}
+OUTSIDE_V1 = {"/metrics", "/openapi.json", "/docs", "/redoc", "/", "/console", "/console/content", "/static"}
 
 
 def _typed(media: str, schema: dict[str, Any]) -> bool:

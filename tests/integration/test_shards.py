@@ -18,12 +18,16 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from tests.conftest import POSTGRES_URL, _use, service_missing
+from tests.factories import make_draft
 from tests.pgbouncer import pgbouncer, pgbouncer_url  # noqa: F401  (fixtures)
 from tutormesh.cli import main
+from tutormesh.content import publish
+from tutormesh.core.db import sessionmaker_for
 from tutormesh.core.settings import Settings
 from tutormesh.core.shard_ops import move
 from tutormesh.core.shards import ShardBusy, ShardRouter, logical_shard, owned_id, student_scope
 from tutormesh.core.stores.accounts import AccountStore
+from tutormesh.core.stores.content import ContentStore
 from tutormesh.graphs.runtime import open_tutor
 from tutormesh.server import dashboards
 from tutormesh.tools.store import get_store
@@ -253,3 +257,26 @@ def test_online_move_under_load_loses_and_doubles_nothing(sharded: Settings, clu
     # Reset for reruns in the same module: move it back.
     move(mover, MOVING, "a", settle_s=0.5)
     assert _count(a, "SELECT count(*) FROM attempts WHERE student_id = :sid", sid=turn_student) == turns["ok"]
+
+
+def test_published_content_reaches_every_shard_so_students_there_can_practise_it(sharded: Settings,
+                                                                                  cluster: Cluster) -> None:
+    get_store(sharded)
+    draft = make_draft(slug="deck-sharded")
+    store = ContentStore(sessionmaker_for(sharded))
+    job, _ = store.open_job(sha256="a" * 64, file_name="d.md", size=1, subject="math", cohort=None,
+                            created_by="admin", deck=draft.deck.model_dump(mode="json"))
+    assert store.claim(job["id"]) is not None
+    store.finish(job["id"], draft.model_dump(mode="json"))
+    publish.publish(sharded, job["id"], by="admin", cohort=None)
+    for name in ("dir", "a", "b"):
+        assert _count(cluster.direct[name], "SELECT count(*) FROM skills WHERE slug = 'deck-sharded'") == 1, name
+    on_b = _student(11)
+    with open_tutor(sharded) as tutor:
+        thread = owned_id(on_b)
+        tutor.send(on_b, thread, "I want to practice unit rates, price per kilogram", now=NOW)
+        tutor.send(on_b, thread, "x = 3", now=NOW)
+    assert _count(cluster.direct["b"], "SELECT count(*) FROM mastery WHERE student_id = :sid AND skill = "
+                  "'deck-sharded'", sid=on_b) == 1
+    assert _count(cluster.direct["dir"], "SELECT count(*) FROM content_versions") >= 1
+    assert _count(cluster.direct["a"], "SELECT count(*) FROM content_versions") == 0  # content lives in the directory

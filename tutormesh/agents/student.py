@@ -128,7 +128,7 @@ def understand(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> di
     now = clock.now(ctx.now)
     text = last_text(state)
     curriculum = load_curriculum()
-    current = state.get("current_item")
+    current, topic_slug = _still_taught(curriculum, state.get("current_item"), state.get("topic"))
     open_topic = curriculum.item(current["id"]).topic if current else None
     read = understanding.understand(text, problem_open=current is not None, current_topic=open_topic)
     wanted = [curriculum.topic(s) for s in read.topics] if read.intent in ("practice", "learn") else []
@@ -138,7 +138,6 @@ def understand(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> di
     if read.language_sure and read.language != profile.get("language"):
         store.update_profile(student_id, language=read.language)  # remembered for messages with no language
         profile = {**profile, "language": read.language}
-    topic_slug = state.get("topic")
     if read.intent == "ask":
         topic_slug = question_topic(text, read.topics, open_topic) or topic_slug
     if wanted or not topic_slug or curriculum.topic(topic_slug).subject != subject:
@@ -154,11 +153,31 @@ def understand(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> di
         "profile": profile, "plan": learner["plan"], "mastery": _mastery_view(mastery),
         "skill_stats": mastery, "pending_negotiation": None, "shown": [],
     }
+    if current is None and state.get("current_item"):
+        update["current_item"] = None  # its topic was unpublished (docs/content.md): the problem is withdrawn
     for review in learner["due_reviews"]:
         update["pending_negotiation"] = review_outcome(store, student_id, review, mastery)
     if learner["due_reviews"]:
         update["negotiations"] = store.negotiations(student_id, limit=NEGOTIATION_HISTORY)
     return update
+
+
+def _still_taught(curriculum: Any, current: dict[str, Any] | None,
+                  topic: str | None) -> tuple[dict[str, Any] | None, str | None]:
+    """The open item and topic, or None for those whose topic the curriculum no longer has (unpublished)."""
+    def known(slug: str) -> bool:
+        try:
+            curriculum.topic(slug)
+        except ValueError:
+            return False
+        return True
+
+    try:
+        if current is not None:
+            curriculum.item(current["id"])
+    except ValueError:
+        current = None
+    return current, topic if topic and known(topic) else None
 
 
 def _preferences(ctx: StudentContext, profile: Mapping[str, Any], now: Any) -> dict[str, Any]:

@@ -172,6 +172,9 @@ class Settings(BaseSettings):
     # Markdown decks over this many bytes are refused (the 50-slide labelled deck is 8 KB): markdown-it-py
     # reads all blocks before the deadline can be checked (100 000 lines took 3.6 s on a loaded 2-core box).
     ingest_max_markdown_bytes: int = 512 * 1024
+    # --- content review and publishing (docs/content.md "Review and publish") ---
+    # A draft still building after this many seconds (its worker died) is queued and sent again.
+    content_build_stale_s: float = 900.0
     # --- prompts and evals ---
     # Where prompt files are read from (empty: the packaged tutormesh/prompts); evals run on copies.
     prompts_dir: Path | None = None

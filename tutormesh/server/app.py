@@ -29,7 +29,7 @@ from tutormesh.server.lifecycle import Lifecycle
 from tutormesh.server.middleware import AccessLog, BodyLimit, CleanText, IpRateLimit
 from tutormesh.server.observability import RequestMetrics, TraceContext
 from tutormesh.server.ratelimit import RateLimiter
-from tutormesh.server.routes import metrics_router, v1
+from tutormesh.server.routes import content, metrics_router, v1
 from tutormesh.server.security import signing_secret
 
 if TYPE_CHECKING:
@@ -60,9 +60,10 @@ def configure_logging() -> None:
 
 def build_services(settings: Settings) -> Services:
     """Prepare the database (migrations, curriculum) and build the stores a request uses."""
-    from tutormesh.tools.store import get_store
+    from tutormesh.tools.store import get_store, sync_published
 
     learner = get_store(settings)
+    sync_published(settings)  # published content this data dir lacks (a new machine) comes from the database
     accounts = AccountStore(sessionmaker_for(settings), learner.router)
     return Services(settings=settings, accounts=accounts, learner=learner, limits=RateLimiter(settings),
                     lifecycle=Lifecycle(accounts, learner, settings),
@@ -110,6 +111,10 @@ def create_app(settings: Settings | None = None, *,
     async def page() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers=PAGE_HEADERS)
 
+    @app.get("/console/content", include_in_schema=False)
+    async def content_page() -> FileResponse:
+        return FileResponse(STATIC / "content.html", headers=PAGE_HEADERS)
+
     @app.get("/console", include_in_schema=False)
     async def console_page() -> FileResponse:
         return FileResponse(STATIC / "console.html", headers=PAGE_HEADERS)
@@ -134,7 +139,9 @@ def create_app(settings: Settings | None = None, *,
     # Outermost first at request time: log, then cap the body, then the per-IP limit, then clean text.
     app.add_middleware(CleanText)
     app.add_middleware(IpRateLimit)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # A deck upload is a multipart body: the file plus a few kilobytes of form fields and boundaries.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
+                       larger={content.UPLOAD_PATH: settings.ingest_max_bytes + 16_384})
     app.add_middleware(AccessLog)
     app.add_middleware(TraceContext)
     app.add_middleware(RequestMetrics)

@@ -28,11 +28,14 @@ EXEMPT = ("/v1/health",)
 
 
 class BodyLimit:
-    """Refuse bodies over `max_bytes`: by Content-Length up front, by counting when chunked."""
+    """Refuse bodies over `max_bytes`: by Content-Length up front, by counting when chunked.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    `larger` names the few paths that take more (deck uploads), with their own limits.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         """Wrap `app`."""
-        self.app, self.max_bytes = app, max_bytes
+        self.app, self.max_bytes, self.larger = app, max_bytes, dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check the declared length, then count what actually arrives."""
@@ -40,8 +43,9 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
-        too_large = PayloadTooLarge(f"request body over {self.max_bytes} bytes")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+        limit = self.larger.get(scope["path"], self.max_bytes)
+        too_large = PayloadTooLarge(f"request body over {limit} bytes")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await error_response(too_large)(scope, receive, send)
             return
         seen = 0
@@ -50,7 +54,7 @@ class BodyLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
+            if seen > limit:
                 # An HTTPException passes through FastAPI's body parsing untouched (others become 400).
                 raise HTTPException(413, too_large.message)
             return message

@@ -35,6 +35,7 @@ from tutormesh.core.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 GRADE_TASK = "tutormesh.assessment.grade_submission"
+CONTENT_TASK = "tutormesh.content.build_draft"
 READY_ENV = "TUTORMESH_WORKER_READY_FILE"
 
 
@@ -84,6 +85,14 @@ def _make_app(settings: Settings) -> Celery:
                 log.exception("relaying events of %s failed", submission_id)
         return str(outcome["status"])
 
+    @app.task(name=CONTENT_TASK, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True,
+              max_retries=8)
+    def build_draft(job_id: str) -> str:
+        """Build the draft of one uploaded deck, reporting progress (a no-op unless the job is queued)."""
+        from tutormesh.content import jobs
+
+        return jobs.build(settings, job_id)
+
     return app
 
 
@@ -119,9 +128,20 @@ def dispatch(submission_ids: Iterable[str], settings: Settings | None = None) ->
     return sent
 
 
+def dispatch_content(job_id: str, settings: Settings | None = None) -> None:
+    """Send the task that builds one ingest job's draft (after its row is committed)."""
+    settings = settings or get_settings()
+    celery_app(settings).send_task(CONTENT_TASK, args=[job_id], queue=settings.assessment_queue)
+
+
 def sweep_once(settings: Settings) -> tuple[int, int]:
-    """Re-send stale submissions and relay stuck events once; return (re-sent, relayed)."""
+    """Re-send stale submissions and drafts, and relay stuck events, once; return (re-sent, relayed)."""
     from tutormesh.assessment import events, grading
+    from tutormesh.core.stores.content import ContentStore
+
+    for job_id in ContentStore(sessionmaker_for(settings)).requeue_stale(settings.content_build_stale_s):
+        log.warning("re-sending content job %s left building for %.0fs", job_id, settings.content_build_stale_s)
+        dispatch_content(job_id, settings)
 
     sessions = sessionmaker_for(settings)
     stale = grading.claim_stale(sessions, older_than_s=settings.assessment_redispatch_s,

@@ -1,14 +1,17 @@
 """Curriculum retrieval: lessons and item templates indexed in the vector store, for grounding.
 
 Each topic contributes passages (the lesson explanation, its worked example, each item template's
-prompt and hints). The index is rebuilt when the curriculum changes (a fingerprint of its text).
+prompt and hints). The shipped curriculum's index is rebuilt when its text changes (a fingerprint).
+Published content (tutormesh/content) adds its topics' passages, the deck's figures and the
+assignment, tagged `source=content` and its job, and deletes them when unpublished; they are kept
+in the overlay files too, so a rebuild of the shipped index puts them back.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,7 +20,8 @@ import numpy as np
 from tutormesh.core import llm
 from tutormesh.core.settings import Settings, get_settings
 from tutormesh.core.stores.vectors import Doc, Hit, VectorStore, open_vector_store
-from tutormesh.tools.curriculum import Curriculum, Topic, load_curriculum
+from tutormesh.tools.curriculum import Curriculum, Topic, load_curriculum, overlay
+from tutormesh.tools.ingest.draft import Draft
 
 COLLECTION = "curriculum"
 _lock = threading.Lock()
@@ -34,6 +38,11 @@ class Passage:
     topic: str
     kind: str
     text: str
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def doc(self, vector: np.ndarray) -> Doc:
+        """The passage as a vector-store document."""
+        return Doc(self.id, self.text, vector, {**self.meta, "topic": self.topic, "kind": self.kind})
 
 
 def passages(topic: Topic) -> list[Passage]:
@@ -49,6 +58,29 @@ def passages(topic: Topic) -> list[Passage]:
     return out
 
 
+def draft_passages(draft: Draft, job_id: str, dropped: frozenset[str] = frozenset()) -> list[Passage]:
+    """Return what publishing a draft indexes: its topics' passages, the deck's figures, the assignment."""
+    source = {"source": "content", "job": job_id, "deck": draft.deck.file_name[:120]}
+    slides = {s.number: s for s in draft.deck.slides}
+    out: list[Passage] = []
+    kept = [t for t in draft.topics if t.topic.slug not in dropped]
+    for entry in kept:
+        where = {**source, "slides": ",".join(str(n) for n in entry.source_slides)}
+        out += [Passage(p.id, p.topic, p.kind, p.text, where) for p in passages(entry.topic)]
+        for number in entry.source_slides:
+            for n, figure in enumerate(slides[number].figures if number in slides else []):
+                out.append(Passage(f"{entry.topic.slug}:figure:{number}.{n}", entry.topic.slug, "figure",
+                                   f"{figure.kind.capitalize()} on slide {number} of {draft.deck.file_name}: "
+                                   f"{figure.alt}", {**where, "slide": str(number), "figure": figure.kind}))
+    ids = {t.id for entry in kept for t in entry.topic.templates}
+    if draft.assignment and (chosen := [i for i in draft.assignment.template_ids if i in ids]):
+        titles = [e.topic.title for e in kept if any(t.id in chosen for t in e.topic.templates)]
+        out.append(Passage(f"assignment:{job_id}", kept[0].topic.slug, "assignment",
+                           f"Assignment: {draft.assignment.title} ({len(chosen)} items: {', '.join(titles)})",
+                           {**source, "templates": ",".join(chosen)}))
+    return out
+
+
 def _fingerprint(curriculum: Curriculum) -> str:
     digest = hashlib.sha256()
     for topic in curriculum.topics():
@@ -60,7 +92,7 @@ def _fingerprint(curriculum: Curriculum) -> str:
 def ensure_index(store: VectorStore, settings: Settings | None = None) -> int:
     """Index the curriculum if this store lacks the current version; return the passages indexed."""
     settings = settings or get_settings()
-    curriculum = load_curriculum()
+    curriculum = load_curriculum(published=False)
     fingerprint = _fingerprint(curriculum)
     marker = f"{COLLECTION}-{fingerprint}"
     with _lock:
@@ -71,11 +103,40 @@ def ensure_index(store: VectorStore, settings: Settings | None = None) -> int:
         memo = (fingerprint, settings.embedding_base_url)
         vectors = _vectors.get(memo) or _vectors.setdefault(memo, _passage_vectors([p.text for p in found], settings))
         store.drop(COLLECTION)
-        store.upsert(COLLECTION, [Doc(p.id, p.text, v, {"topic": p.topic, "kind": p.kind})
-                                  for p, v in zip(found, vectors, strict=True)])
+        store.upsert(COLLECTION, [p.doc(v) for p, v in zip(found, vectors, strict=True)])
+        published = [Passage(**p) for p in overlay.passages(settings.data_dir)]
+        if published:
+            store.upsert(COLLECTION, [p.doc(v) for p, v in zip(published, _embed_new(published, settings),
+                                                               strict=True)])
         store.upsert(marker, [Doc("done", fingerprint, vectors[0], {})])
         _indexed[str(settings.data_dir.resolve())] = marker
+        return len(found) + len(published)
+
+
+def index_published(store: VectorStore, found: list[Passage], settings: Settings | None = None) -> int:
+    """Add published passages to the index (building the shipped part first if it is missing)."""
+    settings = settings or get_settings()
+    if ensure_index(store, settings):  # just built: the overlay's passages, these included, are in
         return len(found)
+    if found:
+        store.upsert(COLLECTION, [p.doc(v) for p, v in zip(found, _embed_new(found, settings), strict=True)])
+    return len(found)
+
+
+def unindex(store: VectorStore, ids: list[str]) -> int:
+    """Delete published passages from the index; return how many were there."""
+    return store.delete(COLLECTION, ids)
+
+
+def passage_rows(found: list[Passage]) -> list[dict[str, object]]:
+    """Passages as JSON rows (kept with a published version and in its overlay file)."""
+    return [asdict(p) for p in found]
+
+
+def _embed_new(found: list[Passage], settings: Settings) -> list[np.ndarray]:
+    if settings.embedding_base_url:
+        return [llm.embed(p.text, "passage", settings) for p in found]
+    return list(llm.encode([p.text for p in found], "passage", settings))
 
 
 def _passage_vectors(texts: list[str], settings: Settings) -> list[np.ndarray]:
@@ -145,14 +206,18 @@ def topic_texts(topic: Topic, aliases: dict[str, list[str]]) -> list[tuple[str, 
             ("passage", f"{topic.title}. Worked example: {example.problem}. {' '.join(example.steps)}")]
 
 
-@lru_cache(maxsize=1)
 def topic_index() -> TopicIndex:
-    """Embed the curriculum's topics once per process (memoised on disk by content)."""
+    """Embed the curriculum's topics once per process and published set (memoised on disk by content)."""
+    return _topic_index(load_curriculum())
+
+
+@lru_cache(maxsize=1)
+def _topic_index(curriculum: Curriculum) -> TopicIndex:
     import yaml
 
     aliases: dict[str, dict[str, list[str]]] = yaml.safe_load(ALIASES.read_text(encoding="utf-8")) or {}
     slugs, owner, rows = [], [], []
-    for topic in load_curriculum().topics():
+    for topic in curriculum.topics():
         slugs.append(topic.slug)
         for kind, text in topic_texts(topic, aliases.get(topic.slug, {})):
             owner.append(len(slugs) - 1)

@@ -10,8 +10,9 @@ from tutormesh.core.db import migrate, sessionmaker_for
 from tutormesh.core.models import ItemTemplateRow, Skill, Subject
 from tutormesh.core.settings import Settings, get_settings
 from tutormesh.core.shards import get_router
+from tutormesh.core.stores.content import ContentStore
 from tutormesh.core.stores.learner import LearnerStore
-from tutormesh.tools.curriculum import load_curriculum
+from tutormesh.tools.curriculum import Topic, load_curriculum, overlay
 
 _lock = threading.Lock()
 
@@ -41,10 +42,30 @@ def seed_curriculum(session: Session) -> int:
     return len(rows)
 
 
+def sync_published(settings: Settings) -> int:
+    """Make the data dir's overlay of published content match the database; return files changed.
+
+    The database is the record (tutormesh/content/publish.py); the files are what the curriculum
+    loader reads, so a new machine, or a data dir that lost them, gets them back here.
+    """
+    live = {job: (subject, topics, passages)
+            for job, subject, topics, passages in ContentStore(sessionmaker_for(settings)).published_documents()}
+    changed = 0
+    for name in overlay.names(settings.data_dir):
+        if name not in live:
+            changed += overlay.remove(settings.data_dir, name)
+    for job, (subject, topics, passages) in live.items():
+        if not (overlay.folder_of(settings.data_dir) / f"{job}.json").exists():
+            overlay.write(settings.data_dir, job, subject, [Topic.model_validate(t) for t in topics], passages)
+            changed += 1
+    return changed
+
+
 def prepare_database(settings: Settings | None = None) -> None:
-    """Apply migrations and seed the curriculum (the `tutormesh db upgrade` command)."""
+    """Apply migrations, restore published content and seed the curriculum (`tutormesh seed`)."""
     settings = settings or get_settings()
     migrate(settings.sql_url)
+    sync_published(settings)
     with sessionmaker_for(settings).begin() as session:
         seed_curriculum(session)
 

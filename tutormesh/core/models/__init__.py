@@ -3,6 +3,7 @@
 from tutormesh.core.models import assessment as assessment  # registers the assessment tables
 from tutormesh.core.models.accounts import LifecycleEvent, LoginFailure, TurnRecord, User
 from tutormesh.core.models.base import Base, utcnow
+from tutormesh.core.models.content import ContentVersion, IngestJob
 from tutormesh.core.models.learning import (
     AdaptationRow,
     Attempt,
@@ -30,11 +31,13 @@ __all__ = [
     "Attempt",
     "AuditEntry",
     "Base",
+    "ContentVersion",
     "CostAlert",
     "CurriculumPlan",
     "Engagement",
     "Escalation",
     "Grade",
+    "IngestJob",
     "ItemTemplateRow",
     "LedgerEntry",
     "LifecycleEvent",

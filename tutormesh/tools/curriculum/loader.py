@@ -1,7 +1,8 @@
-"""Load the shipped curriculum YAML, look topics and items up, and route free text to topics."""
+"""Load the shipped curriculum YAML (plus published content), look topics and items up, route free text."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from functools import lru_cache
@@ -10,10 +11,12 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from tutormesh.tools.curriculum import culture, translations
+from tutormesh.core.settings import get_settings
+from tutormesh.tools.curriculum import culture, overlay, translations
 from tutormesh.tools.curriculum.models import VARIANTS, Item, ItemTemplate, Lesson, Subject, Topic, WorkedExample
 
 CURRICULUM_DIR = Path(__file__).resolve().parents[2] / "data" / "curriculum"
+log = logging.getLogger(__name__)
 
 
 class CurriculumError(ValueError):
@@ -119,16 +122,19 @@ def load_subject(path: str | Path, language: str = translations.SOURCE_LANGUAGE)
 
 
 def load_curriculum(language: str = translations.SOURCE_LANGUAGE, directory: str | Path | None = None,
-                    culture_slug: str | None = None) -> Curriculum:
+                    culture_slug: str | None = None, *, published: bool = True) -> Curriculum:
     """Load every ``*.yaml`` subject in the curriculum directory (the shipped one by default).
 
-    Loaded once per language, directory and context, however the arguments are spelt.
+    With the shipped directory, topics published from decks (`overlay`, under the data dir) join
+    their subjects. Loaded once per language, directory, context and published set, however the
+    arguments are spelt; a publish in any process is seen at the next call (one `stat`).
 
     Args:
         language: "en", "hi" or "es"; the same curriculum with its student-facing text translated.
         directory: Another curriculum directory (tests).
         culture_slug: The cultural context lessons and items are filled from ("india", "us",
             "latam", "europe"; `culture.resolve` turns a profile into one); None: the language's default.
+        published: False: the shipped curriculum only (its vector index is built from that).
 
     Raises:
         CurriculumError: if the language or context is unknown or a file is missing or malformed.
@@ -138,12 +144,22 @@ def load_curriculum(language: str = translations.SOURCE_LANGUAGE, directory: str
         slug = culture.get(culture_slug or culture.resolve(None, language)).slug
     except (translations.TranslationError, culture.CultureError) as exc:
         raise CurriculumError(str(exc)) from None
-    return _load_in(language, Path(directory) if directory is not None else CURRICULUM_DIR, slug)
+    if directory is not None:
+        return _load_in(language, Path(directory), slug, None)
+    return _load_in(language, CURRICULUM_DIR, slug, overlay.stamp(get_settings().data_dir) if published else None)
 
 
 @lru_cache
-def _load_in(language: str, folder: Path, slug: str) -> Curriculum:
-    subjects = {name: _in_culture(subject, slug) for name, subject in _load(language, folder).items()}
+def _load_in(language: str, folder: Path, slug: str, published: tuple[str, int, int] | None) -> Curriculum:
+    loaded = _load(language, folder)
+    if published is not None:
+        try:
+            merged = overlay.merge(loaded, overlay.read(Path(published[0])))
+            Curriculum(merged, language)  # topic slugs unique across subjects
+            loaded = merged
+        except ValueError as exc:  # publish checks this first; a hand-edited folder must not stop the app
+            log.error("published content ignored: %s", str(exc).splitlines()[0])
+    subjects = {name: _in_culture(subject, slug) for name, subject in loaded.items()}
     return Curriculum(subjects, language, slug)
 
 

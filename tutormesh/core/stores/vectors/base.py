@@ -46,6 +46,10 @@ class VectorStore(ABC):
         """Return how many documents a collection holds (0 if it does not exist)."""
 
     @abstractmethod
+    def delete(self, collection: str, ids: list[str]) -> int:
+        """Delete documents by id (ids not present are ignored); return how many were deleted."""
+
+    @abstractmethod
     def drop(self, collection: str) -> None:
         """Delete a collection and its documents (no error if absent)."""
 

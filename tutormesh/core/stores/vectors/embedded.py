@@ -71,6 +71,15 @@ class EmbeddedVectorStore(VectorStore):
             row = self._db.execute("SELECT count(*) FROM vectors WHERE collection = ?", (collection,)).fetchone()
         return int(row[0])
 
+    def delete(self, collection: str, ids: list[str]) -> int:
+        """Delete documents by id; return how many were deleted."""
+        with self._lock, self._db:
+            deleted = sum(self._db.execute("DELETE FROM vectors WHERE collection = ? AND id = ?",
+                                           (collection, doc_id)).rowcount for doc_id in dict.fromkeys(ids))
+            if deleted:
+                self._bump(collection)
+        return deleted
+
     def drop(self, collection: str) -> None:
         """Delete a collection."""
         with self._lock, self._db:

@@ -94,6 +94,13 @@ class WeaviateVectorStore(VectorStore):
             return 0
         return int(self._collection(collection).aggregate.over_all(total_count=True).total_count or 0)
 
+    def delete(self, collection: str, ids: list[str]) -> int:
+        """Delete documents by id (their uuid5); return how many were deleted."""
+        if not ids or not self._client.collections.exists(collection_name(collection)):
+            return 0
+        target = self._collection(collection)
+        return sum(1 for doc_id in dict.fromkeys(ids) if target.data.delete_by_id(generate_uuid5(doc_id)))
+
     def drop(self, collection: str) -> None:
         """Delete a collection."""
         self._client.collections.delete(collection_name(collection))
