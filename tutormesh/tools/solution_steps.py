@@ -1,0 +1,449 @@
+"""Worked solutions of one concrete question, in small steps, each step checked before it is shown.
+
+`solve(text)` finds the math in a question ("Solve 3x + 4 = 19", "Compute 2 + 3 * 4") and solves it:
+a linear or quadratic equation in one variable by doing one thing to both sides at a time, or
+arithmetic one operation at a time in the order of operations. Every line is printed, read back
+with the grader's own parser and checked with sympy (an equation keeps the original's solution set,
+an expression its value), so a wrong step is never shown: a solution that fails a check is dropped.
+`slips` lists the wrong answers typical mistakes give on the same question, so a common wrong
+answer can be traced to the mistake behind it.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from sympy import Eq, Expr, Poly, S, Symbol, expand, factor, factor_list, solveset, sympify
+from sympy.polys.polyerrors import BasePolynomialError
+
+from tutormesh.tools.grading import MathParseError, grade, parse_math
+from tutormesh.tools.grading.feedback import show
+
+# A run of math in a sentence: numbers, one-letter variables, operators, brackets, '='.
+_MATH = re.compile(r"(?:\d+(?:\.\d+)?|(?<![A-Za-z])[a-z](?![A-Za-z])|[-+*/×÷·^()=−]|[ \t])+")
+_MAX_STEPS = 24
+# What a question the solver cannot handle raises on the way (sympy's polynomial errors included).
+_CANNOT = (MathParseError, ValueError, TypeError, ZeroDivisionError, SyntaxError, RecursionError, BasePolynomialError)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of a worked solution: what to do, and the line that results (checked)."""
+
+    say: str
+    line: str
+
+
+@dataclass(frozen=True)
+class Solution:
+    """The problem as found in the question, its steps and the final answer."""
+
+    problem: str
+    steps: list[Step]
+    answer: str
+
+
+@dataclass(frozen=True)
+class Slip:
+    """A typical mistake on this problem and the wrong answer it leads to."""
+
+    answer: str
+    mistake: str
+
+
+def find_math(text: str) -> str | None:
+    """The longest run of math in a question (an equation when there is one); None when there is none."""
+    runs = [m.group(0).strip().rstrip("=").strip() for m in _MATH.finditer(text)]
+    runs = [r for r in runs if re.search(r"\d", r) and re.search(r"[-+*/×÷·^=−]", r)]
+    equations = [r for r in runs if "=" in r and re.search(r"[a-z]", r)]
+    pool = equations or [r for r in runs if "=" not in r]
+    return max(pool, key=len) if pool else None
+
+
+def solve(text: str) -> Solution | None:
+    """Solve the math in `text` step by step; None when there is none, or it is not a kind solved here."""
+    problem = find_math(text)
+    if problem is None:
+        return None
+    try:
+        return _equation(problem) if "=" in problem else _arithmetic(problem)
+    except _CANNOT:
+        return None
+
+
+def checks(solution: Solution) -> bool:
+    """Re-check every line of a solution against its problem (what `solve` did before returning it)."""
+    try:
+        if "=" in solution.problem:
+            lhs, rhs = _sides(solution.problem)
+            var = _variable(lhs, rhs)
+            want = solveset(Eq(lhs, rhs), var, S.Reals)
+            return all(_same_solutions(step.line, var, want) for step in solution.steps)
+        value = _value(solution.problem)
+        return all(_equal(_value(step.line), value) for step in solution.steps)
+    except _CANNOT:
+        return False
+
+
+def slips(text: str) -> list[Slip]:
+    """Wrong answers that typical mistakes give on the math in `text` (first: the most typical)."""
+    problem = find_math(text)
+    if problem is None:
+        return []
+    try:
+        return _equation_slips(problem) if "=" in problem else _arithmetic_slips(problem)
+    except _CANNOT:
+        return []
+
+
+def same_answer(expected: str, answer: str) -> bool:
+    """Whether the grader takes `answer` as `expected` (a bare number also matches "x = number")."""
+    if grade(expected, answer).correct:
+        return True
+    if "=" in expected and "=" not in answer:
+        return grade(expected.split("=", 1)[1], answer).correct
+    return False
+
+
+def substitute(text: str, answer: str) -> str | None:
+    """For an equation in `text`, show that `answer` does not fit: both sides' values with it put in."""
+    problem = find_math(text)
+    if problem is None or "=" not in problem:
+        return None
+    try:
+        lhs, rhs = _sides(problem)
+        var = _variable(lhs, rhs)
+        value = _expr(answer.split("=", 1)[1] if "=" in answer else answer)
+        left, right = lhs.subs(var, value), rhs.subs(var, value)
+        if not (left.is_number and right.is_number) or _equal(left, right):
+            return None
+        return (f"Put {var} = {show(value)} into {problem}: the left side is {show(left)} and the right side "
+                f"{show(right)}, which are not equal.")
+    except _CANNOT:
+        return None
+
+
+# -- equations -----------------------------------------------------------------------------------
+def _sides(problem: str) -> tuple[Expr, Expr]:
+    left, _, right = problem.partition("=")
+    return _expr(left), _expr(right)
+
+
+def _expr(text: str) -> Expr:
+    parsed = parse_math(text)
+    if not isinstance(parsed, Expr):
+        raise ValueError(f"not an expression: {text!r}")
+    return parsed
+
+
+def _variable(lhs: Expr, rhs: Expr) -> Symbol:
+    found = sorted((lhs - rhs).free_symbols, key=str)
+    if len(found) != 1 or not isinstance(found[0], Symbol):
+        raise ValueError("one variable wanted")
+    return found[0]
+
+
+def _same_solutions(line: str, var: Symbol, want: Any) -> bool:
+    got: set[Any] = set()
+    for part in line.split(" or "):
+        lhs, rhs = _sides(part.strip())
+        got |= set(solveset(Eq(lhs, rhs), var, S.Reals))
+    return got == set(want)
+
+
+def _both(op: str, amount: Expr, lhs: Expr, rhs: Expr) -> str:
+    return f"{show(lhs)} {op} {_term(amount)} = {show(rhs)} {op} {_term(amount)}"
+
+
+def _term(amount: Expr) -> str:
+    text = show(amount)
+    return f"({text})" if text.startswith("-") or "/" in text else text
+
+
+def _equation(problem: str) -> Solution:
+    lhs, rhs = _sides(problem)
+    var = _variable(lhs, rhs)
+    want = solveset(Eq(lhs, rhs), var, S.Reals)
+    degree = Poly(expand(lhs - rhs), var).degree()
+    steps = _linear(lhs, rhs, var) if degree == 1 else _quadratic(lhs, rhs, var) if degree == 2 else None
+    if steps is None or len(steps) > _MAX_STEPS:
+        raise ValueError("not a linear or quadratic equation")
+    for step in steps:
+        if not _same_solutions(step.line, var, want):
+            raise ValueError(f"step failed its check: {step.line}")
+    return Solution(problem, steps, steps[-1].line)
+
+
+def _linear(lhs: Expr, rhs: Expr, var: Symbol) -> list[Step]:
+    steps: list[Step] = []
+    if expand(lhs) != lhs or expand(rhs) != rhs:
+        lhs, rhs = expand(lhs), expand(rhs)
+        steps.append(Step("Multiply out the brackets (each term inside times the number outside)",
+                          f"{show(lhs)} = {show(rhs)}"))
+    a_right = Poly(rhs, var).coeff_monomial(var)
+    if a_right != 0:
+        move = a_right * var
+        op, shown = ("-", move) if a_right > 0 else ("+", -move)
+        verb = "Take" if op == "-" else "Add"
+        steps.append(Step(f"{verb} {show(shown)} {'away from' if op == '-' else 'to'} both sides, so {var} is on "
+                          "the left only", _both(op, shown, lhs, rhs)))
+        lhs, rhs = expand(lhs - move), expand(rhs - move)
+        steps.append(Step("Tidy each side", f"{show(lhs)} = {show(rhs)}"))
+    constant = Poly(lhs, var).coeff_monomial(1)
+    if constant != 0:
+        op, amount = ("-", constant) if constant > 0 else ("+", -constant)
+        verb, undone = ("Subtract", "+") if op == "-" else ("Add", "-")
+        steps.append(Step(f"{verb} {show(amount)} on both sides, to undo the {undone} {show(amount)} next to the "
+                          f"{var} term", _both(op, amount, lhs, rhs)))
+        lhs, rhs = expand(lhs - constant), expand(rhs - constant)
+        steps.append(Step("Tidy each side", f"{show(lhs)} = {show(rhs)}"))
+    coefficient = Poly(lhs, var).coeff_monomial(var)
+    if coefficient != 1:
+        steps.append(Step(f"Divide both sides by {show(coefficient)}, to undo the multiplication",
+                          f"{_over(lhs, coefficient)} = {_over(rhs, coefficient)}"))
+        lhs, rhs = expand(lhs / coefficient), expand(rhs / coefficient)
+    if not steps or steps[-1].line != f"{var} = {show(rhs)}":
+        steps.append(Step("So", f"{var} = {show(rhs)}"))
+    return steps
+
+
+def _over(side: Expr, by: Expr) -> str:
+    return f"({show(side)})/{_term(by)}"
+
+
+def _quadratic(lhs: Expr, rhs: Expr, var: Symbol) -> list[Step] | None:
+    steps: list[Step] = []
+    if rhs != 0:
+        steps.append(Step("Bring every term to the left, so the right side is 0",
+                          f"{show(lhs)} - ({show(rhs)}) = 0"))
+    zero = expand(lhs - rhs)
+    steps.append(Step("Tidy into the form a·x^2 + b·x + c = 0", f"{show(zero)} = 0"))
+    _, factors = factor_list(zero)
+    linear = [f for f, _ in factors if Poly(f, var).degree() == 1]
+    if not linear or sum(Poly(f, var).degree() * k for f, k in factors) != 2:
+        return None
+    steps.append(Step("Factor the left side", f"{show(factor(zero))} = 0"))
+    roots = sorted({r for f in linear for r in solveset(Eq(f, 0), var, S.Reals)}, key=float)
+    steps.append(Step("A product is 0 only when one of its factors is 0",
+                      " or ".join(f"{show(f)} = 0" for f in linear)))
+    steps.append(Step("Solve each one", " or ".join(f"{var} = {show(r)}" for r in roots)))
+    return steps
+
+
+def _equation_slips(problem: str) -> list[Slip]:
+    lhs, rhs = _sides(problem)
+    var = _variable(lhs, rhs)
+    if Poly(expand(lhs - rhs), var).degree() != 1:
+        return []
+    lhs, rhs = expand(lhs), expand(rhs)
+    a = Poly(lhs - rhs, var).coeff_monomial(var)
+    c_left, c_right = Poly(lhs, var).coeff_monomial(1), Poly(rhs, var).coeff_monomial(1)
+    right = (c_right - c_left) / a
+    found = [Slip(f"{var} = {show((c_right + c_left) / a)}", "moving a number across the = sign without "
+                  "changing its sign (to undo + you subtract, to undo - you add)"),
+             Slip(f"{var} = {show((c_right - c_left) * a)}", "multiplying by the number in front of the "
+                  f"{var} instead of dividing by it"),
+             Slip(f"{var} = {show(-right)}", "losing a minus sign on the way")]
+    return [s for s in found if not same_answer(f"{var} = {show(right)}", s.answer)]
+
+
+# -- arithmetic ----------------------------------------------------------------------------------
+_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "×", ast.Div: "÷", ast.Pow: "^"}
+_PRECEDENCE = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2, ast.Pow: 4}
+_NAMES = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide", ast.Pow: "work out the power"}
+_TOKEN = re.compile(r"\d+(?:\.\d+)?|[-+*/×÷·^()−]")
+_TEXT_OPS: dict[str, ast.operator] = {"+": ast.Add(), "-": ast.Sub(), "−": ast.Sub(), "*": ast.Mult(),
+                                      "×": ast.Mult(), "·": ast.Mult(), "/": ast.Div(), "÷": ast.Div()}
+
+
+def _tree(problem: str) -> ast.expr:
+    """The arithmetic as a Python expression tree (parsed, never evaluated); only numbers and + - × ÷ ^."""
+    text = problem.replace("×", "*").replace("·", "*").replace("÷", "/").replace("−", "-").replace("^", "**")
+    text = re.sub(r"(\d|\))\s*\(", r"\1*(", text)
+    tree = ast.parse(text, mode="eval").body
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPS or isinstance(node, ast.operator):
+            continue
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) or isinstance(node, ast.USub):
+            continue
+        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            continue
+        raise ValueError("arithmetic only")
+    return tree
+
+
+def _number(node: ast.expr) -> Fraction | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float | Fraction):
+        return Fraction(str(node.value)) if isinstance(node.value, float) else Fraction(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
+        inner = _number(node.operand)
+        return None if inner is None else -inner
+    return None
+
+
+def _apply(op: ast.operator, x: Fraction, y: Fraction) -> Fraction:
+    if isinstance(op, ast.Add):
+        return x + y
+    if isinstance(op, ast.Sub):
+        return x - y
+    if isinstance(op, ast.Mult):
+        return x * y
+    if isinstance(op, ast.Div):
+        return x / y
+    if y.denominator != 1 or abs(y) > 12:
+        raise ValueError("small whole powers only")
+    return x ** int(y)
+
+
+def _text(value: Fraction) -> str:
+    """A number as a student writes it: 13, -6, 2.5 (a terminating decimal), else 7/3."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    rest = value.denominator
+    for p in (2, 5):
+        while rest % p == 0:
+            rest //= p
+    return f"{float(value):g}" if rest == 1 and len(f"{float(value):g}") < 12 else str(value)
+
+
+def _render(node: ast.expr, outer: int = 0, first: bool = True) -> str:
+    value = _number(node)
+    if value is not None:
+        text = _text(value)
+        return f"({text})" if (value < 0 and not first) or ("/" in text and outer > 0) else text
+    if isinstance(node, ast.UnaryOp):
+        return f"-{_render(node.operand, 3)}" if first else f"(-{_render(node.operand, 3)})"
+    if not isinstance(node, ast.BinOp):
+        raise ValueError("arithmetic only")
+    prec = _PRECEDENCE[type(node.op)]
+    power = isinstance(node.op, ast.Pow)
+    text = (f"{_render(node.left, prec + 1 if power else prec, first)} {_OPS[type(node.op)]} "
+            f"{_render(node.right, prec if power else prec + 1, False)}")
+    return f"({text})" if prec < outer else text
+
+
+def _next(node: ast.expr) -> tuple[ast.expr, ast.BinOp, Fraction] | None:
+    """Do the first operation whose inputs are numbers (post-order, left first: the order of operations).
+
+    Returns the new tree, the operation done and its result; None when `node` is a number.
+    """
+    if _number(node) is not None:
+        return None
+    if isinstance(node, ast.UnaryOp):
+        found = _next(node.operand)
+        if found is None:
+            raise ValueError("a minus sign on a minus sign")
+        return ast.UnaryOp(node.op, found[0]), found[1], found[2]
+    if not isinstance(node, ast.BinOp):
+        raise ValueError("arithmetic only")
+    for side in ("left", "right"):
+        found = _next(getattr(node, side))
+        if found is not None:
+            parts = {"left": node.left, "right": node.right, side: found[0]}
+            return ast.BinOp(parts["left"], node.op, parts["right"]), found[1], found[2]
+    x, y = _number(node.left), _number(node.right)
+    assert x is not None and y is not None  # both sides reduced to numbers above
+    value = _apply(node.op, x, y)
+    return _literal(value), node, value
+
+
+def _literal(value: Fraction) -> ast.expr:
+    plain = ast.Constant(abs(value))  # type: ignore[arg-type]  # our trees carry exact Fractions
+    return ast.UnaryOp(ast.USub(), plain) if value < 0 else plain
+
+
+def _value(text: str) -> Expr:
+    parsed = sympify(parse_math(text.replace("×", "*").replace("÷", "/")))
+    if not isinstance(parsed, Expr):
+        raise ValueError("not a number")
+    return parsed
+
+
+def _equal(a: Expr, b: Expr) -> bool:
+    return bool(abs(float(a - b)) < 1e-9)
+
+
+def _arithmetic(problem: str) -> Solution:
+    tree = _tree(problem)
+    want = _value(problem)
+    steps: list[Step] = []
+    while (found := _next(tree)) is not None:
+        tree, done, value = found
+        name = _NAMES[type(done.op)]
+        line = _render(tree)
+        steps.append(Step(f"{'Then ' + name if steps else name.capitalize()}: {_render(done)} = {_text(value)}", line))
+        if len(steps) > _MAX_STEPS or not _equal(_value(line), want):
+            raise ValueError(f"step failed its check: {line}")
+    if not steps:
+        raise ValueError("nothing to work out")
+    return Solution(problem, steps, steps[-1].line)
+
+
+def _left_to_right(problem: str) -> Fraction:
+    """The value got by working strictly left to right, ignoring precedence (brackets and powers still first)."""
+    tokens = _TOKEN.findall(problem)
+    at = 0
+
+    def operand() -> Fraction:
+        nonlocal at
+        token = tokens[at]
+        at += 1
+        if token == "(":
+            value = run()
+            at += 1  # the closing bracket
+        elif token in "-−":
+            return -operand()
+        else:
+            value = Fraction(token)
+        if at < len(tokens) and tokens[at] == "^":
+            at += 1
+            value = _apply(ast.Pow(), value, operand())
+        return value
+
+    def run() -> Fraction:
+        nonlocal at
+        total = operand()
+        while at < len(tokens) and tokens[at] in _TEXT_OPS:
+            op = _TEXT_OPS[tokens[at]]
+            at += 1
+            total = _apply(op, total, operand())
+        return total
+
+    return run()
+
+
+def _eval(node: ast.expr) -> Fraction:
+    while (found := _next(node)) is not None:
+        node = found[0]
+    value = _number(node)
+    if value is None:
+        raise ValueError("not a number")
+    return value
+
+
+def _arithmetic_slips(problem: str) -> list[Slip]:
+    tree = _tree(problem)
+    right = _eval(tree)
+    found = [Slip(_text(_left_to_right(problem)), "working left to right instead of multiplying and dividing "
+                  "before adding and subtracting")]
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.BinOp)
+                and isinstance(node.operand.op, ast.Pow)):
+            flipped = ast.BinOp(ast.UnaryOp(ast.USub(), node.operand.left), ast.Pow(), node.operand.right)
+            found.append(Slip(_text(_eval(_swap(tree, node, flipped))), "squaring the minus sign too: -a^2 "
+                              "means -(a^2)"))
+    return [s for s in found if Fraction(s.answer) != right]
+
+
+def _swap(tree: ast.expr, old: ast.expr, new: ast.expr) -> ast.expr:
+    if tree is old:
+        return new
+    if isinstance(tree, ast.BinOp):
+        return ast.BinOp(_swap(tree.left, old, new), tree.op, _swap(tree.right, old, new))
+    if isinstance(tree, ast.UnaryOp):
+        return ast.UnaryOp(tree.op, _swap(tree.operand, old, new))
+    return tree
