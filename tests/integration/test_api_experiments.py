@@ -115,6 +115,11 @@ def test_the_rule_retires_only_the_losing_wording_and_it_stops_being_assigned(ap
     retired = experiments.retired_variants(api.services.learner.sessions)
     topic = load_curriculum().topic(TOPIC)
     assert {next_item(sid, topic, {}, {}, retired=retired).variant for sid in ids["A"]} == {"B"}
-    _, headers, thread = api.student("c1")  # a practice turn serves only the wording left
-    served = api.say(headers, thread, "practice slope")["current_item"]
-    assert served is not None and ".B." in served["id"]
+    user, headers, thread = api.student("c1")
+    while stable_bucket(user["student_id"], 2) != 0:  # a student assigned to the retired arm A
+        user, headers, thread = api.student("c1")
+    served = api.say(headers, thread, "practice slope")["current_item"]  # a real practice turn
+    assert served is not None and served["skill"] == TOPIC
+    seed = stable_bucket(f"{user['student_id']}:{TOPIC}", 100_000)
+    template = topic.template(served["difficulty"])
+    assert served["prompt"] == template.instantiate(seed, "B").prompt != template.instantiate(seed, "A").prompt
