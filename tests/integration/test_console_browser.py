@@ -444,7 +444,8 @@ def test_experiments_chart_and_an_admin_retiring_a_wording(live: Live, browser: 
 
     admin = sign_in(browser, live, "root")
     admin.wait_for_url("**/console#/dashboard**")
-    admin.goto(live.url + "/console#/experiments")
+    admin.get_by_role("link", name="Experiments").click()
+    admin.get_by_role("heading", name="A/B experiments").wait_for()
     form = admin.get_by_role("form", name="Retire a wording")
     form.get_by_label("Topic").select_option("slope")
     form.get_by_label("Wording").select_option("B")

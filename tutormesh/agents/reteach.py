@@ -90,7 +90,7 @@ def in_depth_explanation(topic: Topic, *, prompt: str, wrong_share: float, commo
     parts = [f"Many of you ({wrong_share:.0%}) found this question hard: {prompt}"]
     solution = checked_solution(prompt, answer_key(kind, spec))
     if solution is not None:
-        steps = "\n".join(f"  {n}. {step.say}: {step.line}" for n, step in enumerate(solution.steps, 1))
+        steps = "\n".join(f"  {n}. {step.say}\n       {step.line}" for n, step in enumerate(solution.steps, 1))
         parts.append(f"Here is this exact question, solved in small steps ({solution.problem}):\n{steps}\n"
                      f"Answer: {solution.answer}. Every line above was checked: it has the same answer as the "
                      "question.")

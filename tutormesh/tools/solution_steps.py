@@ -1,8 +1,8 @@
 """Worked solutions of one concrete question, in small steps, each step checked before it is shown.
 
 `solve(text)` finds the math in a question ("Solve 3x + 4 = 19", "Compute 2 + 3 * 4") and solves it:
-a linear or quadratic equation in one variable by doing one thing to both sides at a time, or
-arithmetic one operation at a time in the order of operations. Every line is printed, read back
+a linear or quadratic equation in one variable by doing one thing to both sides at a time (here), or
+arithmetic one operation at a time in the order of operations (`arithmetic_steps`). Every line is printed, read back
 with the grader's own parser and checked with sympy (an equation keeps the original's solution set,
 an expression its value), so a wrong step is never shown: a solution that fails a check is dropped.
 `slips` lists the wrong answers typical mistakes give on the same question, so a common wrong
@@ -11,15 +11,14 @@ answer can be traced to the mistake behind it.
 
 from __future__ import annotations
 
-import ast
 import re
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
-from sympy import Eq, Expr, Poly, S, Symbol, expand, factor, factor_list, solveset, sympify
+from sympy import Eq, Expr, Poly, S, Symbol, expand, factor, factor_list, solveset
 from sympy.polys.polyerrors import BasePolynomialError
 
+from tutormesh.tools import arithmetic_steps
 from tutormesh.tools.grading import MathParseError, grade, parse_math
 from tutormesh.tools.grading.feedback import show
 
@@ -70,7 +69,10 @@ def solve(text: str) -> Solution | None:
     if problem is None:
         return None
     try:
-        return _equation(problem) if "=" in problem else _arithmetic(problem)
+        if "=" in problem:
+            return _equation(problem)
+        steps = [Step(say, line) for say, line in arithmetic_steps.solve(problem, _MAX_STEPS)]
+        return Solution(problem, steps, steps[-1].line)
     except _CANNOT:
         return None
 
@@ -83,8 +85,8 @@ def checks(solution: Solution) -> bool:
             var = _variable(lhs, rhs)
             want = solveset(Eq(lhs, rhs), var, S.Reals)
             return all(_same_solutions(step.line, var, want) for step in solution.steps)
-        value = _value(solution.problem)
-        return all(_equal(_value(step.line), value) for step in solution.steps)
+        value = arithmetic_steps.value(solution.problem)
+        return all(arithmetic_steps.equal(arithmetic_steps.value(step.line), value) for step in solution.steps)
     except _CANNOT:
         return False
 
@@ -95,7 +97,9 @@ def slips(text: str) -> list[Slip]:
     if problem is None:
         return []
     try:
-        return _equation_slips(problem) if "=" in problem else _arithmetic_slips(problem)
+        if "=" in problem:
+            return _equation_slips(problem)
+        return [Slip(answer, mistake) for answer, mistake in arithmetic_steps.slips(problem)]
     except _CANNOT:
         return []
 
@@ -119,7 +123,7 @@ def substitute(text: str, answer: str) -> str | None:
         var = _variable(lhs, rhs)
         value = _expr(answer.split("=", 1)[1] if "=" in answer else answer)
         left, right = lhs.subs(var, value), rhs.subs(var, value)
-        if not (left.is_number and right.is_number) or _equal(left, right):
+        if not (left.is_number and right.is_number) or arithmetic_steps.equal(left, right):
             return None
         return (f"Put {var} = {show(value)} into {problem}: the left side is {show(left)} and the right side "
                 f"{show(right)}, which are not equal.")
@@ -249,201 +253,3 @@ def _equation_slips(problem: str) -> list[Slip]:
                   f"{var} instead of dividing by it"),
              Slip(f"{var} = {show(-right)}", "losing a minus sign on the way")]
     return [s for s in found if not same_answer(f"{var} = {show(right)}", s.answer)]
-
-
-# -- arithmetic ----------------------------------------------------------------------------------
-_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "×", ast.Div: "÷", ast.Pow: "^"}
-_PRECEDENCE = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2, ast.Pow: 4}
-_NAMES = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide", ast.Pow: "work out the power"}
-_TOKEN = re.compile(r"\d+(?:\.\d+)?|[-+*/×÷·^()−]")
-_TEXT_OPS: dict[str, ast.operator] = {"+": ast.Add(), "-": ast.Sub(), "−": ast.Sub(), "*": ast.Mult(),
-                                      "×": ast.Mult(), "·": ast.Mult(), "/": ast.Div(), "÷": ast.Div()}
-
-
-def _tree(problem: str) -> ast.expr:
-    """The arithmetic as a Python expression tree (parsed, never evaluated); only numbers and + - × ÷ ^."""
-    text = problem.replace("×", "*").replace("·", "*").replace("÷", "/").replace("−", "-").replace("^", "**")
-    text = re.sub(r"(\d|\))\s*\(", r"\1*(", text)
-    tree = ast.parse(text, mode="eval").body
-    for node in ast.walk(tree):
-        if isinstance(node, ast.BinOp) and type(node.op) in _OPS or isinstance(node, ast.operator):
-            continue
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) or isinstance(node, ast.USub):
-            continue
-        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-            continue
-        raise ValueError("arithmetic only")
-    return tree
-
-
-def _number(node: ast.expr) -> Fraction | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, int | float | Fraction):
-        return Fraction(str(node.value)) if isinstance(node.value, float) else Fraction(node.value)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
-        inner = _number(node.operand)
-        return None if inner is None else -inner
-    return None
-
-
-def _apply(op: ast.operator, x: Fraction, y: Fraction) -> Fraction:
-    if isinstance(op, ast.Add):
-        return x + y
-    if isinstance(op, ast.Sub):
-        return x - y
-    if isinstance(op, ast.Mult):
-        return x * y
-    if isinstance(op, ast.Div):
-        return x / y
-    if y.denominator != 1 or abs(y) > 12:
-        raise ValueError("small whole powers only")
-    return x ** int(y)
-
-
-def _text(value: Fraction) -> str:
-    """A number as a student writes it: 13, -6, 2.5 (a terminating decimal), else 7/3."""
-    if value.denominator == 1:
-        return str(value.numerator)
-    rest = value.denominator
-    for p in (2, 5):
-        while rest % p == 0:
-            rest //= p
-    return f"{float(value):g}" if rest == 1 and len(f"{float(value):g}") < 12 else str(value)
-
-
-def _render(node: ast.expr, outer: int = 0, first: bool = True) -> str:
-    value = _number(node)
-    if value is not None:
-        text = _text(value)
-        return f"({text})" if (value < 0 and not first) or ("/" in text and outer > 0) else text
-    if isinstance(node, ast.UnaryOp):
-        return f"-{_render(node.operand, 3)}" if first else f"(-{_render(node.operand, 3)})"
-    if not isinstance(node, ast.BinOp):
-        raise ValueError("arithmetic only")
-    prec = _PRECEDENCE[type(node.op)]
-    power = isinstance(node.op, ast.Pow)
-    text = (f"{_render(node.left, prec + 1 if power else prec, first)} {_OPS[type(node.op)]} "
-            f"{_render(node.right, prec if power else prec + 1, False)}")
-    return f"({text})" if prec < outer else text
-
-
-def _next(node: ast.expr) -> tuple[ast.expr, ast.BinOp, Fraction] | None:
-    """Do the first operation whose inputs are numbers (post-order, left first: the order of operations).
-
-    Returns the new tree, the operation done and its result; None when `node` is a number.
-    """
-    if _number(node) is not None:
-        return None
-    if isinstance(node, ast.UnaryOp):
-        found = _next(node.operand)
-        if found is None:
-            raise ValueError("a minus sign on a minus sign")
-        return ast.UnaryOp(node.op, found[0]), found[1], found[2]
-    if not isinstance(node, ast.BinOp):
-        raise ValueError("arithmetic only")
-    for side in ("left", "right"):
-        found = _next(getattr(node, side))
-        if found is not None:
-            parts = {"left": node.left, "right": node.right, side: found[0]}
-            return ast.BinOp(parts["left"], node.op, parts["right"]), found[1], found[2]
-    x, y = _number(node.left), _number(node.right)
-    assert x is not None and y is not None  # both sides reduced to numbers above
-    value = _apply(node.op, x, y)
-    return _literal(value), node, value
-
-
-def _literal(value: Fraction) -> ast.expr:
-    plain = ast.Constant(abs(value))  # type: ignore[arg-type]  # our trees carry exact Fractions
-    return ast.UnaryOp(ast.USub(), plain) if value < 0 else plain
-
-
-def _value(text: str) -> Expr:
-    parsed = sympify(parse_math(text.replace("×", "*").replace("÷", "/")))
-    if not isinstance(parsed, Expr):
-        raise ValueError("not a number")
-    return parsed
-
-
-def _equal(a: Expr, b: Expr) -> bool:
-    return bool(abs(float(a - b)) < 1e-9)
-
-
-def _arithmetic(problem: str) -> Solution:
-    tree = _tree(problem)
-    want = _value(problem)
-    steps: list[Step] = []
-    while (found := _next(tree)) is not None:
-        tree, done, value = found
-        name = _NAMES[type(done.op)]
-        line = _render(tree)
-        steps.append(Step(f"{'Then ' + name if steps else name.capitalize()}: {_render(done)} = {_text(value)}", line))
-        if len(steps) > _MAX_STEPS or not _equal(_value(line), want):
-            raise ValueError(f"step failed its check: {line}")
-    if not steps:
-        raise ValueError("nothing to work out")
-    return Solution(problem, steps, steps[-1].line)
-
-
-def _left_to_right(problem: str) -> Fraction:
-    """The value got by working strictly left to right, ignoring precedence (brackets and powers still first)."""
-    tokens = _TOKEN.findall(problem)
-    at = 0
-
-    def operand() -> Fraction:
-        nonlocal at
-        token = tokens[at]
-        at += 1
-        if token == "(":
-            value = run()
-            at += 1  # the closing bracket
-        elif token in "-−":
-            return -operand()
-        else:
-            value = Fraction(token)
-        if at < len(tokens) and tokens[at] == "^":
-            at += 1
-            value = _apply(ast.Pow(), value, operand())
-        return value
-
-    def run() -> Fraction:
-        nonlocal at
-        total = operand()
-        while at < len(tokens) and tokens[at] in _TEXT_OPS:
-            op = _TEXT_OPS[tokens[at]]
-            at += 1
-            total = _apply(op, total, operand())
-        return total
-
-    return run()
-
-
-def _eval(node: ast.expr) -> Fraction:
-    while (found := _next(node)) is not None:
-        node = found[0]
-    value = _number(node)
-    if value is None:
-        raise ValueError("not a number")
-    return value
-
-
-def _arithmetic_slips(problem: str) -> list[Slip]:
-    tree = _tree(problem)
-    right = _eval(tree)
-    found = [Slip(_text(_left_to_right(problem)), "working left to right instead of multiplying and dividing "
-                  "before adding and subtracting")]
-    for node in ast.walk(tree):
-        if (isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.BinOp)
-                and isinstance(node.operand.op, ast.Pow)):
-            flipped = ast.BinOp(ast.UnaryOp(ast.USub(), node.operand.left), ast.Pow(), node.operand.right)
-            found.append(Slip(_text(_eval(_swap(tree, node, flipped))), "squaring the minus sign too: -a^2 "
-                              "means -(a^2)"))
-    return [s for s in found if Fraction(s.answer) != right]
-
-
-def _swap(tree: ast.expr, old: ast.expr, new: ast.expr) -> ast.expr:
-    if tree is old:
-        return new
-    if isinstance(tree, ast.BinOp):
-        return ast.BinOp(_swap(tree.left, old, new), tree.op, _swap(tree.right, old, new))
-    if isinstance(tree, ast.UnaryOp):
-        return ast.UnaryOp(tree.op, _swap(tree.operand, old, new))
-    return tree

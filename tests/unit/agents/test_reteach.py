@@ -37,6 +37,18 @@ def test_every_step_of_the_solution_is_checked_and_it_reaches_the_key(prompt: st
         assert solution_steps.checks(one), step
 
 
+@pytest.mark.parametrize(("prompt", "lines"), [
+    ("What is (8 - 2) ÷ 3 + 2^3?", ["6 ÷ 3 + 2^3", "6 ÷ 3 + 8", "2 + 8", "10"]),  # brackets, powers, ÷, +
+    ("Evaluate: -3^2 + 4 × (-2) + 2^3", ["-9 + 4 × (-2) + 2^3", "-9 + 4 × (-2) + 8", "-9 + (-8) + 8", "-17 + 8",
+                                       "-9"]),
+    ("Compute 10 - (4 - 3) * 2^2", ["10 - 1 × 2^2", "10 - 1 × 4", "10 - 4", "6"]),
+    ("Evaluate: 5 - 2 × 3 - 8", ["5 - 6 - 8", "-1 - 8", "-9"]),  # left to right among equals
+])
+def test_arithmetic_follows_the_order_of_operations_one_operation_a_line(prompt: str, lines: list[str]) -> None:
+    solution = solution_steps.solve(prompt)
+    assert solution is not None and [s.line for s in solution.steps] == lines
+
+
 def test_a_wrong_step_fails_the_check() -> None:
     solution = solution_steps.solve("Solve 3x + 4 = 19")
     assert solution is not None

@@ -503,10 +503,10 @@ async function showExperiments() {
     type: "bar",
     data: { labels: arms.map(({ e, arm }) => `${e.title} \u00b7 ${arm}`),
             datasets: [{ type: "bar", label: "95% interval", data: arms.map(({ a }) => (a.low === null ? null : [a.low, a.high])),
-                         backgroundColor: arms.map(({ arm }) => colour(arm, true)), barPercentage: 0.25 },
+                         backgroundColor: arms.map(({ arm }) => colour(arm, true)), maxBarThickness: 12, order: 2 },
                        { type: "line", label: "mean gain per attempt", data: arms.map(({ a }) => a.gain), showLine: false,
                          pointRadius: 6, pointStyle: "rectRot", backgroundColor: arms.map(({ arm }) => colour(arm, false)),
-                         borderColor: arms.map(({ arm }) => colour(arm, false)) }] },
+                         borderColor: arms.map(({ arm }) => colour(arm, false)), order: 1 }] },
     options: { scales: { y: { title: { display: true, text: "BKT p_known gain per attempt" } } } },
   });
   const rows = found.map((e) => [e.title, `${e.arms.A.students} / ${e.arms.A.attempts}`, gainText(e.arms.A),
