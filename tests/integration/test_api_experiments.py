@@ -65,8 +65,8 @@ def test_retiring_needs_an_admin_good_input_and_the_rules_evidence_unless_forced
     url = f"/v1/experiments/{TOPIC}/retire"
     assert api.client.post(url, json={"variant": "A"}).status_code == 401
     assert api.client.post(url, headers=teacher, json={"variant": "A"}).status_code == 403
-    for bad in ({"variant": "C"}, {}, {"variant": "A", "force": True}, {"variant": "A", "force": True, "reason": "  "},
-                {"variant": "A", "force": True, "reason": "x" * 81}, {"variant": "A", "extra": 1}):
+    for bad in ({"variant": "C"}, {}, {"variant": "A", "override": ""}, {"variant": "A", "override": "  "},
+                {"variant": "A", "override": "x" * 81}, {"variant": "A", "override": 3}, {"variant": "A", "extra": 1}):
         response = api.client.post(url, headers=admin, json=bad)
         assert response.status_code == 422, (bad, response.text)
         assert response.json()["error"]["message"]
@@ -77,11 +77,11 @@ def test_retiring_needs_an_admin_good_input_and_the_rules_evidence_unless_forced
     refused = api.client.post(url, headers=admin, json={"variant": "B"})
     assert refused.status_code == 409 and "not enough evidence" in refused.json()["error"]["message"]
 
-    forced = api.client.post(url, headers=admin, json={"variant": "B", "force": True, "reason": "B has a typo"})
+    forced = api.client.post(url, headers=admin, json={"variant": "B", "override": "B has a typo"})
     assert forced.status_code == 200, forced.text
     body = forced.json()
     assert body["retired"] == "B" and body["forced"] is True and body["evidence"]["verdict"] == "collecting"
-    again = api.client.post(url, headers=admin, json={"variant": "A", "force": True, "reason": "and A too"})
+    again = api.client.post(url, headers=admin, json={"variant": "A", "override": "and A too"})
     assert again.status_code == 409 and "already retired" in again.json()["error"]["message"]
     assert slope_of(api.client.get("/v1/experiments", headers=teacher).json())["retired"] == "B"
     audit = api.client.get("/v1/audit", headers=admin).json()

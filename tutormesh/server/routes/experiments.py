@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 import anyio.to_thread
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -63,18 +63,12 @@ class ExperimentOut(BaseModel):
 
 
 class RetireIn(BaseModel):
-    """Which arm to retire; `force` overrides the rule and then needs a reason (kept in the audit log)."""
+    """Which arm to retire; an `override` reason retires it even when the rule does not support it."""
 
     model_config = ConfigDict(extra="forbid", regex_engine="python-re")
     variant: Literal["A", "B"]
-    force: bool = False
-    reason: str | None = Field(default=None, max_length=80, pattern=NOT_BLANK)
-
-    @model_validator(mode="after")
-    def _reason_when_forced(self) -> RetireIn:
-        if self.force and not self.reason:
-            raise ValueError('"reason" is required when "force" is true')
-        return self
+    override: str | None = Field(default=None, min_length=1, max_length=80, pattern=NOT_BLANK,
+                                 description="why the rule is overridden (kept in the audit log)")
 
 
 class RetireOut(BaseModel):
@@ -131,7 +125,7 @@ async def list_experiments(user: Teaching, services: ServicesDep) -> list[Experi
 
 @router.post("/{experiment_id}/retire", responses={
     404: {"description": "no such experiment (a topic with practice data)"},
-    409: {"description": "already retired, or the rule's evidence does not support it (and not forced)"}})
+    409: {"description": "already retired, or the rule's evidence does not support it (and no override)"}})
 async def retire(experiment_id: ExperimentId, body: RetireIn, user: Admin, services: ServicesDep) -> RetireOut:
     """Stop assigning one wording of a topic's items: its students get the other one from then on."""
 
@@ -143,9 +137,9 @@ async def retire(experiment_id: ExperimentId, body: RetireIn, user: Admin, servi
         if evidence.retired is not None:
             raise Conflict(f"variant {evidence.retired} of {experiment_id!r} is already retired")
         supported = evidence.verdict == "retire" and evidence.loser == body.variant
-        if not supported and not body.force:
+        if not supported and body.override is None:
             raise Conflict(_why_not(evidence, body.variant))
-        reason = body.reason.strip() if body.force and body.reason else None
+        reason = None if body.override is None else body.override.strip()
         with sessionmaker_for(services.settings).begin() as s:
             s.add(AuditEntry(actor_id=user.id, actor_role=user.role, action=experiments.RETIRE_ACTION,
                              target=experiments.retirement_target(experiment_id, body.variant, reason)))
@@ -160,8 +154,8 @@ def _why_not(evidence: ExperimentOut, variant: str) -> str:
     rule = evidence.rule
     if evidence.verdict == "collecting":
         return (f"not enough evidence yet: each arm needs {int(rule['min_students_per_arm'])} students and "
-                f"{int(rule['min_attempts_per_arm'])} attempts; send force=true with a reason to override")
+                f"{int(rule['min_attempts_per_arm'])} attempts; send an \"override\" reason to retire it anyway")
     if evidence.verdict == "no_difference":
-        return "the 95% interval of the difference includes 0; send force=true with a reason to override"
+        return "the 95% interval of the difference includes 0; send an \"override\" reason to retire it anyway"
     return (f"the evidence says variant {evidence.loser} lost, not {variant}; "
-            "send force=true with a reason to override")
+            "send an \"override\" reason to retire it anyway")

@@ -528,7 +528,8 @@ async function showExperiments() {
     parts.push(h("form", { class: "inline-form", "aria-label": "Retire a wording", onsubmit: (ev) => {
       ev.preventDefault();
       guarded(box, async () => {
-        const body = { variant: arm.value, force: force.checked, reason: reason.value.trim() || null };
+        if (force.checked && !reason.value.trim()) throw new Error("Give a reason to override the rule.");
+        const body = { variant: arm.value, override: force.checked ? reason.value.trim() : null };
         const done = await api(`/v1/experiments/${encodeURIComponent(pick.value)}/retire`, { method: "POST", body });
         toast(`Retired wording ${done.retired} of ${done.evidence.title}.`);
         await showExperiments();
