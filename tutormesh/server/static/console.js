@@ -551,7 +551,15 @@ const ROUTES = {
 
 function home() { return state.me.role === "tutor" ? "#/inbox" : "#/dashboard"; }
 
-async function route() {
+// One view at a time: a view still loading when the hash changes finishes first, and `page` then
+// drops what it renders (its hash is no longer the current one) before the next view starts.
+function route() {
+  const previous = state.loading;
+  state.loading = (async () => { await previous; await show(); })();
+  return state.loading;
+}
+
+async function show() {
   if (!location.hash) history.replaceState(null, "", home());
   state.routeHash = location.hash;
   const [name, ...args] = location.hash.replace(/^#\//, "").split("/");
