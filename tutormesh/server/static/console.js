@@ -507,7 +507,7 @@ async function showExperiments() {
                        { type: "line", label: "mean gain per attempt", data: arms.map(({ a }) => a.gain), showLine: false,
                          pointRadius: 6, pointStyle: "rectRot", backgroundColor: arms.map(({ arm }) => colour(arm, false)),
                          borderColor: arms.map(({ arm }) => colour(arm, false)), order: 1 }] },
-    options: { scales: { y: { title: { display: true, text: "BKT p_known gain per attempt" } } } },
+    options: { scales: { y: { grace: "10%", title: { display: true, text: "BKT p_known gain per attempt" } } } },
   });
   const rows = found.map((e) => [e.title, `${e.arms.A.students} / ${e.arms.A.attempts}`, gainText(e.arms.A),
     `${e.arms.B.students} / ${e.arms.B.attempts}`, gainText(e.arms.B),
