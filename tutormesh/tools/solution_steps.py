@@ -12,8 +12,9 @@ answer can be traced to the mistake behind it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sympy import Eq, Expr, Poly, S, Symbol, expand, factor, factor_list, solveset
 from sympy.polys.polyerrors import BasePolynomialError
@@ -21,12 +22,16 @@ from sympy.polys.polyerrors import BasePolynomialError
 from tutormesh.tools import arithmetic_steps
 from tutormesh.tools.grading import MathParseError, grade, parse_math
 from tutormesh.tools.grading.feedback import show
+from tutormesh.tools.grading.guard import GradeTimeout, run_with_time_limit
 
 # A run of math in a sentence: numbers, one-letter variables, operators, brackets, '='.
 _MATH = re.compile(r"(?:\d+(?:\.\d+)?|(?<![A-Za-z])[a-z](?![A-Za-z])|[-+*/×÷·^()=−]|[ \t])+")
 _MAX_STEPS = 24
 # What a question the solver cannot handle raises on the way (sympy's polynomial errors included).
-_CANNOT = (MathParseError, ValueError, TypeError, ZeroDivisionError, SyntaxError, RecursionError, BasePolynomialError)
+_CANNOT = (MathParseError, ValueError, TypeError, ZeroDivisionError, SyntaxError, RecursionError, BasePolynomialError,
+           GradeTimeout)
+TIME_LIMIT_S = 2.0  # sympy on a teacher's prompt, in a grading task: the grader's watchdog bounds it
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -68,18 +73,20 @@ def solve(text: str) -> Solution | None:
     problem = find_math(text)
     if problem is None:
         return None
-    try:
+
+    def work() -> Solution:
         if "=" in problem:
             return _equation(problem)
         steps = [Step(say, line) for say, line in arithmetic_steps.solve(problem, _MAX_STEPS)]
         return Solution(problem, steps, steps[-1].line)
-    except _CANNOT:
-        return None
+
+    return _limited(work, None)
 
 
 def checks(solution: Solution) -> bool:
     """Re-check every line of a solution against its problem (what `solve` did before returning it)."""
-    try:
+
+    def work() -> bool:
         if "=" in solution.problem:
             lhs, rhs = _sides(solution.problem)
             var = _variable(lhs, rhs)
@@ -87,8 +94,8 @@ def checks(solution: Solution) -> bool:
             return all(_same_solutions(step.line, var, want) for step in solution.steps)
         value = arithmetic_steps.value(solution.problem)
         return all(arithmetic_steps.equal(arithmetic_steps.value(step.line), value) for step in solution.steps)
-    except _CANNOT:
-        return False
+
+    return _limited(work, False)
 
 
 def slips(text: str) -> list[Slip]:
@@ -96,12 +103,13 @@ def slips(text: str) -> list[Slip]:
     problem = find_math(text)
     if problem is None:
         return []
-    try:
+
+    def work() -> list[Slip]:
         if "=" in problem:
             return _equation_slips(problem)
         return [Slip(answer, mistake) for answer, mistake in arithmetic_steps.slips(problem)]
-    except _CANNOT:
-        return []
+
+    return _limited(work, [])
 
 
 def same_answer(expected: str, answer: str) -> bool:
@@ -118,7 +126,8 @@ def substitute(text: str, answer: str) -> str | None:
     problem = find_math(text)
     if problem is None or "=" not in problem:
         return None
-    try:
+
+    def work() -> str | None:
         lhs, rhs = _sides(problem)
         var = _variable(lhs, rhs)
         value = _expr(answer.split("=", 1)[1] if "=" in answer else answer)
@@ -127,8 +136,16 @@ def substitute(text: str, answer: str) -> str | None:
             return None
         return (f"Put {var} = {show(value)} into {problem}: the left side is {show(left)} and the right side "
                 f"{show(right)}, which are not equal.")
+
+    return _limited(work, None)
+
+
+def _limited(work: Callable[[], T], fallback: T) -> T:
+    """Run `work` under the time limit; `fallback` when it fails or runs out of time."""
+    try:
+        return run_with_time_limit(work, TIME_LIMIT_S)
     except _CANNOT:
-        return None
+        return fallback
 
 
 # -- equations -----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from tutormesh.agents import reteach
 from tutormesh.tools import solution_steps
 from tutormesh.tools.curriculum import load_curriculum
 from tutormesh.tools.grading import grade
+from tutormesh.tools.grading.guard import GradeTimeout
 
 
 def _topic(slug: str):  # type: ignore[no-untyped-def]
@@ -125,3 +126,15 @@ ORIGINAL_TOPICS = (
     "exponent-rules", "adding-polynomials", "multiplying-polynomials", "factoring-trinomials",
     "quadratics-by-factoring", "simplifying-square-roots", "unit-conversion", "density", "speed",
     "force-and-acceleration", "ohms-law", "electrical-power", "stress", "gear-ratios")
+
+
+def test_the_solver_runs_under_the_graders_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    limits: list[float] = []
+
+    def out_of_time(work: object, seconds: float) -> None:
+        limits.append(seconds)
+        raise GradeTimeout("time limit reached")
+
+    monkeypatch.setattr(solution_steps, "run_with_time_limit", out_of_time)
+    assert solution_steps.solve("Solve 3x + 4 = 19") is None and solution_steps.slips("Compute 2 + 3 * 4") == []
+    assert limits == [solution_steps.TIME_LIMIT_S] * 2  # no solution and no crash when sympy runs long
