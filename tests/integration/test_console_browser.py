@@ -406,3 +406,57 @@ def test_sign_in_page_and_docs_work_offline(live: Live, browser: Any) -> None:
     page.get_by_text("/v1/escalations").first.wait_for()
     assert [u for u in outside if not u.startswith(("data:", "blob:"))] == []
     context.close()
+
+
+def practise_slope(live: Live, usernames: list[str], attempts: int = 4) -> None:
+    """Store graded practice on slope for the students, each in their own A/B arm, as practice turns do."""
+    from tutormesh.agents.planner import next_item
+
+    store = get_store(Settings(data_dir=live.data_dir))  # type: ignore[attr-defined]
+    topic = load_curriculum().topic("slope")
+    for name in usernames:
+        sid = store.student_id_by_name(name)
+        assert sid is not None
+        for n in range(attempts):
+            item = next_item(sid, topic, {topic.skill: {"p_known": 0.3 + 0.05 * n, "attempts": n}}, {})
+            store.record_practice(student_id=sid, thread_id=f"sim-{sid}", item=item.model_dump(), answer=item.answer,
+                                  grade={"correct": True, "reason": "equivalent", "feedback": ""},
+                                  p_before=0.3 + 0.05 * n, p_after=0.35 + 0.05 * n + 0.01 * len(name), reply="")
+
+
+def test_experiments_chart_and_an_admin_retiring_a_wording(live: Live, browser: Any) -> None:
+    practise_slope(live, ["ana", "ben", "cara"])
+    teacher = sign_in(browser, live, "mr-rao")
+    teacher.wait_for_url("**/console#/dashboard**")
+    teacher.get_by_role("link", name="Experiments").click()
+    teacher.get_by_role("heading", name="A/B experiments").wait_for()
+    rows = teacher.get_by_role("region", name="Gain per attempt by arm (students / attempts; mean [95% interval])")
+    slope = rows.locator("tbody tr").filter(has_text="Slope from two points")
+    slope.wait_for()
+    assert "collecting evidence" in slope.inner_text() and "both in use" in slope.inner_text()
+    assert teacher.locator("canvas[role=img]").count() == 1
+    assert teacher.get_by_role("form", name="Retire a wording").count() == 0  # teachers only read
+    assert "ana" not in teacher.locator("main").inner_text()  # counts and means, never a student
+    time.sleep(0.3)  # the chart draws on the next animation frame
+    shot(teacher, "experiments")
+    accessible(teacher, "experiments")
+    teacher.context.close()
+
+    admin = sign_in(browser, live, "root")
+    admin.wait_for_url("**/console#/dashboard**")
+    admin.get_by_role("link", name="Experiments").click()
+    admin.get_by_role("heading", name="A/B experiments").wait_for()
+    form = admin.get_by_role("form", name="Retire a wording")
+    form.get_by_label("Topic").select_option("slope")
+    form.get_by_label("Wording").select_option("B")
+    form.get_by_role("button", name="Retire").click()
+    form.get_by_role("alert").filter(has_text="not enough evidence yet").wait_for()  # the rule says no: 409
+    form.get_by_label("Override the rule").check()
+    form.get_by_label("Reason").fill("Wording B confuses the units; see the tutors' notes.")
+    form.get_by_role("button", name="Retire").click()
+    admin.get_by_role("status").filter(has_text="Retired wording B of Slope from two points.").wait_for()
+    admin.locator("tbody tr").filter(has_text="Slope from two points").filter(has_text="B retired").wait_for()
+    accessible(admin, "experiments (admin)")
+    admin.context.close()
+    listed = httpx.get(f"{live.url}/v1/experiments", headers=token(live, "mr-rao")).json()
+    assert next(e for e in listed if e["id"] == "slope")["retired"] == "B"

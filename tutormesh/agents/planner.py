@@ -143,13 +143,19 @@ def focus_topic(subject: str, mastery: Mapping[str, Mapping[str, Any]], wanted: 
 
 
 def next_item(student_id: str, topic: Topic, state: Mapping[str, Any], plan: Mapping[str, Any], *,
-              pace: str | None = None, adaptive: bool = True) -> Item:
-    """Instantiate the next practice item: difficulty from the learner model (or the fixed order), stable A/B arm."""
+              pace: str | None = None, adaptive: bool = True, retired: Mapping[str, str] | None = None) -> Item:
+    """Instantiate the next practice item: difficulty from the learner model (or the fixed order), stable A/B arm.
+
+    The arm is fixed per student (the unit `tools/experiments.py` compares); once an experiment's
+    arm is `retired`, its students get the other wording.
+    """
     row = state.get(topic.skill, {})
     if adaptive:
         level = target_difficulty(row.get("p_known", topic.bkt.p_init), row.get("streak", 0), plan, pace)
     else:
         level = fixed_difficulty(row.get("attempts", 0))
     variant = "AB"[stable_bucket(student_id, 2)]
+    if (retired or {}).get(topic.slug) == variant:
+        variant = "B" if variant == "A" else "A"
     seed = stable_bucket(f"{student_id}:{topic.skill}", 100_000) + row.get("attempts", 0)
     return topic.template(level).instantiate(seed, variant)

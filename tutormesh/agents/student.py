@@ -23,7 +23,7 @@ from tutormesh.core import clock
 from tutormesh.core.settings import get_settings
 from tutormesh.core.stores.learner import LearnerStore
 from tutormesh.graphs.student.context import StudentContext
-from tutormesh.tools import bkt, learner_model, retrieval
+from tutormesh.tools import bkt, experiments, learner_model, retrieval
 from tutormesh.tools.curriculum import Item, load_curriculum
 from tutormesh.tools.store import get_store
 
@@ -221,7 +221,8 @@ def serve(state: Mapping[str, Any], ctx: StudentContext, topic_slug: str, stats:
     curriculum = load_curriculum(language=language)
     topic = curriculum.topic(topic_slug)
     pace = delivery_pace(plan, profile) if ctx.adaptive else "moderate"
-    item = next_item(student_id, topic, stats, plan, pace=pace, adaptive=ctx.adaptive)
+    item = next_item(student_id, topic, stats, plan, pace=pace, adaptive=ctx.adaptive,
+                     retired=experiments.retired_variants(get_store().sessions))
     row = stats.get(topic.skill, {})
     kinds = adaptation.item_content(student_id, profile, plan, row, pace=pace, adaptive=ctx.adaptive,
                                     draw=adaptation.draw_index(stats))

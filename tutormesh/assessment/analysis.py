@@ -114,7 +114,7 @@ def apply_reteach_rule(s: Session, event: AssessmentEvent) -> list[AssessmentEve
             question = s.get_one(QuizQuestion, item["question_id"])
             text = reteach.in_depth_explanation(
                 load_curriculum().topic(item["topic"]), prompt=question.prompt, wrong_share=wrong / item["attempts"],
-                common_wrong=[w["answer"] for w in item["wrong_answers"]])
+                common_wrong=[w["answer"] for w in item["wrong_answers"]], kind=question.kind, spec=question.spec)
             explanation = Explanation(quiz_id=event.quiz_id, question_id=item["question_id"], cohort=cohort,
                                       text=text, source="curriculum", wrong_share=wrong / item["attempts"],
                                       answers=item["attempts"])

@@ -97,7 +97,8 @@ def test_sixty_percent_wrong_sends_an_explanation_to_those_who_missed_it(session
         posted = s.scalars(select(ThreadMessage.content).where(ThreadMessage.thread_id == "t-cat")).one()
         view = quizzes.submission_view(s, late)
     assert explanation.question_id == f"{quiz_id}.q1" and explanation.cohort == "9A"
-    assert "Worked example" in explanation.text and "'b'" in explanation.text
+    assert "x + 3 - 3 = 5 - 3" in explanation.text and "Answer: x = 2" in explanation.text  # this question, solved
+    assert "'b' (8)" in explanation.text and "without changing its sign" in explanation.text  # the mistake behind it
     assert told == ["cat", "dan", "eve", "fay"]  # everyone who missed it, each once; not ana or ben
     assert posted == explanation.text
     assert view["explanations"][0]["question_id"] == f"{quiz_id}.q1"

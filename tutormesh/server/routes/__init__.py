@@ -11,6 +11,7 @@ from tutormesh.server.routes import (
     content,
     dashboards,
     escalations,
+    experiments,
     health,
     operations,
     privacy,
@@ -27,7 +28,7 @@ ROLE_CHECKED = {**SIGNED_IN, 403: {"description": "your role may not do this"}}
 v1 = APIRouter(prefix="/v1")
 for _module in (health, auth, threads, users, cohorts, quizzes):  # each documents its own statuses
     v1.include_router(_module.router)
-for _module in (escalations, reviews, assignments, dashboards, admin, audit, content):
+for _module in (escalations, reviews, assignments, dashboards, admin, audit, content, experiments):
     v1.include_router(_module.router, responses=ROLE_CHECKED)
 v1.include_router(thread_events.router, responses={**SIGNED_IN, 404: {"description": "no such thread, or not yours"}})
 for _module in (operations, privacy):

@@ -490,16 +490,76 @@ async function showAudit() {
       entries.map((e) => [when(e.at), e.actor, e.actor_role, e.action.replaceAll("_", " "), e.student || "\u2013", e.target])));
 }
 
+// --- A/B experiments ------------------------------------------------------------------------------
+const VERDICTS = { collecting: "collecting evidence", no_difference: "no clear difference", retire: "retire the loser" };
+const gainText = (a) => (a.gain === null ? "\u2013" : a.low === null ? a.gain.toFixed(4)
+  : `${a.gain.toFixed(4)} [${a.low.toFixed(4)}, ${a.high.toFixed(4)}]`);
+
+async function showExperiments() {
+  const found = await api("/v1/experiments");
+  const arms = found.flatMap((e) => ["A", "B"].map((arm) => ({ e, arm, a: e.arms[arm] })));
+  const colour = (arm, light) => (arm === "A" ? (light ? "#8ab4f8" : "#0b57d0") : (light ? "#f6aea9" : "#b3261e"));
+  const gainChart = chart("Mastery gain per attempt by arm, with 95% intervals", {
+    type: "bar",
+    data: { labels: arms.map(({ e, arm }) => `${e.title} \u00b7 ${arm}`),
+            datasets: [{ type: "bar", label: "95% interval", data: arms.map(({ a }) => (a.low === null ? null : [a.low, a.high])),
+                         backgroundColor: arms.map(({ arm }) => colour(arm, true)), maxBarThickness: 12, order: 2 },
+                       { type: "line", label: "mean gain per attempt", data: arms.map(({ a }) => a.gain), showLine: false,
+                         pointRadius: 6, pointStyle: "rectRot", backgroundColor: arms.map(({ arm }) => colour(arm, false)),
+                         borderColor: arms.map(({ arm }) => colour(arm, false)), order: 1 }] },
+    options: { scales: { y: { grace: "10%", title: { display: true, text: "BKT p_known gain per attempt" } } } },
+  });
+  const rows = found.map((e) => [e.title, `${e.arms.A.students} / ${e.arms.A.attempts}`, gainText(e.arms.A),
+    `${e.arms.B.students} / ${e.arms.B.attempts}`, gainText(e.arms.B),
+    e.difference ? `${e.difference.estimate.toFixed(4)} [${e.difference.low.toFixed(4)}, ${e.difference.high.toFixed(4)}]` : "\u2013",
+    VERDICTS[e.verdict] + (e.loser ? ` (${e.loser})` : ""), e.retired ? `${e.retired} retired` : "both in use"]);
+  const rule = found.length ? found[0].rule : null;
+  const parts = [h("p", {}, "Each topic's practice items come in two wordings, A and B; each student always sees the same one. ",
+    rule ? `A wording is retired when both arms have ${rule.min_students_per_arm} students and ${rule.min_attempts_per_arm} attempts `
+      + "and the 95% interval of B \u2212 A excludes 0 (docs/assessment.md)." : ""),
+  gainChart, table("Gain per attempt by arm (students / attempts; mean [95% interval])",
+    ["Topic", "A: students / attempts", "A: gain", "B: students / attempts", "B: gain", "B \u2212 A", "Verdict", "Wordings"], rows)];
+  if (state.me.role === "admin" && found.length) {
+    const box = errorBox();
+    const pick = h("select", { id: "exp-pick" }, found.filter((e) => !e.retired).map((e) => h("option", { value: e.id }, e.title)));
+    const arm = h("select", { id: "exp-arm" }, ["A", "B"].map((v) => h("option", { value: v }, v)));
+    const force = h("input", { id: "exp-force", type: "checkbox" });
+    const reason = h("input", { id: "exp-reason", maxlength: "80" });
+    parts.push(h("form", { class: "inline-form", "aria-label": "Retire a wording", onsubmit: (ev) => {
+      ev.preventDefault();
+      guarded(box, async () => {
+        if (force.checked && !reason.value.trim()) throw new Error("Give a reason to override the rule.");
+        const body = { variant: arm.value, override: force.checked ? reason.value.trim() : null };
+        const done = await api(`/v1/experiments/${encodeURIComponent(pick.value)}/retire`, { method: "POST", body });
+        toast(`Retired wording ${done.retired} of ${done.evidence.title}.`);
+        await showExperiments();
+      });
+    } }, h("label", { for: "exp-pick" }, "Topic"), pick, h("label", { for: "exp-arm" }, "Wording"), arm,
+      h("label", { for: "exp-force" }, "Override the rule"), force, h("label", { for: "exp-reason" }, "Reason"), reason,
+      h("button", { type: "submit" }, "Retire"), box));
+  }
+  page("A/B experiments", ...(found.length ? parts : [h("p", {}, "No practice on A/B items yet.")]));
+}
+
 // --- routing and sign-in --------------------------------------------------------------------------
 const ROUTES = {
   dashboard: (arg) => showDashboard(arg && decodeURIComponent(arg)),
   inbox: showInbox, escalation: showEscalation, student: showStudent, quizzes: showQuizzes,
   quiz: (id, cohort) => showQuizReport(id, cohort && decodeURIComponent(cohort)), admin: showAdmin, audit: showAudit,
+  experiments: showExperiments,
 };
 
 function home() { return state.me.role === "tutor" ? "#/inbox" : "#/dashboard"; }
 
-async function route() {
+// One view at a time: a view still loading when the hash changes finishes first, and `page` then
+// drops what it renders (its hash is no longer the current one) before the next view starts.
+function route() {
+  const previous = state.loading;
+  state.loading = (async () => { await previous; await show(); })();
+  return state.loading;
+}
+
+async function show() {
   if (!location.hash) history.replaceState(null, "", home());
   state.routeHash = location.hash;
   const [name, ...args] = location.hash.replace(/^#\//, "").split("/");

@@ -177,6 +177,7 @@ def _in_culture(subject: Subject, slug: str) -> Subject:
                                          steps=[culture.fill(step, values) for step in example.steps],
                                          answer=example.answer),
             visual_example=culture.fill(lesson.visual_example, values),
+            alternative=None if lesson.alternative is None else culture.fill(lesson.alternative, values),
         )
         topics.append(topic.model_copy(update={"lesson": filled}))
     return subject.model_copy(update={"topics": topics})

@@ -2,7 +2,8 @@
 
 A subject ``math.yaml`` has one sibling per language, ``i18n/math.<lang>.yaml``. Its keys mirror
 the English file by stable ids: the subject ``title``, then ``topics.<slug>`` with the topic's
-``title``, its ``lesson`` (title, explanation, worked example problem and steps, visual example)
+``title``, its ``lesson`` (title, explanation, worked example problem and steps, visual example,
+alternative approach)
 and ``templates.d<N>`` (``variants.A``/``B``, ``hints`` and misconception ``feedback``, lists in
 the English order). Only text with words in it is translated: answers, answer keys and pictures
 made only of numbers and symbols are shared by every language. How to add a language: docs/i18n.md.
@@ -79,7 +80,7 @@ def translatable(raw: dict[str, Any]) -> dict[str, str]:
         base = f"topics.{topic.get('slug')}"
         put(f"{base}.title", topic.get("title"))
         lesson = topic.get("lesson") or {}
-        for field in ("title", "explanation", "visual_example"):
+        for field in ("title", "explanation", "visual_example", "alternative"):
             put(f"{base}.lesson.{field}", lesson.get(field))
         example = lesson.get("worked_example") or {}
         put(f"{base}.lesson.worked_example.problem", example.get("problem"))
