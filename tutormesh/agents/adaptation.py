@@ -68,13 +68,14 @@ def recap_on_mastery(plan: Mapping[str, Any], profile: Mapping[str, Any], *, ada
 
 def learn_from_answer(store: LearnerStore, student_id: str, profile: Mapping[str, Any],
                       stats: Mapping[str, Mapping[str, Any]], signals: Mapping[str, Any], correct: bool,
-                      language: str) -> tuple[dict[str, Any], list[str]]:
+                      language: str, expected: float = 0.5) -> tuple[dict[str, Any], list[str]]:
     """Update the profile from one graded answer; return it and the lines that tell the student what changed.
 
-    `signals` are this answer's (not stored yet: the practice write stores them with the attempt).
+    `signals` are this answer's (not stored yet: the practice write stores them with the attempt);
+    `expected` is the P(right answer) the mastery estimate predicted before it.
     """
     recent = [*store.recent_engagement(student_id, limit=lm.PACE_WINDOW - 1), {**signals, "correct": correct}]
-    fields, changes = lm.learn(profile, stats, recent, signals["shown_before"], correct)
+    fields, changes = lm.learn(profile, stats, recent, signals["shown_before"], correct, expected)
     store.adapt(student_id, fields, [{"kind": c.kind, "before": c.before, "after": c.after, "reason": c.reason}
                                      for c in changes])
     lines = []
