@@ -286,8 +286,8 @@ def practice(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict
         lines.append(say("mastery_line", language, topic=topic.title, percent=f"{p_after:.0%}"))
         if ctx.adaptive:
             profile, told = adaptation.learn_from_answer(store, student_id, profile, stats, signals,
-                                                         result["correct"], language,
-                                                         expected=bkt.p_correct(p_before, params))
+                                                         result["correct"], language, skill=item.skill,
+                                                         predicted=bkt.p_correct(p_before, params))
             lines += told
         if mastered(topic, stats) and (not was_mastered or result["correct"]):  # a review ends on a right answer
             done = topic

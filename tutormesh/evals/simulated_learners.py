@@ -33,7 +33,7 @@ class HiddenParams:
     learner_id: str
     p_init: dict[str, float]  # per skill: P(known) before any practice
     p_learn: float  # P(learning) from one item with no preferred content before it
-    style_boost: float  # the learning rate's multiplier when the preferred type was shown first
+    p_learn_preferred: float  # P(learning) from one item with the preferred content type before it
     p_slip: float
     p_guess: float
     preferred: str  # one of CONTENT_TYPES
@@ -42,8 +42,12 @@ class HiddenParams:
 
     def learn_rate(self, shown: Sequence[str]) -> float:
         """P(learning the skill) from the next item, given the content types shown before it."""
-        rate = self.p_learn * (self.style_boost if self.preferred in shown else 1.0)
-        return min(rate, 0.9)
+        return self.p_learn_preferred if self.preferred in shown else self.p_learn
+
+    @property
+    def style_boost(self) -> float:
+        """How many times faster the learner learns after its preferred content type."""
+        return self.p_learn_preferred / self.p_learn
 
 
 def draw_params(learner_id: str, skills: Sequence[str], rng: random.Random) -> HiddenParams:
@@ -51,8 +55,8 @@ def draw_params(learner_id: str, skills: Sequence[str], rng: random.Random) -> H
     return HiddenParams(
         learner_id=learner_id,
         p_init={skill: rng.uniform(0.0, 0.25) for skill in skills},
-        p_learn=rng.uniform(0.06, 0.14),
-        style_boost=rng.uniform(3.0, 5.0),
+        p_learn=rng.uniform(0.04, 0.1),
+        p_learn_preferred=rng.uniform(0.45, 0.75),
         p_slip=rng.uniform(0.05, 0.12),
         p_guess=rng.uniform(0.05, 0.2),
         preferred=rng.choice(CONTENT_TYPES),

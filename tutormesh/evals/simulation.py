@@ -15,6 +15,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,6 +33,7 @@ SESSION_TURNS = 15  # turns per study session; the next session starts the next 
 START = datetime(2026, 9, 7, 16, 0, tzinfo=UTC)  # a Monday: the plan's semester starts with the first turn
 COMEBACK = "how am I doing?"
 SUBJECT = "math"
+BATCH = 10  # runs per task sent to a worker process
 
 
 def unit_topics() -> list[Any]:
@@ -89,7 +91,7 @@ def run_student(tutor: Any, params: HiddenParams, *, adaptive: bool, arm: str = 
     state = tutor.send(student_id, thread, f"let's practice {topics[0].title.lower()}", now=clock.now.isoformat(),
                        adaptive=adaptive)
     items = hints = 0
-    turns, style_at = 1, None
+    turns, style_at, weights_at = 1, None, {}
     rows: list[dict[str, Any]] = []
     while turns < max_turns and not unit_mastered(state, skills):
         current = state.get("current_item")
@@ -103,7 +105,7 @@ def run_student(tutor: Any, params: HiddenParams, *, adaptive: bool, arm: str = 
         state = tutor.send(student_id, thread, text, now=clock.tick(seconds, turns), adaptive=adaptive)
         turns += 1
         if turns == RECOVER_BY:
-            style_at = _top_style(state)
+            style_at, weights_at = _top_style(state), style_weights((state.get("profile") or {}).get("learning_style"))
         if trace:
             stats = state.get("skill_stats") or {}
             rows.append({"turn": turns, "mastery": {s: stats.get(s, {}).get("p_known") for s in skills},
@@ -111,8 +113,8 @@ def run_student(tutor: Any, params: HiddenParams, *, adaptive: bool, arm: str = 
                          "style": style_weights((state.get("profile") or {}).get("learning_style")),
                          "shown": list(state.get("shown") or [])})
     mastered = unit_mastered(state, skills)
-    if style_at is None:  # the unit was done before RECOVER_BY turns: the profile it ended with
-        style_at = _top_style(state)
+    if turns < RECOVER_BY:  # the unit was done before RECOVER_BY turns: the profile it ended with
+        style_at, weights_at = _top_style(state), style_weights((state.get("profile") or {}).get("learning_style"))
     if any(n["status"] == "committed" for n in store.negotiations(student_id, limit=100)):
         review_day = clock.now + timedelta(days=get_settings().negotiation_review_days + 1)
         tutor.send(student_id, thread, COMEBACK, now=review_day.isoformat(), adaptive=adaptive)
@@ -120,6 +122,7 @@ def run_student(tutor: Any, params: HiddenParams, *, adaptive: bool, arm: str = 
     certified_known = [learner.known.get(s, False) for s in skills] if mastered else []
     return {"learner": params.learner_id, "arm": arm, "preferred": params.preferred, "pace": params.pace,
             "mastered": mastered, "items": items, "turns": turns, "hints": hints, "style_at": style_at,
+            "weights_at": weights_at,
             "certified_known": sum(certified_known), "certified": len(certified_known),
             "negotiations": negotiation_rows(store.negotiations(student_id, limit=100)), "trace": rows}
 
@@ -186,9 +189,9 @@ def _worker_start(root: str) -> None:
 Job = tuple[HiddenParams, str, bool, int]  # learner, arm, adaptive, turn cap
 
 
-def _work(job: Job) -> dict[str, Any]:
-    params, arm, adaptive, max_turns = job
-    return run_student(_tutor, params, adaptive=adaptive, arm=arm, max_turns=max_turns)
+def _work_batch(jobs: list[Job]) -> list[dict[str, Any]]:
+    return [run_student(_tutor, params, adaptive=adaptive, arm=arm, max_turns=max_turns)
+            for params, arm, adaptive, max_turns in jobs]
 
 
 def simulate(students: int = STUDENTS, *, seed: int = SEED, adaptation: bool = True, processes: int = 2,
@@ -213,10 +216,13 @@ def simulate(students: int = STUDENTS, *, seed: int = SEED, adaptation: bool = T
                 bar.update()
         else:
             root = get_settings().data_dir
+            batches = [jobs[i : i + BATCH] for i in range(0, len(jobs), BATCH)]
             # spawn, not fork: a parent that already ran the embedding model (another suite) holds
-            # OpenMP threads that a forked child inherits half-alive.
-            with multiprocessing.get_context("spawn").Pool(processes, _worker_start, (str(root),)) as pool:
-                for result in pool.imap_unordered(_work, jobs, chunksize=8):
-                    out.append(result)
-                    bar.update()
+            # OpenMP threads that a forked child inherits half-alive. A worker that dies (the OOM
+            # killer) fails the run with BrokenProcessPool instead of hanging it.
+            with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                     initializer=_worker_start, initargs=(str(root),)) as pool:
+                for done in as_completed([pool.submit(_work_batch, b) for b in batches]):
+                    out += done.result()
+                    bar.update(len(done.result()))
     return sorted(out, key=lambda r: (r["learner"], r["arm"]))

@@ -45,6 +45,17 @@ def test_an_answer_counts_as_much_as_it_surprised_the_mastery_estimate() -> None
     assert lm.weights_from_counts(counts)["visual"] > 0.7
 
 
+def test_the_expected_answer_follows_the_students_own_record_on_the_skill() -> None:
+    fails = [{"skill": "b", "correct": False}] * 4 + [{"skill": "c", "correct": True}] * 3
+    assert lm.expected_right(fails, "b", 0.36) == 0.12  # (0 + 2 x 0.36) / (4 + 2)
+    assert lm.expected_right(fails, "d", 0.48) == 0.48  # no record: the mastery estimate's prediction
+
+
+def test_content_shown_together_shares_one_answers_evidence() -> None:
+    counts = lm.observe_style(lm.style_counts({}, {}), ["visual", "recap"], True)
+    assert counts["visual"] == counts["recap"] == [2.5, 2.0]
+
+
 def test_style_evidence_is_bounded_so_weights_can_move_back() -> None:
     counts = lm.style_counts({}, {})
     for _ in range(200):
