@@ -51,7 +51,7 @@ def test_a_learner_answers_right_or_with_a_real_misconception() -> None:
 def test_the_gate_passes_with_adaptation_and_fails_without(adapt: bool, capsys: pytest.CaptureFixture[str]) -> None:
     from tutormesh import cli
 
-    args = ["eval", "--suite", "simulated_learners", "--gate", "--offline", "--quiet", "--sim-students", "60"]
+    args = ["eval", "--suite", "simulated_learners", "--gate", "--offline", "--quiet", "--sim-students", "40"]
     assert cli.main(args + ([] if adapt else ["--no-adaptation"])) == (0 if adapt else 1)
     err = capsys.readouterr().err
     if not adapt:
