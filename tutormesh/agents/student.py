@@ -326,8 +326,8 @@ def practice(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict
 def under_agreement(negotiations: list[dict[str, Any]], skill: str) -> bool:
     """Whether a skill already has an agreement under review, or an escalation with a human tutor.
 
-    More failures on it then wait for that: the review renegotiates an agreement that did not help
-    (docs/conversation.md), so negotiating again on every further wrong answer would loop.
+    More failures on it then wait for that: the review renegotiates an agreement that did not help,
+    so negotiating again on every further wrong answer would loop (docs/conversation.md).
     """
     return any(n.get("skill") == skill and n.get("status") in ("committed", "escalated") for n in negotiations)
 
