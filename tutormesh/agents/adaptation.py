@@ -36,7 +36,8 @@ def item_content(student_id: str, profile: Mapping[str, Any], plan: Mapping[str,
 
     Adaptive: one type by Thompson sampling over the learned weights, a picture on a topic's first
     items when the plan agreed extra visual examples, and a worked example at a slow pace (shorter
-    steps). Fixed: the text explanation. Either way support fades after two right answers in a row.
+    steps) while the student's answers do not tell against worked examples. Fixed: the text
+    explanation. Either way support fades after two right answers in a row.
     """
     if int(row.get("streak", 0)) >= SUPPORT_UNTIL_STREAK:
         return []
@@ -45,7 +46,7 @@ def item_content(student_id: str, profile: Mapping[str, Any], plan: Mapping[str,
     kinds = [_chosen(student_id, profile, draw)]
     if VISUAL_SUPPORT in plan.get("adjustments", []) and int(row.get("attempts", 0)) < AGREED_VISUALS:
         kinds.append("visual")
-    if pace == "slow":
+    if pace == "slow" and lm.prefers(profile, "worked_example"):  # unless its evidence says it does not help
         kinds.append("worked_example")
     return list(dict.fromkeys(kinds))
 
@@ -68,13 +69,16 @@ def recap_on_mastery(plan: Mapping[str, Any], profile: Mapping[str, Any], *, ada
 
 def learn_from_answer(store: LearnerStore, student_id: str, profile: Mapping[str, Any],
                       stats: Mapping[str, Mapping[str, Any]], signals: Mapping[str, Any], correct: bool,
-                      language: str) -> tuple[dict[str, Any], list[str]]:
+                      language: str, *, skill: str = "", predicted: float = 0.5) -> tuple[dict[str, Any], list[str]]:
     """Update the profile from one graded answer; return it and the lines that tell the student what changed.
 
-    `signals` are this answer's (not stored yet: the practice write stores them with the attempt).
+    `signals` are this answer's (not stored yet: the practice write stores them with the attempt);
+    `predicted` is the P(right answer) the mastery estimate gave it, on `skill`.
     """
-    recent = [*store.recent_engagement(student_id, limit=lm.PACE_WINDOW - 1), {**signals, "correct": correct}]
-    fields, changes = lm.learn(profile, stats, recent, signals["shown_before"], correct)
+    before = store.recent_engagement(student_id, limit=lm.PACE_WINDOW - 1)
+    expected = lm.expected_right(before, skill, predicted)
+    recent = [*before, {**signals, "correct": correct}]
+    fields, changes = lm.learn(profile, stats, recent, signals["shown_before"], correct, expected)
     store.adapt(student_id, fields, [{"kind": c.kind, "before": c.before, "after": c.after, "reason": c.reason}
                                      for c in changes])
     lines = []

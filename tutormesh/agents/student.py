@@ -307,7 +307,8 @@ def practice(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict
         lines.append(say("mastery_line", language, topic=topic.title, percent=f"{p_after:.0%}"))
         if ctx.adaptive:
             profile, told = adaptation.learn_from_answer(store, student_id, profile, stats, signals,
-                                                         result["correct"], language)
+                                                         result["correct"], language, skill=item.skill,
+                                                         predicted=bkt.p_correct(p_before, params))
             lines += told
         if mastered(topic, stats) and (not was_mastered or result["correct"]):  # a review ends on a right answer
             done = topic
@@ -318,7 +319,9 @@ def practice(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict
                     lines.append(rendering.recap(done, language))
                     shown.append("recap")
                 plan = _spend_slow_topic(store, student_id, plan)
-        if row["fail_streak"] >= settings.struggle_threshold:
+        # The fixed sequence has no plan to renegotiate (it would ignore an agreed pace and support).
+        if ctx.adaptive and row["fail_streak"] >= settings.struggle_threshold and not under_agreement(
+                store.negotiations(student_id, limit=NEGOTIATION_HISTORY), item.skill):
             update["current_item"] = None
             update["pending_negotiation"] = {
                 "subject": subject, "skill": item.skill, "parent_id": None,
@@ -339,6 +342,15 @@ def practice(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict
     return {**update, "messages": [AIMessage(ai)], "topic": topic.slug, "plan": plan, "skill_stats": stats,
             "mastery": _mastery_view(stats), "profile": profile, "shown": shown,
             "since_answer": [*since_answer, *(k for k in shown if k not in since_answer)]}
+
+
+def under_agreement(negotiations: list[dict[str, Any]], skill: str) -> bool:
+    """Whether a skill already has an agreement under review, or an escalation with a human tutor.
+
+    More failures on it then wait for that: the review renegotiates an agreement that did not help,
+    so negotiating again on every further wrong answer would loop (docs/conversation.md).
+    """
+    return any(n.get("skill") == skill and n.get("status") in ("committed", "escalated") for n in negotiations)
 
 
 def _spend_slow_topic(store: LearnerStore, student_id: str, plan: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,8 @@ from tutormesh.evals.evaluators import SUITES
 
 # Evals with their own scoring, table and gate (modules with run, table, gate, read/write_baseline).
 EXTRA_SUITES = {"utterances": "tutormesh.evals.utterances", "conversations": "tutormesh.evals.conversations",
-                "sensitivity": "tutormesh.evals.sensitivity", "ingest": "tutormesh.evals.ingest"}
+                "sensitivity": "tutormesh.evals.sensitivity", "ingest": "tutormesh.evals.ingest",
+                "simulated_learners": "tutormesh.evals.sim_metrics"}
 SUITE_NAMES = ["contracts", "generation", "cost", *SUITES, *EXTRA_SUITES]
 
 
@@ -24,7 +25,9 @@ def run_extra(args: argparse.Namespace) -> list[str]:
         if args.suite and name not in args.suite:
             continue
         module = importlib.import_module(path)
-        report, baseline = module.run(), module.read_baseline()
+        options = getattr(module, "options", None)  # a suite that takes flags (e.g. --sim-students)
+        report = module.run(**options(args)) if options else module.run()
+        baseline = module.read_baseline()
         print(module.table(report, baseline))
         if args.update_baselines:
             module.write_baseline(report)
@@ -93,6 +96,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {number}")
+    return number
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `eval` sub-command."""
     parser = subparsers.add_parser("eval", help="run the eval suites (offline; LangSmith too when a key is set)")
@@ -107,4 +120,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--fresh", action="store_true", help="send every model call again (ignore the reply cache)")
     parser.add_argument("--offline", action="store_true", help="do not use LangSmith even if a key is set")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--sim-students", type=_positive, default=500, metavar="N",
+                        help="simulated learners in the simulated_learners suite (default 500)")
+    parser.add_argument("--no-adaptation", action="store_true",
+                        help="simulated_learners: run the adaptive arm as the fixed sequence too (the gate must fail)")
     parser.set_defaults(func=cmd_eval)

@@ -63,12 +63,13 @@ class Tutor:
         return self._turn(student_id, thread_id)
 
     def send(self, student_id: str, thread_id: str, text: str, *, now: str | None = None,
-             language: str = "") -> dict[str, Any]:
-        """Run one turn and return the thread's new state."""
+             language: str = "", adaptive: bool = True) -> dict[str, Any]:
+        """Run one turn and return the thread's new state (`adaptive=False`: the fixed sequence)."""
         # durability="exit": one checkpoint per turn instead of one per step (STACK-NOTES).
         with self._turn(student_id) as (graph, saver):
             state = graph.invoke({"messages": [HumanMessage(text)]}, {"configurable": {"thread_id": thread_id}},
-                                 context=_context(student_id, thread_id, now, language), durability="exit")
+                                 context=_context(student_id, thread_id, now, language, adaptive),
+                                 durability="exit")
             self._maybe_prune(saver, thread_id, state)
         return dict(state)
 
@@ -124,9 +125,11 @@ class Tutor:
         return dict(snapshot.values)
 
 
-def _context(student_id: str, thread_id: str, now: str | None, language: str) -> StudentContext:
+def _context(student_id: str, thread_id: str, now: str | None, language: str,
+             adaptive: bool = True) -> StudentContext:
     # thread_id also goes in config["configurable"]: the checkpointer keys threads by it.
-    return StudentContext(student_id=student_id, thread_id=thread_id, now=now or "", language=language)
+    return StudentContext(student_id=student_id, thread_id=thread_id, now=now or "", language=language,
+                          adaptive=adaptive)
 
 
 def new_replies(state: dict[str, Any]) -> list[str]:

@@ -5,8 +5,12 @@ docs/learner-model.md states each rule, its thresholds and why.
 
 Style weights: one Beta-Bernoulli posterior per content type over "the answer right after this
 content was shown was correct". The weight is the posterior mean, so it lives in (0, 1) and is
-explained by its two counts. Counts decay (their sum is capped at `STYLE_WINDOW`) so the weight
-follows a student who changes, and one lucky answer cannot swing it far.
+explained by its two counts. Each answer counts as much as it surprised the mastery estimate: a
+right answer the estimate expected, or a wrong one it did not, says little about the content (a
+student who already knew the skill answers right after any content). So 0.5 means "answers after
+this content are as the estimate predicts" and above it "better than predicted". Counts decay
+(their sum is capped at `STYLE_WINDOW`) so the weight follows a student who changes, and one
+lucky answer cannot swing it far.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ Pace = Literal["slow", "moderate", "fast"]
 PREFER_THRESHOLD = 0.5  # the ONE threshold: a weight at or above it means "this student likes this content"
 STYLE_WINDOW = 30.0  # the most evidence a style weight keeps, prior included (older answers fade out)
 PRIOR_STRENGTH = 4.0  # a weight counts as this many answers until real answers replace it
+EXPECT_PRIOR = 2.0  # the mastery estimate's prediction counts as this many answers in `expected_right`
 # Profiles written before content types existed carry {"visual", "audio"}; audio meant the recap
 # "video" that never existed, so it maps to the recap summary that replaced it.
 LEGACY_STYLE = {"visual": "visual", "audio": "recap"}
@@ -94,14 +99,43 @@ def weights_from_counts(counts: Mapping[str, Sequence[float]]) -> dict[str, floa
     return {kind: round(counts[kind][0] / (counts[kind][0] + counts[kind][1]), 4) for kind in CONTENT_TYPES}
 
 
-def observe_style(counts: Mapping[str, Sequence[float]], shown: Iterable[str], correct: bool) -> dict[str, list[float]]:
-    """Count one graded answer against every content type shown just before it; decay past the window."""
+def surprise(correct: bool, expected: float) -> float:
+    """How much one answer counts as style evidence: 2 x how far it lies from the predicted P(right).
+
+    `expected` is the P(right answer) predicted before it (`expected_right`). At 0.5 an
+    answer counts once; a right answer from a student expected to fail counts nearly twice, a right
+    answer from one expected to succeed hardly at all. On average a content type that does nothing
+    gains as much success as failure evidence, so its weight stays near 0.5.
+    """
+    expected = min(max(expected, 0.0), 1.0)
+    return 2.0 * ((1.0 - expected) if correct else expected)
+
+
+def expected_right(recent: Sequence[Mapping[str, Any]], skill: str, predicted: float) -> float:
+    """The P(right) one answer's surprise is measured against: this student's recent record on the skill.
+
+    The share of right answers among the latest ones on `skill` (before this answer), smoothed by
+    `EXPECT_PRIOR` pseudo-answers at the mastery estimate's `predicted` P(right). The curriculum's
+    knowledge-tracing parameters describe an average student; against them every content type
+    would look bad for a student who learns slower than average (and good for a faster one).
+    """
+    on_skill = [bool(r["correct"]) for r in recent if r.get("skill") == skill]
+    return (sum(on_skill) + predicted * EXPECT_PRIOR) / (len(on_skill) + EXPECT_PRIOR)
+
+
+def observe_style(counts: Mapping[str, Sequence[float]], shown: Iterable[str], correct: bool,
+                  expected: float = 0.5) -> dict[str, list[float]]:
+    """Count one graded answer against the content types shown just before it; decay past the window.
+
+    Types shown together share the answer's evidence: one answer is one piece of evidence, however
+    many pieces of content came before it.
+    """
     out = {kind: [float(v[0]), float(v[1])] for kind, v in counts.items()}
-    for kind in dict.fromkeys(shown):
-        if kind not in out:
-            continue
+    kinds = [kind for kind in dict.fromkeys(shown) if kind in out]
+    weight = surprise(correct, expected) / max(len(kinds), 1)
+    for kind in kinds:
         pair = out[kind]
-        pair[0 if correct else 1] += 1.0
+        pair[0 if correct else 1] += weight
         total = pair[0] + pair[1]
         if total > STYLE_WINDOW:
             pair[0], pair[1] = pair[0] * STYLE_WINDOW / total, pair[1] * STYLE_WINDOW / total
@@ -220,16 +254,17 @@ def time_on_task(since: datetime | None, now: datetime) -> tuple[float, float]:
 # --- one graded answer, everything it teaches ------------------------------------------------
 def learn(profile: Mapping[str, Any], mastery: Mapping[str, Mapping[str, Any]],
           recent: Sequence[Mapping[str, Any]], shown_before: Sequence[str],
-          correct: bool) -> tuple[dict[str, Any], list[Adaptation]]:
+          correct: bool, expected: float = 0.5) -> tuple[dict[str, Any], list[Adaptation]]:
     """Return the profile fields one graded answer changes, and an `Adaptation` for each visible change.
 
-    `recent` holds the latest answers' signals (this one last); `mastery` is after this answer.
+    `recent` holds the latest answers' signals (this one last); `mastery` is after this answer;
+    `expected` is the P(right answer) predicted for it (`expected_right`, see `surprise`).
     """
     fields: dict[str, Any] = {}
     changes: list[Adaptation] = []
     prior = style_weights(profile.get("learning_style"))
     if shown_before:
-        counts = observe_style(style_counts(profile.get("style_counts"), prior), shown_before, correct)
+        counts = observe_style(style_counts(profile.get("style_counts"), prior), shown_before, correct, expected)
         weights = weights_from_counts(counts)
         fields.update(style_counts=counts, learning_style=weights)
         style = style_adaptation(prior, weights, counts)

@@ -33,3 +33,23 @@ def test_one_wrong_answer_after_text_does_not_claim_pictures_work_better() -> No
     assert any(c["kind"] == "learning_style" for c in store.recorded)  # the change is still recorded
     assert lines == []  # but nothing says "you do best after pictures": pictures have no evidence yet
 
+
+
+def test_a_slow_pace_adds_worked_examples_until_the_answers_tell_against_them() -> None:
+    from tutormesh.agents.adaptation import item_content
+
+    row = {"attempts": 3, "streak": 0}
+    fresh = {"learning_style": {}, "style_counts": {}}
+    assert "worked_example" in item_content("ana", fresh, {}, row, pace="slow", adaptive=True, draw=1)
+    against = {"learning_style": {"worked_example": 0.3}, "style_counts": {"worked_example": [1.5, 3.5]}}
+    # Only the sampled type: a worked example comes only when Thompson sampling picks it.
+    assert all(len(item_content("ana", against, {}, row, pace="slow", adaptive=True, draw=n)) == 1 for n in range(20))
+    assert item_content("ana", against, {}, row, pace="slow", adaptive=False, draw=1) == ["text"]
+
+
+def test_more_failures_on_a_skill_under_review_do_not_open_another_negotiation() -> None:
+    from tutormesh.agents.student import under_agreement
+
+    assert under_agreement([{"skill": "b", "status": "committed"}], "b")
+    assert under_agreement([{"skill": "b", "status": "escalated"}], "b")
+    assert not under_agreement([{"skill": "b", "status": "kept"}, {"skill": "c", "status": "committed"}], "b")

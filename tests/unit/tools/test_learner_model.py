@@ -30,6 +30,32 @@ def test_right_answers_after_a_type_raise_its_weight_and_wrong_ones_lower_it() -
     assert weights["visual"] == 0.75 and weights["text"] == 0.25 and weights["recap"] == 0.5
 
 
+def test_an_answer_counts_as_much_as_it_surprised_the_mastery_estimate() -> None:
+    assert lm.surprise(True, 0.5) == lm.surprise(False, 0.5) == 1.0
+    assert lm.surprise(True, 0.9) < 0.25 and lm.surprise(True, 0.2) == 1.6
+    # A content type that does nothing: right as often as predicted (70%), its weight stays at the prior.
+    counts = lm.style_counts({}, {})
+    for _ in range(3):
+        for correct in (True,) * 7 + (False,) * 3:
+            counts = lm.observe_style(counts, ["text"], correct, expected=0.7)
+    assert abs(lm.weights_from_counts(counts)["text"] - 0.5) < 1e-3
+    # Right answers where the estimate expected failures lift the type above the prior.
+    for _ in range(3):
+        counts = lm.observe_style(counts, ["visual"], True, expected=0.3)
+    assert lm.weights_from_counts(counts)["visual"] > 0.7
+
+
+def test_the_expected_answer_follows_the_students_own_record_on_the_skill() -> None:
+    fails = [{"skill": "b", "correct": False}] * 4 + [{"skill": "c", "correct": True}] * 3
+    assert lm.expected_right(fails, "b", 0.36) == 0.12  # (0 + 2 x 0.36) / (4 + 2)
+    assert lm.expected_right(fails, "d", 0.48) == 0.48  # no record: the mastery estimate's prediction
+
+
+def test_content_shown_together_shares_one_answers_evidence() -> None:
+    counts = lm.observe_style(lm.style_counts({}, {}), ["visual", "recap"], True)
+    assert counts["visual"] == counts["recap"] == [2.5, 2.0]
+
+
 def test_style_evidence_is_bounded_so_weights_can_move_back() -> None:
     counts = lm.style_counts({}, {})
     for _ in range(200):

@@ -23,7 +23,8 @@ class StudentContext(RunContext):
     adaptive: bool = field(
         default=True,
         metadata={"description": "Adapt to the learner (content type, pace, weaknesses, goals); off: a fixed "
-                                 "sequence with text only and difficulty 1..5 in order (the evals' baseline)."},
+                                 "sequence with text only, difficulty 1..5 in order and no negotiation (the "
+                                 "evals' baseline)."},
     )
     # The text of each prompt this graph sends, shown (and editable) in Studio's form.
     explainer_system: str = prompts.field_for("explainer/system")
