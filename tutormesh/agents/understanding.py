@@ -24,7 +24,7 @@ import yaml
 from tutormesh.agents import utterance_model
 from tutormesh.tools import retrieval
 
-Intent = Literal["answer", "ask", "hint", "learn", "practice", "review", "greet", "meta", "off_topic"]
+Intent = Literal["answer", "ask", "hint", "learn", "practice", "review", "greet", "meta", "off_topic", "goodbye"]
 Language = Literal["en", "hi", "es"]
 LANGUAGES: tuple[Language, ...] = ("en", "hi", "es")
 LEXICON = Path(__file__).resolve().parents[1] / "data" / "understanding" / "lexicon.yaml"

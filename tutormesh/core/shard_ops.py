@@ -63,6 +63,7 @@ OWNED_TABLES: tuple[OwnedTable, ...] = (
     OwnedTable("thread_messages", _THREADS, "id"),
     OwnedTable("engagement", "student_id = ANY(:ids)", "id"),
     OwnedTable("adaptations", "student_id = ANY(:ids)", "id"),
+    OwnedTable("reflections", "student_id = ANY(:ids)"),  # applied_at changes after insert: row by row
     # LangGraph's saver tables (bounded per thread by pruning, so compared row by row).
     OwnedTable("checkpoints", _THREADS),
     OwnedTable("checkpoint_blobs", _THREADS),
