@@ -54,7 +54,7 @@ def test_goodbye_reflects_and_the_next_session_leads_with_what_it_chose(tutor: T
     hello = tutor.send(student_id, "t2", "hi", now=later(24 * 60))
     assert "Welcome back! After last session: start with worked examples; review" in new_replies(hello)[0]
     assert hello["topic"] == hello["opening"]["review_topic"] and hello["opening"]["review_skills"] == [skill]
-    practice = tutor.send(student_id, "t2", "practice", now=later(24 * 60 + 1))
+    practice = tutor.send(student_id, "t2", "quiz me", now=later(24 * 60 + 1))  # names no topic
     assert practice["shown"][0] == "worked_example" and "Worked example" in new_replies(practice)[0]
     assert practice["current_item"]["skill"] == skill and practice["opening"]["first_content"] is None
     adapted = store.adaptations(student_id, limit=20)
@@ -65,7 +65,7 @@ def test_goodbye_reflects_and_the_next_session_leads_with_what_it_chose(tutor: T
 
     # The profile the student changed wins over the learned weights and the reflection alike.
     store.update_profile(student_id, style_override="visual")
-    nxt = tutor.send(student_id, "t2", "practice", now=later(24 * 60 + 2))  # a new item
+    nxt = tutor.send(student_id, "t2", "quiz me", now=later(24 * 60 + 2))  # a new item
     assert nxt["profile"]["style_override"] == "visual" and nxt["shown"][0] == "visual"
 
 

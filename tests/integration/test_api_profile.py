@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import Api
+from tests.integration.conftest import Api, configure
 from tutormesh.core.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -28,8 +28,8 @@ def a_session(api: Api, headers: dict[str, str], thread: str, *, goodbye: str | 
 def test_a_student_reads_and_changes_their_settings(profile: Settings, start_api: Callable[..., Api],
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     if profile.is_production:
-        monkeypatch.setattr(profile, "jwt_secret", "s" * 40)
-    api = start_api(profile)
+        configure(monkeypatch, jwt_secret="s" * 40)
+    api = start_api()
     _, headers, thread = api.student()
     mine = api.client.get("/v1/me/profile", headers=headers)
     assert mine.status_code == 200, mine.text

@@ -186,16 +186,16 @@ def understand(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> di
     subject = wanted[0].subject if wanted else state.get("subject") or "math"
     learner = store.load_learner(student_id, subject, today=now.date(), now=now)
     mastery, profile = learner["mastery"], learner["profile"]
-    opening, review = state.get("opening"), None
-    if session_starts(state, now, get_settings().agent_idle_minutes):
+    opening, review_first = state.get("opening"), None
+    if read.intent != "goodbye" and session_starts(state, now, get_settings().agent_idle_minutes):
         opening = open_session(store, student_id, thread_id_of(runtime)) if ctx.adaptive else None
-        review = opening["review_topic"] if opening else None
+        review_first = opening["review_topic"] if opening else None
     if read.language_sure and read.language != profile.get("language"):
         store.update_profile(student_id, language=read.language)  # remembered for messages with no language
         profile = {**profile, "language": read.language}
     topic_slug = state.get("topic")
-    if review and not wanted and curriculum.topic(review).subject == subject:
-        topic_slug = review  # the reflection's review comes first, unless the student asked for a topic
+    if review_first and not wanted and curriculum.topic(review_first).subject == subject:
+        topic_slug = review_first  # the reflection's review comes first, unless the student asked for a topic
     if read.intent == "ask":
         topic_slug = question_topic(text, read.topics, open_topic) or topic_slug
     if wanted or not topic_slug or curriculum.topic(topic_slug).subject != subject:
