@@ -95,7 +95,10 @@ def test_student_changes_settings_and_reads_the_sessions_reflection(tmp_path: Pa
 
         message.fill("practice")
         message.press("Enter")
-        page.locator(".msg.assistant .text").filter(has_text="Worked example").last.wait_for(timeout=15_000)
+        # The chosen goal and style: a bare "practice" starts on the goal, with a worked example first.
+        first = page.locator(".msg.assistant .text").filter(has_text="a quick look at Two-step equations")
+        first.last.wait_for(timeout=15_000)
+        assert "Worked example" in first.last.inner_text()
         message.fill("x = 12345")
         message.press("Enter")
         page.locator(".msg.assistant .text").filter(has_text="Mastery of").wait_for(timeout=15_000)
