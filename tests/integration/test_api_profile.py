@@ -62,7 +62,7 @@ def test_a_student_reads_and_changes_their_settings(profile: Settings, start_api
     ({"goals": "linear-equations"}, "goals: Input should be a valid list"),
     ({"goals": [f"g{i}" for i in range(21)]}, "at most 20 items"),
     ({"style_override": "audio"}, "style_override"),
-    ({"language": None}, "language must not be null"),
+    ({"language": None}, "language: Input should be 'en', 'hi' or 'es'"),
     ({"pace": "fast"}, "pace: Extra inputs are not permitted"),
 ])
 def test_bad_settings_are_refused_with_a_reason_and_change_nothing(api: Api, body: dict[str, Any],

@@ -7,7 +7,9 @@ from typing import Annotated, Any, Literal
 
 import anyio.to_thread
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, field_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from tutormesh.agents.reflection import reflections
 from tutormesh.core.errors import Forbidden, NotFound
@@ -30,6 +32,16 @@ SHOWN = 20
 @lru_cache(maxsize=1)
 def _skills() -> dict[str, str]:
     return {t.skill: t.title for t in load_curriculum().topics()}
+
+
+class _SkillSlugs:
+    """Lists the curriculum's skill slugs in the schema (read when the schema is made)."""
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {**handler(schema), "enum": sorted(_skills())}
+
+
+Skill = Annotated[str, _SkillSlugs()]
 
 
 class Choice(BaseModel):
@@ -64,28 +76,20 @@ class ProfilePatch(BaseModel):
     """Change some settings; a field left out stays as it is."""
 
     model_config = ConfigDict(extra="forbid")
-    language: Language | None = Field(default=None, description="en, hi or es")
-    cultural_context: CulturalContext | Literal[""] | None = Field(
+    # Left out means unchanged (the None defaults are never validated); only style_override may be null.
+    language: Language = Field(default=None, description="en, hi or es")
+    cultural_context: Literal["", CulturalContext] = Field(
         default=None, description="india, us, latam or europe; empty: the default for the language")
-    goals: list[str] | None = Field(default=None, max_length=MAX_GOALS, description="curriculum skill slugs")
+    goals: list[Skill] = Field(default=None, max_length=MAX_GOALS, description="curriculum skill slugs")
     style_override: Style | None = Field(default=None, description="text, visual, worked_example, recap; null: learned")
 
     @field_validator("goals")
     @classmethod
-    def _known_skills(cls, goals: list[str] | None) -> list[str] | None:
-        if goals is None:
-            return None
+    def _known_skills(cls, goals: list[str]) -> list[str]:
         unknown = [g for g in goals if g not in _skills()]
         if unknown:
             raise ValueError(f"unknown skill {unknown[0][:80]!r}; see choices.goals in GET /v1/me/profile")
         return list(dict.fromkeys(goals))
-
-    @model_validator(mode="after")
-    def _not_null(self) -> ProfilePatch:
-        for name in ("language", "cultural_context", "goals"):  # only style_override may be cleared
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} must not be null")
-        return self
 
 
 class ReflectionOut(BaseModel):
