@@ -457,6 +457,11 @@ async def drive(target: Server, students: list[dict[str, Any]], args: argparse.N
                 break
         if failed and knee and passes(await driver.open_loop((knee + failed) / 2, args.seconds, mix=args.mix)):
             knee = (knee + failed) / 2
+        rate = args.rates[0] / 2
+        while not knee and rate >= 1:  # below the first step (the naive app): halve until one passes
+            if passes(await driver.open_loop(rate, args.seconds, mix=args.mix)):
+                knee = rate
+            rate /= 2
         print(f"  knee: {knee:g} turns/s ({knee / args.workers:g} per uvicorn worker, {args.workers} worker(s))")
         if knee:
             print("at half the knee:")

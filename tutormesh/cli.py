@@ -65,10 +65,18 @@ def cmd_seed(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_upgrade(_args: argparse.Namespace) -> int:
+    """Apply Alembic migrations (and the curriculum) to the database; sharded, to every shard too."""
+    from tutormesh.core.settings import get_settings
+    from tutormesh.server.shard_commands import upgrade_all
+
+    return upgrade_all(get_settings())
+
+
 def _mastery_line(state: dict[str, Any]) -> str:
     from tutormesh.tools.curriculum import load_curriculum
 
-    curriculum = load_curriculum()
+    curriculum = load_curriculum(state.get("language") or "en")
     mastery = state.get("mastery") or {}
     topic = state.get("topic")
     shown = [f"{curriculum.topic(s).title}: {p:.0%}" for s, p in mastery.items() if s == topic or p >= 0.95]
@@ -155,6 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     chat.set_defaults(func=cmd_chat)
     seed = sub.add_parser("seed", help="apply migrations and load the curriculum into SQL")
     seed.set_defaults(func=cmd_seed)
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply migrations to the database (sharded: the directory and every "
+                                      "shard database)").set_defaults(func=cmd_db_upgrade)
     demo = sub.add_parser("demo", help="run a scripted tutoring session end to end")
     demo.add_argument("--student", default="demo-student")
     demo.set_defaults(func=cmd_demo)

@@ -33,6 +33,8 @@ VISUAL_SUPPORT = "Add 2 more visual examples per concept"
 RAMP_SUPPORT = "Introduce more practice questions (easier to harder)"
 RECAP_SUPPORT = "Recap summary at the end of each topic"
 SUPPORT_COST: dict[str, float] = {VISUAL_SUPPORT: 0.1, RAMP_SUPPORT: 0.1, RECAP_SUPPORT: 0.1}
+# The protocol's support strings are the seed's wire format (English); students read these messages.
+SUPPORT_MESSAGE = {VISUAL_SUPPORT: "support_visual", RAMP_SUPPORT: "support_ramp", RECAP_SUPPORT: "support_recap"}
 TRADE_OFF = "Will reduce breadth, focus on depth"
 
 

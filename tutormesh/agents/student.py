@@ -8,7 +8,7 @@ problem is graded and counted toward struggle (see `agents/understanding.py`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ from tutormesh.agents import adaptation, reflection, rendering, understanding
 from tutormesh.agents.assessment import grade_attempt
 from tutormesh.agents.messages import say
 from tutormesh.agents.planner import delivery_pace, focus_topic, mastered, next_item, ramp_step, session_opening
+from tutormesh.agents.sme import SUPPORT_MESSAGE
 from tutormesh.core import clock
 from tutormesh.core.settings import get_settings
 from tutormesh.core.stores.learner import LearnerStore
@@ -137,7 +138,7 @@ def mastery_report(subject: str, mastery: Mapping[str, Mapping[str, Any]], plan:
     if len(lines) == 1:
         lines.append("  " + say("progress_empty", language))
     if plan.get("adjustments"):
-        lines.append(say("progress_support", language, support="; ".join(plan["adjustments"])))
+        lines.append(say("progress_support", language, support=supports_text(plan["adjustments"], language)))
     return "\n".join(lines)
 
 
@@ -443,15 +444,22 @@ def converse(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict
     return {"messages": [AIMessage(ai)], **opening_after(state, [])}
 
 
+def supports_text(adjustments: Sequence[str], language: str) -> str:
+    """The agreed supports in the student's language (the protocol carries them in English)."""
+    return "; ".join(say(SUPPORT_MESSAGE[a], language) if a in SUPPORT_MESSAGE else a for a in adjustments)
+
+
 def describe_negotiation(negotiation: Mapping[str, Any], language: str = "en") -> str:
     """Tell the student, in one short paragraph, what was agreed with the SME agent and why."""
     messages = negotiation.get("messages", [])
     last = messages[-1] if messages else {}
     if negotiation.get("status") == "committed":
         plan = last.get("plan", {})
-        support = "; ".join(plan.get("adjustments", [])) or say("no_extra_support", language)
+        support = supports_text(plan.get("adjustments", []), language) or say("no_extra_support", language)
         pace = say(f"pace_{plan.get('pace', 'moderate')}", language)
-        return say("negotiation_committed", language, subject=negotiation["subject"], pace=pace, support=support)
+        slug = negotiation["subject"]
+        subject = load_curriculum(language).subjects[slug].title if slug in load_curriculum().subjects else slug
+        return say("negotiation_committed", language, subject=subject, pace=pace, support=support)
     if negotiation.get("status") == "escalated":
         return say("negotiation_escalated", language, escalation_id=last.get("escalation_id"))
     return say("negotiation_open", language)

@@ -93,3 +93,9 @@ class Misconfigured(TutorMeshError):
     """The process cannot start or serve with the current settings."""
 
     code, status = "misconfigured", 500
+
+
+class IngestError(Invalid):
+    """An uploaded deck was refused (corrupt, encrypted, too large, not what its name says)."""
+
+    code = "ingest_refused"

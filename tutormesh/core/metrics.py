@@ -20,6 +20,7 @@ import logging
 import os
 import threading
 import time
+from collections import Counter as Tally
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -118,27 +119,43 @@ def fleet_figures(sessions: sessionmaker[Session], settings: Settings, *,
         Negotiation,
     )
     from tutormesh.core.models.assessment import QuestionResult, Submission
+    from tutormesh.core.shards import router_of
     from tutormesh.core.stores.ledger import CostLedger, project_month
 
     now = now or datetime.now(UTC)
     today = now.date()
     day_ago = now - timedelta(days=1)
-    with sessions() as s:
-        lifecycle = dict(s.execute(select(LifecycleEvent.event, func.count()).group_by(LifecycleEvent.event)).all())
-        active = s.scalar(select(func.count(func.distinct(LearningSession.student_id))).where(
-            LearningSession.status == "active")) or 0
-        negotiations = dict(s.execute(select(Negotiation.status, func.count()).group_by(Negotiation.status)).all())
-        open_escalations, oldest_escalation = s.execute(select(func.count(), func.min(Escalation.created_at)).where(
-            Escalation.status == "open")).one()
-        queued, oldest_queued = s.execute(select(func.count(), func.min(Submission.submitted_at)).where(
-            Submission.status == "queued")).one()
-        practice = s.execute(select(Grade.grader, Grade.correct, func.count()).group_by(Grade.grader,
-                                                                                         Grade.correct)).all()
-        quiz = s.execute(select(QuestionResult.grader, QuestionResult.correct, func.count()).group_by(
-            QuestionResult.grader, QuestionResult.correct)).all()
-        recent = select(LearningSession.thread_id).where(LearningSession.last_active_at >= day_ago)
-        gains = s.execute(select(func.sum(Attempt.p_known_after - Attempt.p_known_before)).where(
-            Attempt.thread_id.in_(recent)).group_by(Attempt.thread_id)).scalars().all()
+    router = router_of(sessions, settings)  # sharded: the directory and every shard, summed
+    places = [sessions] if router is None else [sessions, *(router.database(n).sessions for n in router.names())]
+    lifecycle: Tally[str] = Tally()
+    negotiations: Tally[str] = Tally()
+    graded: Tally[tuple[str, str, bool]] = Tally()
+    active = open_escalations = queued = 0
+    oldest_escalation = oldest_queued = None
+    gains: list[Any] = []
+    for place in places:
+        with place() as s:
+            lifecycle.update(dict(s.execute(select(LifecycleEvent.event, func.count())
+                                            .group_by(LifecycleEvent.event)).all()))
+            active += s.scalar(select(func.count(func.distinct(LearningSession.student_id))).where(
+                LearningSession.status == "active")) or 0
+            negotiations.update(dict(s.execute(select(Negotiation.status, func.count())
+                                               .group_by(Negotiation.status)).all()))
+            n, oldest = s.execute(select(func.count(), func.min(Escalation.created_at)).where(
+                Escalation.status == "open")).one()
+            open_escalations, oldest_escalation = open_escalations + int(n or 0), _earliest(oldest_escalation, oldest)
+            n, oldest = s.execute(select(func.count(), func.min(Submission.submitted_at)).where(
+                Submission.status == "queued")).one()
+            queued, oldest_queued = queued + int(n or 0), _earliest(oldest_queued, oldest)
+            for g, c, k in s.execute(select(Grade.grader, Grade.correct, func.count()).group_by(Grade.grader,
+                                                                                                 Grade.correct)):
+                graded[("practice", str(g), bool(c))] += int(k)
+            for g, c, k in s.execute(select(QuestionResult.grader, QuestionResult.correct, func.count()).group_by(
+                    QuestionResult.grader, QuestionResult.correct)):
+                graded[("quiz", str(g), bool(c))] += int(k)
+            recent = select(LearningSession.thread_id).where(LearningSession.last_active_at >= day_ago)
+            gains += s.execute(select(func.sum(Attempt.p_known_after - Attempt.p_known_before)).where(
+                Attempt.thread_id.in_(recent)).group_by(Attempt.thread_id)).scalars().all()
     month_spend = CostLedger(sessions, settings).month_spend(today)
     over_alert = sum(1 for _sid, month, recent in month_spend
                      if project_month(month, today, recent) > settings.llm_cost_alert_usd)
@@ -151,8 +168,7 @@ def fleet_figures(sessions: sessionmaker[Session], settings: Settings, *,
         "escalation_oldest_age_s": _age(now, oldest_escalation),
         "queue_depth": int(queued or 0),
         "queue_oldest_age_s": _age(now, oldest_queued),
-        "grades": [("practice", str(g), bool(c), int(n)) for g, c, n in practice]
-                  + [("quiz", str(g), bool(c), int(n)) for g, c, n in quiz],
+        "grades": [(kind, g, c, n) for (kind, g, c), n in graded.items()],
         "mastery_gain_sessions": len(gains),
         "mastery_gain_sum": float(sum(float(g or 0.0) for g in gains)),
         "students_spending": len(month_spend),
@@ -162,12 +178,20 @@ def fleet_figures(sessions: sessionmaker[Session], settings: Settings, *,
     }
 
 
+def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None or b is None:
+        return a or b
+    return min(_aware(a), _aware(b))
+
+
+def _aware(ts: datetime) -> datetime:
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)  # SQLite returns naive UTC
+
+
 def _age(now: datetime, then: datetime | None) -> float:
     if then is None:
         return 0.0
-    if then.tzinfo is None:  # SQLite returns naive UTC
-        then = then.replace(tzinfo=UTC)
-    return max(0.0, (now - then).total_seconds())
+    return max(0.0, (now - _aware(then)).total_seconds())
 
 
 # A negotiation that reached a commit stays "agreed" whatever its review says later (committed ->

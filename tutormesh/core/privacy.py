@@ -12,6 +12,10 @@ Stores a student's data reaches (docs/data-protection.md has the full map):
 Kept after erasure, de-identified: ledger entries and cost alerts (spend totals are accounts the
 school must keep) move to a random `erased:<reference>` id that nothing links back to; the
 erasure itself is one `privacy_audit` row with that reference, the admin's id and row counts.
+
+Sharded (docs/scale-plan.md), a student's rows sit on their shard database and the directory
+holds their login and registry row: every SQL step here runs on both (`_places`), and the
+checkpoints are those of the shard's saver.
 """
 
 from __future__ import annotations
@@ -69,6 +73,7 @@ from tutormesh.core.models.assessment import (
     SubmissionResult,
 )
 from tutormesh.core.settings import Settings, get_settings
+from tutormesh.core.shards import get_router, router_of
 
 log = logging.getLogger("tutormesh.privacy")
 # Strings shorter than this are too common to tell a student's apart from anyone else's ("x = 3").
@@ -120,6 +125,13 @@ class Erasure:
 
 
 # -- finding the student -------------------------------------------------------------------------
+def _places(sessions: sessionmaker[Session], student_id: str,
+            settings: Settings | None = None) -> list[sessionmaker[Session]]:
+    """The databases that may hold a student's rows: the one database, or the directory and their shard."""
+    router = router_of(sessions, settings)
+    return [sessions] if router is None else [sessions, router.sessionmaker_for(student_id)]
+
+
 def find_subject(sessions: sessionmaker[Session], username: str) -> DataSubject:
     """Resolve a username (a login, or a learner record's name) to everything that identifies them."""
     with sessions() as s:
@@ -130,21 +142,43 @@ def find_subject(sessions: sessionmaker[Session], username: str) -> DataSubject:
             Student.name == username))
         if student_id is None:
             raise NotFound(f"no student named {username!r}")
-        threads = set(s.scalars(select(LearningSession.thread_id).where(LearningSession.student_id == student_id)))
-        threads |= set(s.scalars(select(Attempt.thread_id).where(Attempt.student_id == student_id)))
-        texts = list(s.scalars(select(ThreadMessage.content).where(
-            ThreadMessage.thread_id.in_(threads), ThreadMessage.role == "user"))) if threads else []
-        texts += list(s.scalars(select(Attempt.answer).where(Attempt.student_id == student_id)))
-        texts += list(s.scalars(select(QuestionResult.answer).join(
-            Submission, Submission.id == QuestionResult.submission_id).where(Submission.student_id == student_id)))
-        raw = sorted({t for t in texts if t and t.strip()})
-        # Words another student also typed ("I want to practice linear equations") prove nothing about this one.
-        shared = set(s.scalars(select(ThreadMessage.content).where(
-            ThreadMessage.content.in_(raw), ThreadMessage.thread_id.not_in(threads)))) if raw else set()
-        shared |= set(s.scalars(select(Attempt.answer).where(Attempt.answer.in_(raw),
-                                                            Attempt.student_id != student_id))) if raw else set()
+    places = _places(sessions, student_id)
+    threads: set[str] = set()
+    raw: list[str] = []
+    for place in places:
+        with place() as s:
+            found_threads, found_texts = _threads_and_texts(s, student_id)
+            threads |= found_threads
+            raw += found_texts
+    raw = sorted(set(raw))
+    shared: set[str] = set()
+    for place in places:
+        with place() as s:
+            shared |= _shared_texts(s, student_id, threads, raw)
     return DataSubject(username=username, student_id=student_id, user_id=user.id if user else None,
                        thread_ids=sorted(threads), texts=raw, shared_texts=sorted(shared))
+
+
+def _threads_and_texts(s: Session, student_id: str) -> tuple[set[str], list[str]]:
+    """The student's thread ids and what they wrote (chat messages, answers) on one database."""
+    threads = set(s.scalars(select(LearningSession.thread_id).where(LearningSession.student_id == student_id)))
+    threads |= set(s.scalars(select(Attempt.thread_id).where(Attempt.student_id == student_id)))
+    texts = list(s.scalars(select(ThreadMessage.content).where(
+        ThreadMessage.thread_id.in_(threads), ThreadMessage.role == "user"))) if threads else []
+    texts += list(s.scalars(select(Attempt.answer).where(Attempt.student_id == student_id)))
+    texts += list(s.scalars(select(QuestionResult.answer).join(
+        Submission, Submission.id == QuestionResult.submission_id).where(Submission.student_id == student_id)))
+    return threads, [t for t in texts if t and t.strip()]
+
+
+def _shared_texts(s: Session, student_id: str, threads: set[str], raw: list[str]) -> set[str]:
+    """Of `raw`, what others also wrote on this database: such words prove nothing about this student."""
+    if not raw:
+        return set()
+    shared = set(s.scalars(select(ThreadMessage.content).where(
+        ThreadMessage.content.in_(raw), ThreadMessage.thread_id.not_in(threads))))
+    return shared | set(s.scalars(select(Attempt.answer).where(Attempt.answer.in_(raw),
+                                                              Attempt.student_id != student_id)))
 
 
 # -- export ----------------------------------------------------------------------------------------
@@ -188,13 +222,24 @@ def _sql_export(s: Session, who: DataSubject) -> dict[str, Any]:
     return out
 
 
-def _checkpoint_export(settings: Settings, thread_ids: list[str]) -> dict[str, Any]:
-    from langchain_core.messages import BaseMessage, messages_to_dict
-
+@contextmanager
+def _saver(settings: Settings, student_id: str) -> Iterator[Any]:
+    """The saver holding the student's checkpoints: the configured one, or their shard's."""
+    router = get_router(settings)
+    if router is not None:
+        yield router.checkpointer_for(student_id)
+        return
     from tutormesh.core.checkpoints import open_checkpointer
 
-    states: dict[str, Any] = {}
     with open_checkpointer(settings) as saver:
+        yield saver
+
+
+def _checkpoint_export(settings: Settings, student_id: str, thread_ids: list[str]) -> dict[str, Any]:
+    from langchain_core.messages import BaseMessage, messages_to_dict
+
+    states: dict[str, Any] = {}
+    with _saver(settings, student_id) as saver:
         for thread_id in thread_ids:
             found = saver.get_tuple({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}})
             if found is None:
@@ -211,9 +256,12 @@ def export_student(username: str, settings: Settings | None = None) -> dict[str,
     settings = settings or get_settings()
     sessions = sessionmaker_for(settings)
     who = find_subject(sessions, username)
-    with sessions() as s:
-        data = _sql_export(s, who)
-    data["checkpoints"] = _checkpoint_export(settings, who.thread_ids)
+    data: dict[str, Any] = {}
+    for place in _places(sessions, who.student_id, settings):
+        with place() as s:
+            for key, value in _sql_export(s, who).items():  # rows of each database; one account, one learner
+                data[key] = data.get(key, []) + value if isinstance(value, list) else data.get(key) or value
+    data["checkpoints"] = _checkpoint_export(settings, who.student_id, who.thread_ids)
     data["semantic_cache"] = _cache(settings).entries_for(who.texts)
     return {"format": "tutormesh-student-export", "version": ARCHIVE_VERSION,
             "exported_at": datetime.now(UTC).isoformat(), "username": username, "student_id": who.student_id,
@@ -289,10 +337,8 @@ def _sql_erase(s: Session, who: DataSubject, reference: str) -> tuple[dict[str, 
     return removed, kept
 
 
-def _checkpoints_erase(settings: Settings, thread_ids: list[str]) -> int:
-    from tutormesh.core.checkpoints import open_checkpointer
-
-    with open_checkpointer(settings) as saver:
+def _checkpoints_erase(settings: Settings, student_id: str, thread_ids: list[str]) -> int:
+    with _saver(settings, student_id) as saver:
         conn = getattr(saver, "conn", None)
         if isinstance(conn, sqlite3.Connection):
             conn.execute("PRAGMA secure_delete=ON")
@@ -336,19 +382,22 @@ def erase_student(username: str, settings: Settings | None = None, *, actor: str
     sessions = sessionmaker_for(settings)
     who = find_subject(sessions, username)
     report = Erasure(reference=uuid.uuid4().hex[:16])
-    report.removed["checkpoint_threads"] = _checkpoints_erase(settings, who.thread_ids)
+    report.removed["checkpoint_threads"] = _checkpoints_erase(settings, who.student_id, who.thread_ids)
     report.removed["semantic_cache"] = _cache(settings).forget_questions(who.texts)
     report.removed["rate_limit_keys"] = _rate_limit_keys(settings, who.user_id, remove=True)
-    with sessions.begin() as s:
-        sqlite = s.get_bind().dialect.name == "sqlite"
-        if sqlite:  # overwrite deleted content instead of leaving it in free pages
-            s.execute(sql_text("PRAGMA secure_delete=ON"))
-        removed, kept = _sql_erase(s, who, report.reference)
-    if sqlite:
-        with sessions() as s:
-            s.execute(sql_text("PRAGMA wal_checkpoint(TRUNCATE)"))  # and out of the write-ahead log
-    report.removed.update(removed)
-    report.deidentified.update(kept)
+    # Sharded: the shard first, the directory (login, registry row) last, so a rerun still finds them.
+    for place in reversed(_places(sessions, who.student_id, settings)):
+        with place.begin() as s:
+            sqlite = s.get_bind().dialect.name == "sqlite"
+            if sqlite:  # overwrite deleted content instead of leaving it in free pages
+                s.execute(sql_text("PRAGMA secure_delete=ON"))
+            removed, kept = _sql_erase(s, who, report.reference)
+        if sqlite:
+            with place() as s:
+                s.execute(sql_text("PRAGMA wal_checkpoint(TRUNCATE)"))  # and out of the write-ahead log
+        for counts, into in ((removed, report.removed), (kept, report.deidentified)):
+            for name, n in counts.items():
+                into[name] = into.get(name, 0) + n
     audit(sessions, "erase", actor, {"removed": report.removed, "deidentified": report.deidentified},
           reference=report.reference)
     report.findings, report.not_scanned = scan(who, settings)
@@ -424,8 +473,12 @@ def scan(who: DataSubject, settings: Settings | None = None) -> tuple[list[Findi
     settings = settings or get_settings()
     identifiers = {who.student_id, who.username, *(who.thread_ids), *([who.user_id] if who.user_id else [])}
     needles = {n: ("identifier" if n in identifiers else "text") for n in who.needles()}
-    findings = _scan_sql(sessionmaker_for(settings), needles)
+    sessions = sessionmaker_for(settings)
+    findings = [f for place in _places(sessions, who.student_id, settings) for f in _scan_sql(place, needles)]
     url = settings.checkpoints_url
+    router = get_router(settings)
+    if router is not None:
+        findings += _scan_postgres_checkpoints(router.database_for(who.student_id).url, needles)
     if url.startswith("postgresql"):
         findings += _scan_postgres_checkpoints(url, needles)
     else:
@@ -459,11 +512,22 @@ def prune_transcripts(settings: Settings | None = None, *, now: datetime | None 
         return {}
     cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
     sessions = sessionmaker_for(settings)
-    with sessions.begin() as s:
-        idle = list(s.scalars(select(LearningSession.thread_id).where(LearningSession.last_active_at < cutoff)))
-        messages = int(s.execute(delete(ThreadMessage).where(ThreadMessage.created_at < cutoff))
-                       .rowcount or 0)  # type: ignore[attr-defined]
-    threads = _checkpoints_erase(settings, idle) if idle else 0
+    router = router_of(sessions, settings)
+    places = [sessions] if router is None else [sessions, *(router.database(n).sessions for n in router.names())]
+    messages = threads = 0
+    for place in places:
+        with place.begin() as s:
+            idle = list(s.execute(select(LearningSession.student_id, LearningSession.thread_id).where(
+                LearningSession.last_active_at < cutoff)))
+            messages += int(s.execute(delete(ThreadMessage).where(ThreadMessage.created_at < cutoff))
+                            .rowcount or 0)  # type: ignore[attr-defined]
+        by_student: dict[str, list[str]] = {}
+        for student_id, thread_id in idle:
+            by_student.setdefault(student_id, []).append(thread_id)
+        if router is None:  # one saver for all of them
+            by_student = {"": [t for ts in by_student.values() for t in ts]} if idle else {}
+        for student_id, thread_ids in by_student.items():
+            threads += _checkpoints_erase(settings, student_id, thread_ids)
     counts = {"thread_messages": messages, "checkpoint_threads": threads}
     if messages or threads:
         audit(sessions, "retention", "scheduler", {"older_than_days": days, **counts})

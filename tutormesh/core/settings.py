@@ -154,6 +154,24 @@ class Settings(BaseSettings):
     shard_map_ttl_s: float = 2.0
     # Seconds a write to a shard being moved waits for the move's final copy, then 503 + Retry-After.
     shard_freeze_wait_s: float = 2.0
+    # --- deck ingest (docs/content.md "Parsing") ---
+    # Decks over this many bytes, or with more pages/slides than ingest_max_pages, are refused.
+    ingest_max_bytes: int = 200 * 1024 * 1024
+    ingest_max_pages: int = 300
+    # PPTX/DOCX are zips: refused before extraction when their members declare more than
+    # ingest_max_inflated_bytes in all, or a member of 1 MiB or more compresses better than
+    # ingest_max_zip_ratio to one (the labelled decks' members: at most 32 to 1; zeros: 1000 to 1).
+    # PDFs: refused when their pages' content streams inflate past ingest_max_inflated_bytes in all
+    # (pypdf caps each stream at 75 MB).
+    ingest_max_inflated_bytes: int = 512 * 1024 * 1024
+    ingest_max_zip_ratio: float = 200.0
+    ingest_max_zip_entries: int = 10_000
+    # Parsing stops with a refusal past this budget (checked between pages, slides and paragraphs;
+    # crafted Markdown makes markdown-it-py quadratic: 20 KB of "[" took 1.4 s on a loaded 2-core box).
+    ingest_max_parse_seconds: float = 20.0
+    # Markdown decks over this many bytes are refused (the 50-slide labelled deck is 8 KB): markdown-it-py
+    # reads all blocks before the deadline can be checked (100 000 lines took 3.6 s on a loaded 2-core box).
+    ingest_max_markdown_bytes: int = 512 * 1024
     # --- prompts and evals ---
     # Where prompt files are read from (empty: the packaged tutormesh/prompts); evals run on copies.
     prompts_dir: Path | None = None

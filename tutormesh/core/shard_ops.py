@@ -30,6 +30,10 @@ from tutormesh.core.shards import (
 # Serial ids of database number n start at n * ID_STRIDE: ids stay unique across databases, so a
 # moved row keeps its id. The columns are 32-bit today, hence 21 databases of 100M ids each.
 ID_STRIDE = 100_000_000
+# Catch-up copies before the freeze: at most this many, stopping once one copies this few rows.
+CATCH_UP_PASSES, CAUGHT_UP = 3, 200
+# Longer than any write transaction plus the clock skew between hosts (`created_at` is the writer's clock).
+SKEW = timedelta(seconds=60)
 _THREADS = "thread_id IN (SELECT thread_id FROM learning_sessions WHERE student_id = ANY(:ids))"
 
 
@@ -40,13 +44,16 @@ class OwnedTable:
     Attributes:
         name: the table.
         where: SQL selecting the rows of the students in the array parameter `:ids`.
-        append_key: an ever-growing column (serial id) for append-only tables: the final copy
-            takes only rows above the first copy's high-water mark. None: compared row by row.
+        append_key: the key of an append-only table: a delta copies the rows whose keys the
+            target lacks. None: rows change in place, compared by a digest of each row.
+        recent: of an append-only table, SQL keeping the rows written since `:since`: a delta
+            compares only those (see `_copy_delta`).
     """
 
     name: str
     where: str
     append_key: str | None = None
+    recent: str = "created_at >= :since"
 
 
 OWNED_TABLES: tuple[OwnedTable, ...] = (
@@ -55,7 +62,8 @@ OWNED_TABLES: tuple[OwnedTable, ...] = (
     OwnedTable("curriculum_plans", "student_id = ANY(:ids)"),
     OwnedTable("mastery", "student_id = ANY(:ids)"),
     OwnedTable("attempts", "student_id = ANY(:ids)", "id"),
-    OwnedTable("grades", "attempt_id IN (SELECT id FROM attempts WHERE student_id = ANY(:ids))", "attempt_id"),
+    OwnedTable("grades", "attempt_id IN (SELECT id FROM attempts WHERE student_id = ANY(:ids))", "attempt_id",
+               "attempt_id IN (SELECT id FROM attempts WHERE created_at >= :since)"),
     OwnedTable("negotiations", "student_id = ANY(:ids)"),
     OwnedTable("negotiation_messages",
                "negotiation_id IN (SELECT id FROM negotiations WHERE student_id = ANY(:ids))", "id"),
@@ -64,6 +72,11 @@ OWNED_TABLES: tuple[OwnedTable, ...] = (
     OwnedTable("engagement", "student_id = ANY(:ids)", "id"),
     OwnedTable("adaptations", "student_id = ANY(:ids)", "id"),
     OwnedTable("reflections", "student_id = ANY(:ids)"),  # applied_at changes after insert: row by row
+    OwnedTable("lifecycle_events", "student_id = ANY(:ids)", "id"),
+    OwnedTable("escalations", "student_id = ANY(:ids)"),  # claimed and resolved in place
+    OwnedTable("llm_ledger", "student_id = ANY(:ids)", "id"),
+    OwnedTable("llm_budgets", "student_id = ANY(:ids)"),
+    OwnedTable("llm_cost_alerts", "student_id = ANY(:ids)", "id"),
     # LangGraph's saver tables (bounded per thread by pruning, so compared row by row).
     OwnedTable("checkpoints", _THREADS),
     OwnedTable("checkpoint_blobs", _THREADS),
@@ -166,6 +179,7 @@ class MoveReport:
     target: str
     students: int = 0
     copied: int = 0
+    caught_up: int = 0
     delta: int = 0
     deleted: int = 0
     pause_s: float = 0.0
@@ -184,13 +198,10 @@ def _student_ids(conn: Connection, logical: int, since: datetime | None = None) 
     return [sid for (sid,) in conn.execute(text(query), {"since": since}) if logical_shard(sid) == logical]
 
 
-def _rows(conn: Connection, table: Table, spec: OwnedTable, ids: list[str], above: Any = None) -> list[Any]:
+def _rows(conn: Connection, table: Table, spec: OwnedTable, ids: list[str]) -> list[Any]:
     if not ids:
         return []
-    query = select(table).where(text(spec.where).bindparams(ids=ids))
-    if above is not None and spec.append_key:
-        query = query.where(table.c[spec.append_key] > above)
-    return list(conn.execute(query))
+    return list(conn.execute(select(table).where(text(spec.where).bindparams(ids=ids))))
 
 
 def _insert(conn: Connection, table: Table, rows: list[Any]) -> int:
@@ -207,38 +218,61 @@ def _delete_owned(conn: Connection, tables: dict[str, Table], ids: list[str]) ->
     return gone
 
 
+def _digests(conn: Connection, table: Table, spec: OwnedTable, ids: list[str],
+             since: datetime) -> dict[tuple[Any, ...], str]:
+    """Primary key -> md5 of the whole row, for the rows of `ids` (append-only: keys of rows since `since`).
+
+    Computed in each database, so two copies are compared without fetching their rows.
+    """
+    if not ids:
+        return {}
+    pk = [c.name for c in table.primary_key.columns]
+    columns = ", ".join(f't."{c}"' for c in pk)
+    digest, where = ("''", f"({spec.where}) AND ({spec.recent})") if spec.append_key else ("md5(t::text)",
+                                                                                         spec.where)
+    rows = conn.execute(text(f'SELECT {columns}, {digest} FROM "{table.name}" AS t WHERE {where}'),
+                        {"ids": ids, "since": since})
+    return {tuple(r[:-1]): str(r[-1]) for r in rows}
+
+
+def _by_keys(conn: Connection, table: Table, keys: list[tuple[Any, ...]]) -> list[Any]:
+    key = tuple_(*table.primary_key.columns)
+    return [r for n in range(0, len(keys), 1000) for r in conn.execute(select(table).where(key.in_(keys[n:n + 1000])))]
+
+
 def _copy_delta(src: Connection, dst: Connection, tables: dict[str, Table], ids: list[str],
-                marks: dict[str, Any]) -> int:
-    """Bring the target's rows of `ids` up to the source's: appended rows, changed and removed ones."""
+                since: datetime) -> int:
+    """Bring the target's rows of `ids` up to the source's: appended rows, changed and removed ones.
+
+    The last one runs while the shard's writers wait, so rows are compared by key and digest
+    (computed in each database) and only the rows that differ are fetched. Append-only rows are
+    compared by key, not by a high-water mark (a serial id taken before a snapshot may commit
+    after it), and only those written since `since`: the start of the previous copy's snapshot
+    less `SKEW`, before which every row written had committed and was copied by then.
+    """
     changed = 0
-    mutable = [s for s in OWNED_TABLES if s.name in tables and s.append_key is None]
+    present = [s for s in OWNED_TABLES if s.name in tables]
+    digests = {s.name: (_digests(src, tables[s.name], s, ids, since), _digests(dst, tables[s.name], s, ids, since))
+               for s in present}
+    mutable = [s for s in present if s.append_key is None]
     for spec in reversed(mutable):  # removals first, children before parents
         table = tables[spec.name]
-        key = tuple_(*table.primary_key.columns)
-        have = {tuple(r._mapping[c.name] for c in table.primary_key.columns) for r in _rows(src, table, spec, ids)}
-        there = [tuple(r._mapping[c.name] for c in table.primary_key.columns) for r in _rows(dst, table, spec, ids)]
+        have, there = digests[spec.name]
         stale = [k for k in there if k not in have]
-        if stale:
-            changed += dst.execute(delete(table).where(key.in_(stale))).rowcount
+        for n in range(0, len(stale), 1000):
+            changed += dst.execute(delete(table).where(tuple_(*table.primary_key.columns).in_(
+                stale[n:n + 1000]))).rowcount
     for spec in OWNED_TABLES:
         if spec.name not in tables:
             continue
         table = tables[spec.name]
-        if spec.append_key is not None:
-            changed += _insert(dst, table, _rows(src, table, spec, ids, marks.get(spec.name)))
-            continue
-        pk = [c.name for c in table.primary_key.columns]
-        theirs = {tuple(r._mapping[c] for c in pk): tuple(r) for r in _rows(dst, table, spec, ids)}
-        new_rows, changed_rows = [], []
-        for r in _rows(src, table, spec, ids):
-            found = theirs.get(tuple(r._mapping[c] for c in pk))
-            if found is None:
-                new_rows.append(r)
-            elif found != tuple(r):
-                changed_rows.append(r)
-        changed += _insert(dst, table, new_rows)
+        have, there = digests[spec.name]
+        changed += _insert(dst, table, _by_keys(src, table, [k for k in have if k not in there]))
+        changed_rows = [] if spec.append_key else _by_keys(
+            src, table, [k for k, d in have.items() if k in there and there[k] != d])
         if changed_rows:
             # UPDATE, not delete + insert: a deleted parent row would cascade to its children.
+            pk = [c.name for c in table.primary_key.columns]
             others = [c for c in table.columns if c.name not in pk]
             stmt = update(table).where(*[table.c[c] == bindparam(f"pk_{c}") for c in pk]).values(
                 {c.name: bindparam(f"v_{c.name}") for c in others})
@@ -253,7 +287,8 @@ def move(router: ShardRouter, logical: int, target: str, *, settle_s: float | No
     """Move logical shard `logical` to database `target` while its students keep working.
 
     1. mark it `moving` (epoch + 1) and wait `settle_s` (two map TTLs) so every process guards it;
-    2. copy its rows and checkpoints to the target (writes continue on the source);
+    2. copy its rows and checkpoints to the target (writes continue on the source), then copy what
+       changed meanwhile, up to `CATCH_UP_PASSES` times, so the last delta is small;
     3. mark it `frozen`, take its lock exclusively (writers wait), copy the delta, point the map at
        the target (`active`, epoch + 1) and commit: the writers resume, on the target;
     4. wait `settle_s` again (readers with an old map) and delete the rows from the source.
@@ -271,22 +306,30 @@ def move(router: ShardRouter, logical: int, target: str, *, settle_s: float | No
     _set_state(router, logical, "moving")
     log(f"shard {logical}: moving {source} -> {target}; waiting {settle:.1f}s for every process to see it")
     time.sleep(settle)
-    copy_started = datetime.now(UTC) - timedelta(seconds=60)  # covers clock skew between hosts
+    copy_started = since = datetime.now(UTC) - SKEW
     # One snapshot of the source per copy: a child row never arrives without its parent.
     snapshot = src_db.engine.execution_options(isolation_level="REPEATABLE READ")
     with snapshot.connect() as src, dst_db.engine.begin() as dst:
         tables = _tables(dst)
         ids = _student_ids(src, logical)
         _delete_owned(dst, tables, ids)  # a crashed earlier attempt's rows
-        marks: dict[str, Any] = {}
         for spec in OWNED_TABLES:
             if spec.name in tables:
-                rows = _rows(src, tables[spec.name], spec, ids)
-                report.copied += _insert(dst, tables[spec.name], rows)
-                if spec.append_key and rows:
-                    marks[spec.name] = max(r._mapping[spec.append_key] for r in rows)
+                report.copied += _insert(dst, tables[spec.name], _rows(src, tables[spec.name], spec, ids))
         src.rollback()
-    log(f"shard {logical}: copied {report.copied} rows of {len(ids)} students; freezing")
+    log(f"shard {logical}: copied {report.copied} rows of {len(ids)} students")
+    for _ in range(CATCH_UP_PASSES):  # writes go on meanwhile; each pass is shorter than the one before
+        pass_started = datetime.now(UTC) - SKEW
+        with snapshot.connect() as src, dst_db.engine.begin() as dst:
+            ids.extend(sid for sid in _student_ids(src, logical, copy_started) if sid not in set(ids))
+            caught = _copy_delta(src, dst, tables, ids, since)
+            src.rollback()
+        since = pass_started
+        report.caught_up += caught
+        log(f"shard {logical}: caught up {caught} rows")
+        if caught <= CAUGHT_UP:
+            break
+    log(f"shard {logical}: freezing")
     _set_state(router, logical, "frozen")
     with router.directory.begin() as lock:
         lock_exclusive(lock, logical, lock_wait_s)
@@ -294,7 +337,7 @@ def move(router: ShardRouter, logical: int, target: str, *, settle_s: float | No
         with snapshot.connect() as src, dst_db.engine.begin() as dst:
             new = [sid for sid in _student_ids(src, logical, copy_started) if sid not in set(ids)]
             ids.extend(new)
-            report.delta = _copy_delta(src, dst, tables, ids, marks)
+            report.delta = _copy_delta(src, dst, tables, ids, since)
             src.rollback()
         _flip(lock, logical, target, "active")
         report.pause_s = time.monotonic() - paused  # the commit below releases the writers

@@ -40,6 +40,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -329,6 +330,59 @@ class ShardRouter:
             self._savers.clear()
 
 
+class Placement:
+    """Where one store's student rows live: its one database, or (sharded) each student's shard.
+
+    The routing point of the stores other than the learner store: `on(student_id)` holds a
+    student's database for one call, `on_owned(id)` finds the shard an `owned_id` names,
+    `databases()` lists every database for a read over all of them, `for_students` reads a cohort.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], router: ShardRouter | None) -> None:
+        """Place rows in `sessions`' database, or on the shards of `router` when there is one."""
+        self.sessions = sessions
+        self.router = router
+        self._single = Database("single", "", sessions.kw["bind"], sessions)
+
+    def on(self, student_id: str) -> AbstractContextManager[Database]:
+        """The database of the student's rows, held for one call (waits out a move's freeze)."""
+        return nullcontext(self._single) if self.router is None else self.router.using(student_id)
+
+    def on_owned(self, owned: str) -> AbstractContextManager[Database] | None:
+        """The database of a row keyed by `owned` (an `owned_id`, or under a `student_scope`); None: unknown."""
+        if self.router is None:
+            return nullcontext(self._single)
+        if (logical := logical_of_id(owned)) is not None:
+            return self.router.using_logical(logical)
+        student = scoped_student()
+        return None if student is None else self.router.using(student)
+
+    def databases(self) -> list[Database]:
+        """Every database that holds student rows (the one database when not sharded)."""
+        if self.router is None:
+            return [self._single]
+        return [self.router.database(name) for name in self.router.names()]
+
+    def for_students(self, ids: Sequence[str], work: Callable[[Session, list[str]], list[T]]) -> list[T]:
+        """Run `work(session, ids)` where the students' rows are; concatenate the results."""
+        if self.router is None:
+            with self.sessions() as s:
+                return work(s, list(ids))
+        return self.router.for_students(ids, work)
+
+    def settled(self, database: Database, student_id: str) -> bool:
+        """Whether `database` is where the student's rows live and their shard is not being moved.
+
+        Sweeps over every database write only such rows: a row of a moving shard is left for the
+        next sweep rather than written behind the mover's back.
+        """
+        if self.router is None:
+            return True
+        snapshot = self.router.map()
+        logical = logical_shard(student_id)
+        return snapshot.database[logical] == database.name and snapshot.state[logical] == "active"
+
+
 def lock_exclusive(c: Connection, logical: int, wait_s: float) -> None:
     """Take the shard's advisory lock exclusively for the rest of `c`'s transaction (the mover)."""
     c.execute(text(f"SET LOCAL lock_timeout = '{int(wait_s * 1000)}ms'"))
@@ -352,3 +406,15 @@ def get_router(settings: Settings | None = None) -> ShardRouter | None:
             _routers[key] = ShardRouter(key, ttl_s=settings.shard_map_ttl_s,
                                         freeze_wait_s=settings.shard_freeze_wait_s)
         return _routers[key]
+
+
+def router_of(sessions: sessionmaker[Session], settings: Settings | None = None) -> ShardRouter | None:
+    """Return the router when `sessions` is the configured directory of a sharded deployment, else None.
+
+    Stores built over the directory (`AccountStore(sessionmaker_for(settings))`) route their
+    student rows without each caller passing the router; a store over any other database does not.
+    """
+    settings = settings or get_settings()
+    if not settings.shard_databases or make_url(settings.sql_url) != sessions.kw["bind"].url:
+        return None
+    return get_router(settings)

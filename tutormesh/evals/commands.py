@@ -11,7 +11,7 @@ from tutormesh.evals.evaluators import SUITES
 
 # Evals with their own scoring, table and gate (modules with run, table, gate, read/write_baseline).
 EXTRA_SUITES = {"utterances": "tutormesh.evals.utterances", "conversations": "tutormesh.evals.conversations",
-                "sensitivity": "tutormesh.evals.sensitivity"}
+                "sensitivity": "tutormesh.evals.sensitivity", "ingest": "tutormesh.evals.ingest"}
 SUITE_NAMES = ["contracts", "generation", "cost", *SUITES, *EXTRA_SUITES]
 
 

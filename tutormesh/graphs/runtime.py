@@ -7,7 +7,7 @@ goes through `open_tutor`, so both paths run the same nodes.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
@@ -53,6 +53,14 @@ class Tutor:
                 saver = router.saver(db.name)
                 self._graphs[db.name] = (builder.compile(checkpointer=saver, name="student"), saver)
             yield self._graphs[db.name]
+
+    def graph_for(self, student_id: str, thread_id: str = "") -> AbstractContextManager[
+            tuple[Any, BaseCheckpointSaver[str]]]:
+        """The graph and saver holding the thread's checkpoints (sharded: its student's shard), for one call.
+
+        For reads and edits outside a turn: `get_state`, `update_state`, `delete_thread`.
+        """
+        return self._turn(student_id, thread_id)
 
     def send(self, student_id: str, thread_id: str, text: str, *, now: str | None = None,
              language: str = "") -> dict[str, Any]:

@@ -63,7 +63,7 @@ def build_services(settings: Settings) -> Services:
     from tutormesh.tools.store import get_store
 
     learner = get_store(settings)
-    accounts = AccountStore(sessionmaker_for(settings))
+    accounts = AccountStore(sessionmaker_for(settings), learner.router)
     return Services(settings=settings, accounts=accounts, learner=learner, limits=RateLimiter(settings),
                     lifecycle=Lifecycle(accounts, learner, settings),
                     access=AccessCache(settings.auth_cache_seconds))

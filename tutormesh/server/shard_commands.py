@@ -42,6 +42,40 @@ def prepare_shard(url: str, base: int) -> None:
         set_id_base(c, base)
 
 
+def upgrade_all(settings: Settings, log: Callable[[str], None] = print) -> int:
+    """Migrate the database to head; sharded, the directory and every registered shard database.
+
+    Returns the exit code (2: a shard database's URL variable is missing, nothing migrated).
+    """
+    from sqlalchemy import inspect, select
+
+    from tutormesh.core.db import engine_for
+    from tutormesh.core.shards import shard_databases
+    from tutormesh.tools.store import prepare_database
+
+    if not settings.shard_databases:
+        prepare_database(settings)
+        log(f"database at head: {settings.sql_url.split('@')[-1]}")
+        return 0
+    directory = engine_for(settings.sql_url)
+    if not inspect(directory).has_table("shard_databases"):
+        log("db upgrade: the directory has no shard map yet: run `tutormesh shards init` first")
+        return 2
+    with directory.connect() as c:
+        registered = [(r.name, r.url_env, r.id_base) for r in c.execute(
+            select(shard_databases).order_by(shard_databases.c.name))]
+    missing = [env for _, env, _ in registered if not os.environ.get(env)]
+    if missing:
+        log(f"db upgrade: set {', '.join(missing)} to the database URLs")
+        return 2
+    prepare_database(settings)
+    log(f"directory at head: {settings.sql_url.split('@')[-1]}")
+    for name, env, base in registered:
+        prepare_shard(os.environ[env], int(base))
+        log(f"shard {name} at head")
+    return 0
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     """Register the databases, migrate each one and fill the map round-robin."""
     from tutormesh.core.shard_ops import id_base, init_directory
@@ -89,8 +123,9 @@ def cmd_move(args: argparse.Namespace) -> int:
     router = _router(get_settings())
     report = move(router, args.logical, args.to, log=print)
     print(f"moved shard {report.logical} {report.source} -> {report.target}: {report.students} students, "
-          f"{report.copied} rows copied, {report.delta} in the final delta, {report.deleted} deleted from "
-          f"{report.source}; writers paused {report.pause_s * 1000:.0f} ms; {report.total_s:.1f} s in all")
+          f"{report.copied} rows copied, {report.caught_up} caught up, {report.delta} in the final delta, "
+          f"{report.deleted} deleted from {report.source}; writers paused {report.pause_s * 1000:.0f} ms; "
+          f"{report.total_s:.1f} s in all")
     return 0
 
 

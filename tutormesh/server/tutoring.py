@@ -23,8 +23,7 @@ from tutormesh.server.staff import audit, scope_of, stores
 log = logging.getLogger("tutormesh.server.tutoring")
 
 
-def _pending_escalation(tutor: Any, thread_id: str) -> int | None:
-    snapshot = tutor.graph.get_state({"configurable": {"thread_id": thread_id}})
+def _pending_escalation(snapshot: Any) -> int | None:
     for pending in getattr(snapshot, "interrupts", ()) or ():
         value = getattr(pending, "value", None)
         if isinstance(value, dict) and value.get("kind") == HUMAN_TUTOR:
@@ -38,14 +37,15 @@ def resume_graph(services: Services, thread_id: str, student_id: str, reply: dic
     if tutor is None:
         return False
     config: RunnableConfig = {"configurable": {"thread_id": thread_id, "student_id": student_id}}
-    if _pending_escalation(tutor, thread_id) is not None:
+    with tutor.graph_for(student_id, thread_id) as (graph, _saver):  # sharded: the student's shard's saver
+        snapshot = graph.get_state(config)
+        waiting = _pending_escalation(snapshot) is not None
+        if not waiting and snapshot.values:  # a thread with no checkpoint yet has nothing to append to
+            graph.update_state(config, {"messages": [human_message(reply["author"], reply["text"],
+                                                                   reply["escalation_id"])]})
+    if waiting:
         tutor.resume(student_id, thread_id, reply)
-        return True
-    snapshot = tutor.graph.get_state(config)
-    if snapshot.values:  # a thread with no checkpoint yet has nothing to append to
-        tutor.graph.update_state(config, {"messages": [human_message(reply["author"], reply["text"],
-                                                                     reply["escalation_id"])]})
-    return False
+    return waiting
 
 
 def reply(services: Services, user: Principal, escalation_id: int, text: str) -> dict[str, Any]:

@@ -33,3 +33,17 @@ def test_every_message_key_the_agents_use_exists() -> None:
         used |= {f"pace_{p}" for p in ("slow", "moderate", "fast")}
         used |= set(re.findall(r"\"(ai_[a-z]+)\"", path.read_text(encoding="utf-8")))
     assert used and used <= set(catalog("en"))
+
+
+@pytest.mark.parametrize("language", ["es", "hi"])
+def test_a_committed_plan_is_told_in_the_students_language(language: str) -> None:
+    from tutormesh.agents.sme import SUPPORT_MESSAGE
+    from tutormesh.agents.student import describe_negotiation
+    from tutormesh.tools.curriculum import load_curriculum
+
+    plan = {"pace": "slow", "adjustments": list(SUPPORT_MESSAGE)}
+    text = describe_negotiation({"status": "committed", "subject": "math", "messages": [{"plan": plan}]}, language)
+    assert load_curriculum(language).subjects["math"].title in text and " math " not in text
+    for english in SUPPORT_MESSAGE:  # the protocol's English strings never reach the student
+        assert english not in text
+    assert all(say(key, language) in text for key in SUPPORT_MESSAGE.values())

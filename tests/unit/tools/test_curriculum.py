@@ -61,6 +61,22 @@ def test_every_subject_has_topics_with_five_difficulties_and_two_variants() -> N
                 assert template.variants["A"] != template.variants["B"]
 
 
+def test_every_subject_has_eight_topics_and_fifty_templates_at_all_five_levels() -> None:
+    for subject in cur.subjects.values():
+        templates = [t for topic in subject.topics for t in topic.templates]
+        assert len(subject.topics) >= 8, subject.slug
+        assert len(templates) >= 50, subject.slug
+        assert {t.difficulty for t in templates} == {1, 2, 3, 4, 5}, subject.slug
+
+
+def test_declared_prerequisites_are_earlier_topics_of_the_same_subject() -> None:
+    for subject in cur.subjects.values():
+        slugs = [t.slug for t in subject.topics]
+        for at, topic in enumerate(subject.topics):
+            for slug in topic.prerequisites:
+                assert slug in slugs[:at], f"{topic.slug}: prerequisite {slug!r} is not taught before it"
+
+
 def test_topics_have_plausible_bkt_and_a_full_lesson() -> None:
     for topic in cur.topics():
         assert topic.skill == topic.slug
@@ -167,6 +183,8 @@ def test_answers_grade_right_and_misconceptions_grade_wrong(topic: Topic) -> Non
         ("SLOPE-INTERCEPT form please", "math", {"slope-intercept-form"}),
         ("simplifying square roots", "math", {"simplifying-square-roots"}),
         ("gear ratios", "engineering", {"gear-ratios"}),
+        ("pressure in liquids", "science", {"pressure"}),
+        ("springs and Hooke's law", "engineering", {"springs"}),
     ],
 )
 def test_route_puts_the_right_topic_first(text: str, subject: str, slugs: set[str]) -> None:

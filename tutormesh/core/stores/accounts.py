@@ -3,6 +3,9 @@
 Plain dicts in and out (never the password hash, except from `credentials`). One SQLAlchemy code
 path for SQLite and Postgres; each method is one short transaction. A student user owns exactly
 one learner record, linked by id when the user is created and erased with the user.
+
+Sharded (docs/scale-plan.md), users and turn records stay in the directory; threads, their
+lifecycle events and the learner record's rows live on the student's shard (`Placement`).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +35,7 @@ from tutormesh.core.models import (
 )
 from tutormesh.core.models.accounts import ROLES
 from tutormesh.core.models.assessment import AssessmentEvent, QuizAssignment
+from tutormesh.core.shards import Database, Placement, ShardRouter, owned_id, router_of
 
 TURN_KEY_HOURS = 24
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,79}$")
@@ -89,12 +94,27 @@ def check_user_fields(username: str | None = None, role: str | None = None, coho
         raise Invalid("cohort: 1-80 characters: letters, digits, spaces and _ . -")
 
 
-class AccountStore:
-    """Users, thread ownership and lifecycle events over one database."""
+def _spawn(s: Session, student_id: str, name: str | None = None) -> None:
+    """Create the learner record and its default profile on this database, if missing."""
+    if s.get(Student, student_id) is None:
+        s.add(Student(id=student_id, name=name or student_id))
+        s.flush()  # rows without relationship() are not ordered by foreign key
+        s.add(Profile(student_id=student_id))
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        """Use the given session factory."""
+
+def _cohort_ids(s: Session, cohort: str) -> list[str]:
+    return [str(sid) for sid in s.scalars(select(User.student_id).where(
+        User.cohort == cohort, User.student_id.is_not(None)))]
+
+
+class AccountStore:
+    """Users, thread ownership and lifecycle events over one database (or its shards)."""
+
+    def __init__(self, sessions: sessionmaker[Session], router: ShardRouter | None = None) -> None:
+        """Use the given session factory; sharded, student rows go where `router` (or the settings) says."""
         self.sessions = sessions
+        self.placement = Placement(sessions, router or router_of(sessions))
+        self.router = self.placement.router
 
     # -- users ---------------------------------------------------------------------------
     def create_user(self, username: str, password_hash: str, role: str, cohort: str | None = None) -> dict[str, Any]:
@@ -111,9 +131,13 @@ class AccountStore:
                 student_id = None
                 if role == "student":
                     student_id = uuid.uuid4().hex[:12]
-                    s.add(Student(id=student_id, name=f"user-{student_id}"))
+                    if self.router is None:
+                        _spawn(s, student_id, f"user-{student_id}")
+                    else:  # the directory keeps the registry row; the learner record lives on the shard
+                        s.add(Student(id=student_id, name=f"user-{student_id}"))
+                        with self.placement.on(student_id) as db, db.sessions.begin() as shard:
+                            _spawn(shard, student_id, f"user-{student_id}")
                     s.flush()
-                    s.add(Profile(student_id=student_id))
                 row = User(id=uuid.uuid4().hex, username=username, password_hash=password_hash, role=role,
                            cohort=cohort, student_id=student_id, token_version=0)
                 s.add(row)
@@ -170,14 +194,22 @@ class AccountStore:
 
     def delete_user(self, user_id: str) -> list[str]:
         """Delete a login and erase its learner data (see `erase_learner`); return the erased thread ids."""
-        with self.sessions.begin() as s:
+        with self.sessions() as s:
             row = s.get(User, user_id)
             if row is None:
                 raise NotFound("user not found")
             student_id = row.student_id
+        threads: list[str] = []
+        if student_id and self.router is not None:  # the shard first: a failure leaves the login to retry with
+            with self.placement.on(student_id) as db, db.sessions.begin() as shard:
+                threads = erase_learner(shard, student_id)
+        with self.sessions.begin() as s:
+            row = s.get(User, user_id)
+            if row is None:
+                raise NotFound("user not found")
             s.delete(row)
             s.flush()
-            return erase_learner(s, student_id) if student_id else []
+            return threads + (erase_learner(s, student_id) if student_id else [])
 
     # -- failed sign-ins -----------------------------------------------------------------
     def lockout_seconds(self, username: str) -> int:
@@ -222,34 +254,78 @@ class AccountStore:
             s.execute(delete(LoginFailure).where(LoginFailure.username_hash == username_hash(username)))
             return locked
 
-    # -- threads -------------------------------------------------------------------------
+    # -- threads ---------------------------------------------------------------------------
     def create_thread(self, student_id: str) -> dict[str, Any]:
-        """Start a conversation thread owned by the student."""
-        with self.sessions.begin() as s:
-            row = LearningSession(thread_id=uuid.uuid4().hex, student_id=student_id, turns=0)
+        """Start a conversation thread owned by the student (sharded: on their shard, its id naming it)."""
+        thread_id = uuid.uuid4().hex if self.router is None else owned_id(student_id)
+        with self.placement.on(student_id) as db, db.sessions.begin() as s:
+            if self.router is not None:  # a roster or CLI student is spawned on the shard at first use
+                _spawn(s, student_id)
+            row = LearningSession(thread_id=thread_id, student_id=student_id, turns=0)
             s.add(row)
             s.flush()
             return _thread(row)
 
+    def _find_thread(self, thread_id: str) -> tuple[Database, dict[str, Any]] | None:
+        """The database holding a thread and the thread; an id that names no shard is looked for on each."""
+        found = self.placement.on_owned(thread_id)
+        places = [found] if found is not None else [nullcontext(db) for db in self.placement.databases()]
+        for place in places:
+            with place as db, db.sessions() as s:
+                row = s.get(LearningSession, thread_id)
+                if row is not None:
+                    return db, _thread(row)
+        return None
+
     def thread(self, thread_id: str) -> tuple[dict[str, Any], str | None] | None:
         """Return a thread and the cohort of its student's user, or None."""
+        if self.router is None:
+            with self.sessions() as s:
+                found = s.execute(
+                    select(LearningSession, User.cohort)
+                    .outerjoin(User, User.student_id == LearningSession.student_id)
+                    .where(LearningSession.thread_id == thread_id)
+                ).first()
+                return (_thread(found[0]), found[1]) if found else None
+        located = self._find_thread(thread_id)
+        if located is None:
+            return None
+        thread = located[1]
         with self.sessions() as s:
-            found = s.execute(
-                select(LearningSession, User.cohort)
-                .outerjoin(User, User.student_id == LearningSession.student_id)
-                .where(LearningSession.thread_id == thread_id)
-            ).first()
-            return (_thread(found[0]), found[1]) if found else None
+            return thread, s.scalar(select(User.cohort).where(User.student_id == thread["student_id"]))
 
     def threads(self, *, student_id: str | None = None, cohort: str | None = None) -> list[dict[str, Any]]:
         """Return threads of one student, of one cohort's students, or all, latest activity first."""
         query = select(LearningSession).order_by(LearningSession.last_active_at.desc()).limit(200)
+        if self.router is None:
+            if student_id is not None:
+                query = query.where(LearningSession.student_id == student_id)
+            if cohort is not None:
+                query = query.join(User, User.student_id == LearningSession.student_id).where(User.cohort == cohort)
+            with self.sessions() as s:
+                return [_thread(r) for r in s.scalars(query)]
+
+        def read(s: Session, ids: list[str] | None) -> list[dict[str, Any]]:
+            q = query if ids is None else query.where(LearningSession.student_id.in_(ids))
+            return [_thread(r) for r in s.scalars(q)]
+
         if student_id is not None:
-            query = query.where(LearningSession.student_id == student_id)
+            if cohort is not None:
+                with self.sessions() as s:
+                    if student_id not in _cohort_ids(s, cohort):
+                        return []
+            with self.placement.on(student_id) as db, db.sessions() as s:
+                return read(s, [student_id])
         if cohort is not None:
-            query = query.join(User, User.student_id == LearningSession.student_id).where(User.cohort == cohort)
-        with self.sessions() as s:
-            return [_thread(r) for r in s.scalars(query)]
+            with self.sessions() as s:
+                ids = _cohort_ids(s, cohort)
+            rows = self.placement.for_students(ids, read)
+        else:
+            rows = []
+            for db in self.placement.databases():
+                with db.sessions() as s:
+                    rows += read(s, None)
+        return sorted(rows, key=lambda r: r["last_active_at"], reverse=True)[:200]
 
     # -- idempotent turns ----------------------------------------------------------------
     def claim_turn(self, user_id: str, thread_id: str, key: str, request_hash: str) -> str | None:
@@ -293,29 +369,39 @@ class AccountStore:
     # -- agent lifecycle -----------------------------------------------------------------
     def record_event(self, student_id: str, event: str, thread_id: str | None = None) -> None:
         """Append a lifecycle event (spawned, paused, resumed)."""
-        with self.sessions.begin() as s:
+        with self.placement.on(student_id) as db, db.sessions.begin() as s:
             s.add(LifecycleEvent(student_id=student_id, thread_id=thread_id, event=event))
 
     def events(self, student_id: str) -> list[dict[str, Any]]:
         """Return a student's lifecycle events, oldest first."""
-        with self.sessions() as s:
+        with self.placement.on(student_id) as db, db.sessions() as s:
             rows = s.scalars(select(LifecycleEvent).where(LifecycleEvent.student_id == student_id)
                              .order_by(LifecycleEvent.id))
             return [{"event": r.event, "thread_id": r.thread_id, "at": _iso(r.created_at)} for r in rows]
 
     def pause_idle(self, cutoff: datetime) -> list[dict[str, Any]]:
-        """Pause active threads idle since before `cutoff`; record a `paused` event for each."""
-        with self.sessions.begin() as s:
-            rows = list(s.scalars(select(LearningSession).where(
-                LearningSession.status == "active", LearningSession.last_active_at < cutoff).with_for_update()))
-            for row in rows:
-                row.status = "paused"
-                s.add(LifecycleEvent(student_id=row.student_id, thread_id=row.thread_id, event="paused"))
-            return [_thread(r) for r in rows]
+        """Pause active threads idle since before `cutoff`, on every database; record a `paused` event for each."""
+        out: list[dict[str, Any]] = []
+        for db in self.placement.databases():
+            with db.sessions.begin() as s:
+                rows = [r for r in s.scalars(select(LearningSession).where(
+                    LearningSession.status == "active", LearningSession.last_active_at < cutoff).with_for_update())
+                        if self.placement.settled(db, r.student_id)]
+                for row in rows:
+                    row.status = "paused"
+                    s.add(LifecycleEvent(student_id=row.student_id, thread_id=row.thread_id, event="paused"))
+                out += [_thread(r) for r in rows]
+        return out
 
     def resume(self, thread_id: str) -> bool:
         """Mark a paused thread active again (recording `resumed`); return whether it was paused."""
-        with self.sessions.begin() as s:
+        place: AbstractContextManager[Database] = nullcontext(self.placement.databases()[0])
+        if self.router is not None:
+            located = self._find_thread(thread_id)
+            if located is None:
+                return False
+            place = self.placement.on(located[1]["student_id"])
+        with place as db, db.sessions.begin() as s:
             result = s.execute(update(LearningSession).where(
                 LearningSession.thread_id == thread_id, LearningSession.status == "paused"
             ).values(status="active", last_active_at=utcnow()).returning(LearningSession.student_id))

@@ -397,7 +397,7 @@ class LearnerStore:
         A stuck student may deadlock again before a tutor answers: one request per student waits in
         the inbox, not one per failed answer.
         """
-        with self.sessions.begin() as s:
+        with self._on(student_id) as db, db.sessions.begin() as s:
             waiting = s.scalar(select(Escalation.id).where(Escalation.student_id == student_id,
                                                            Escalation.status != "resolved").order_by(Escalation.id))
             if waiting is not None:
@@ -409,7 +409,7 @@ class LearnerStore:
 
     def escalations(self, student_id: str) -> list[dict[str, Any]]:
         """Return the student's escalations, oldest first."""
-        with self.sessions() as s:
+        with self._on(student_id) as db, db.sessions() as s:
             rows = s.scalars(
                 select(Escalation).where(Escalation.student_id == student_id).order_by(Escalation.id)
             )

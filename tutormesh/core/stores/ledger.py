@@ -6,6 +6,9 @@ monthly cost is month-to-date spend plus the recent daily pace (the last `PACE_D
 days left; above `llm_cost_alert_usd` it records one `CostAlert` per student and month, which
 admins read at `GET /v1/admin/cost-alerts`. Why the old month-average projection could never reach
 the $10 line with the default budgets, and when this one can: docs/operations.md.
+
+Sharded (docs/scale-plan.md), a student's ledger rows, budget and alerts live on their shard;
+the lists over every student read each database.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tutormesh.core.db import migrate, sessionmaker_for
 from tutormesh.core.models import CostAlert, LedgerEntry, LlmBudget
 from tutormesh.core.settings import Settings, get_settings
+from tutormesh.core.shards import Placement, ShardRouter, router_of
 
 
 class OverBudget(Exception):
@@ -74,17 +78,18 @@ def pace_window_start(today: date) -> date:
 class CostLedger:
     """Reads and writes ledger rows; each method is one short transaction."""
 
-    def __init__(self, sessions: sessionmaker[Session], settings: Settings) -> None:
-        """Bind the ledger to a database and the price table and budgets in `settings`."""
+    def __init__(self, sessions: sessionmaker[Session], settings: Settings, router: ShardRouter | None = None) -> None:
+        """Bind the ledger to a database (sharded: its shards) and the price table and budgets in `settings`."""
         self._sessions = sessions
         self.settings = settings
+        self.placement = Placement(sessions, router or router_of(sessions, settings))
 
     def record(self, student_id: str, model: str, tokens_in: int, tokens_out: int, *,
                purpose: str = "explain", today: date | None = None) -> float:
         """Meter one call; return its cost. Raises an alert when the projection passes the line."""
         today = today or date.today()
         cost = price(self.settings, model, tokens_in, tokens_out)
-        with self._sessions.begin() as session:
+        with self.placement.on(student_id) as db, db.sessions.begin() as session:
             session.add(LedgerEntry(student_id=student_id, model=model, purpose=purpose, tokens_in=tokens_in,
                                     tokens_out=tokens_out, cost_usd=cost, day=today, month=today.strftime("%Y-%m")))
         spend = self.spend(student_id, today=today)
@@ -95,7 +100,7 @@ class CostLedger:
     def spend(self, student_id: str, *, today: date | None = None) -> Spend:
         """Return today's and this month's spend, and the projected monthly cost."""
         today = today or date.today()
-        with self._sessions() as session:
+        with self.placement.on(student_id) as db, db.sessions() as session:
             month_usd, calls = session.execute(
                 select(func.coalesce(func.sum(LedgerEntry.cost_usd), 0.0), func.count(LedgerEntry.id)).where(
                     LedgerEntry.student_id == student_id, LedgerEntry.month == today.strftime("%Y-%m"))
@@ -110,7 +115,7 @@ class CostLedger:
 
     def budget(self, student_id: str) -> tuple[float, float]:
         """Return the student's (daily, monthly) budget in USD."""
-        with self._sessions() as session:
+        with self.placement.on(student_id) as db, db.sessions() as session:
             row = session.get(LlmBudget, student_id)
         if row is None:
             return self.settings.llm_budget_daily_usd, self.settings.llm_budget_monthly_usd
@@ -118,7 +123,7 @@ class CostLedger:
 
     def set_budget(self, student_id: str, *, daily_usd: float, monthly_usd: float) -> None:
         """Give a student their own budget."""
-        with self._sessions.begin() as session:
+        with self.placement.on(student_id) as db, db.sessions.begin() as session:
             session.merge(LlmBudget(student_id=student_id, daily_usd=daily_usd, monthly_usd=monthly_usd))
 
     def check(self, student_id: str, *, today: date | None = None) -> Spend:
@@ -139,10 +144,17 @@ class CostLedger:
             query = query.where(CostAlert.student_id == student_id)
         if month is not None:
             query = query.where(CostAlert.month == month)
-        with self._sessions() as session:
-            return [{"student_id": a.student_id, "month": a.month, "projected_usd": a.projected_usd,
-                     "threshold_usd": a.threshold_usd, "created_at": a.created_at.isoformat()}
-                    for a in session.scalars(query)]
+        found: list[CostAlert] = []
+        for db in self.placement.databases() if student_id is None else []:
+            with db.sessions() as session:
+                found += session.scalars(query)
+        if student_id is not None:
+            with self.placement.on(student_id) as db, db.sessions() as session:
+                found += session.scalars(query)
+        if len(self.placement.databases()) > 1:  # each database's newest first, merged
+            found = sorted(found, key=lambda a: (a.created_at, a.id), reverse=True)[:limit]
+        return [{"student_id": a.student_id, "month": a.month, "projected_usd": a.projected_usd,
+                 "threshold_usd": a.threshold_usd, "created_at": a.created_at.isoformat()} for a in found]
 
     def alert_reachable(self, student_id: str | None = None) -> bool:
         """Whether a budget lets a student's projection pass the alert line at all.
@@ -159,16 +171,18 @@ class CostLedger:
         """Return (student_id, month-to-date USD, pace-window USD) for every student who spent this month."""
         today = today or date.today()
         recent = func.sum(case((LedgerEntry.day >= pace_window_start(today), LedgerEntry.cost_usd), else_=0.0))
-        with self._sessions() as session:
-            rows = session.execute(select(LedgerEntry.student_id, func.sum(LedgerEntry.cost_usd), recent).where(
-                LedgerEntry.month == today.strftime("%Y-%m"), LedgerEntry.day <= today).group_by(
-                LedgerEntry.student_id)).all()
+        rows: list[Any] = []
+        for db in self.placement.databases():
+            with db.sessions() as session:
+                rows += session.execute(select(LedgerEntry.student_id, func.sum(LedgerEntry.cost_usd), recent).where(
+                    LedgerEntry.month == today.strftime("%Y-%m"), LedgerEntry.day <= today).group_by(
+                    LedgerEntry.student_id)).all()
         return [(str(sid), float(month or 0.0), float(pace or 0.0)) for sid, month, pace in rows]
 
     def _alert(self, student_id: str, today: date, projected: float) -> None:
         month = today.strftime("%Y-%m")
         try:
-            with self._sessions.begin() as session:
+            with self.placement.on(student_id) as db, db.sessions.begin() as session:
                 exists = session.scalar(select(CostAlert.id).where(CostAlert.student_id == student_id,
                                                                    CostAlert.month == month))
                 if exists is None:

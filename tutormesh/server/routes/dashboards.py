@@ -86,9 +86,9 @@ async def cohort_dashboard(cohort: Cohort, user: Teaching, services: ServicesDep
     def build(s: Session) -> CohortDashboard:
         shards = get_router(services.settings)
         return CohortDashboard(cohort=cohort, heatmap=dashboards.heatmap(s, cohort, router=shards),
-                               struggling=dashboards.struggling(s, cohort),
-                               negotiations=dashboards.negotiation_outcomes(s, cohort),
-                               cost=dashboards.cost(s, cohort, services.settings))
+                               struggling=dashboards.struggling(s, cohort, router=shards),
+                               negotiations=dashboards.negotiation_outcomes(s, cohort, router=shards),
+                               cost=dashboards.cost(s, cohort, services.settings, router=shards))
 
     board = await _read(services, build)
     audit(services, user, "read_cohort_dashboard", target=f"cohort:{cohort}")
@@ -106,13 +106,14 @@ async def student_record(user_id: UserId, user: ConsoleUser, services: ServicesD
         if row is None or row.role != "student" or row.student_id is None or (
                 scope is not None and row.cohort not in scope):
             raise NotFound("student not found")
-        sid = row.student_id
+        sid, shards = row.student_id, get_router(services.settings)
         view = thread_service.learner_view(services, sid)
         threads = services.accounts.threads(student_id=sid)
         transcript = services.learner.history(threads[0]["thread_id"]) if threads else []
         return StudentRecord(user_id=user_id, student=row.username, cohort=row.cohort, mastery=view["mastery"],
-                             skills=view["skills"], history=dashboards.mastery_history(s, sid),
-                             plans=dashboards.plans(s, sid), negotiations=services.learner.negotiations(sid, limit=20),
+                             skills=view["skills"], history=dashboards.mastery_history(s, sid, router=shards),
+                             plans=dashboards.plans(s, sid, router=shards),
+                             negotiations=services.learner.negotiations(sid, limit=20),
                              threads=threads, transcript=transcript), sid
 
     record, student_id = await _read(services, build)

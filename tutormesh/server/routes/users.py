@@ -95,10 +95,11 @@ async def unlock_user(user_id: UserId, _admin: Admin, services: ServicesDep) -> 
     return UserOut(**row)
 
 
-def _drop_checkpoints(services: Services, thread_ids: list[str]) -> None:
+def _drop_checkpoints(services: Services, student_id: str, thread_ids: list[str]) -> None:
     if services.tutor is not None:
-        for thread_id in thread_ids:
-            services.tutor.saver.delete_thread(thread_id)
+        for thread_id in thread_ids:  # sharded, on the saver of the student's shard
+            with services.tutor.graph_for(student_id, thread_id) as (_graph, saver):
+                saver.delete_thread(thread_id)
 
 
 @router.delete("/{user_id}", status_code=204, responses={404: {"description": "no such user"}})
@@ -106,7 +107,8 @@ async def delete_user(user_id: UserId, admin: Admin, services: ServicesDep) -> R
     """Delete a login and erase the learner's data (threads, checkpoints, results); not your own."""
     if user_id == admin.id:
         raise Invalid("you cannot delete your own account")
+    found = await anyio.to_thread.run_sync(services.accounts.get, user_id)
     threads = await anyio.to_thread.run_sync(services.accounts.delete_user, user_id)
     services.access.forget_user(user_id)
-    await anyio.to_thread.run_sync(_drop_checkpoints, services, threads)
+    await anyio.to_thread.run_sync(_drop_checkpoints, services, (found or {}).get("student_id") or "", threads)
     return Response(status_code=204)

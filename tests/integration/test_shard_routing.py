@@ -1,0 +1,225 @@
+# ruff: noqa: F811  (the cluster fixtures are imported from test_shards and named as arguments)
+"""Every store of student data on the student's shard: threads, ledger, escalations, privacy, staff views.
+
+The same cluster fixtures as `test_shards.py` (a directory and shards `a` and `b` behind PgBouncer);
+each test writes through the stores, then counts rows on each database directly.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import Engine, text
+
+from tests.integration.test_shards import ITEM, NOW, TODAY, Cluster, _count, _student, cluster, sharded  # noqa: F401
+from tests.pgbouncer import pgbouncer, pgbouncer_url  # noqa: F401  (fixtures)
+from tutormesh.cli import main
+from tutormesh.core import privacy
+from tutormesh.core.settings import Settings
+from tutormesh.core.shards import logical_shard, owned_id
+from tutormesh.core.stores.accounts import AccountStore
+from tutormesh.core.stores.escalations import EscalationStore
+from tutormesh.core.stores.ledger import CostLedger
+from tutormesh.graphs.runtime import open_tutor
+from tutormesh.server import dashboards, tutoring
+from tutormesh.tools.store import get_store
+
+pytestmark = [pytest.mark.postgres, pytest.mark.integration]
+WRONG = {"correct": False, "reason": "wrong", "feedback": "not quite"}
+
+
+def _home(sid: str) -> tuple[str, str]:
+    """(the student's database, the other one): even logical shards are on a, odd ones on b."""
+    return ("a", "b") if logical_shard(sid) % 2 == 0 else ("b", "a")
+
+
+def _user_on(accounts: AccountStore, home: str, cohort: str) -> dict[str, object]:
+    """A student login whose learner record hashes onto database `home`, in `cohort`."""
+    while True:
+        user = accounts.create_user(f"st-{uuid.uuid4().hex[:10]}", "x", "student")
+        if _home(str(user["student_id"]))[0] == home:
+            return accounts.update_user(str(user["id"]), cohort=cohort)
+        accounts.delete_user(str(user["id"]))
+
+
+def _rows(engine: Engine, table: str, sid: str) -> int:
+    column = "id" if table == "students" else "student_id"
+    return _count(engine, f"SELECT count(*) FROM {table} WHERE {column} = :sid", sid=sid)
+
+
+def test_threads_and_lifecycle_events_live_on_the_students_shard(sharded: Settings, cluster: Cluster) -> None:
+    accounts = AccountStore(get_store(sharded).sessions)
+    cohort = f"c{uuid.uuid4().hex[:6]}"
+    users = [_user_on(accounts, "a", cohort), _user_on(accounts, "b", cohort)]
+    for user in users:
+        sid = str(user["student_id"])
+        home, other = _home(sid)
+        thread = accounts.create_thread(sid)
+        tid = thread["thread_id"]
+        assert _count(cluster.direct[home], "SELECT count(*) FROM learning_sessions WHERE thread_id = :t", t=tid) == 1
+        for elsewhere in (other, "dir"):
+            assert _count(cluster.direct[elsewhere], "SELECT count(*) FROM learning_sessions WHERE thread_id = :t",
+                          t=tid) == 0
+        assert _rows(cluster.direct["dir"], "profiles", sid) == 0 and _rows(cluster.direct[home], "profiles", sid) == 1
+        found = accounts.thread(tid)
+        assert found is not None and found[0]["student_id"] == sid and found[1] == cohort
+        assert [t["thread_id"] for t in accounts.threads(student_id=sid)] == [tid]
+        accounts.record_event(sid, "spawned", tid)
+        assert _rows(cluster.direct[home], "lifecycle_events", sid) == 1
+        assert _rows(cluster.direct["dir"], "lifecycle_events", sid) == 0
+        assert [e["event"] for e in accounts.events(sid)] == ["spawned"]
+    in_cohort = {t["student_id"] for t in accounts.threads(cohort=cohort)}
+    assert in_cohort == {str(u["student_id"]) for u in users}
+    # The idle sweep pauses on every database; resuming finds the thread from its id.
+    paused = {t["thread_id"] for t in accounts.pause_idle(datetime.now(UTC) + timedelta(seconds=1))}
+    mine = {t["thread_id"] for t in accounts.threads(cohort=cohort)}
+    assert mine <= paused
+    tid = next(iter(mine))
+    assert accounts.resume(tid) is True
+    sid = accounts.thread(tid)[0]["student_id"]  # type: ignore[index]
+    assert [e["event"] for e in accounts.events(sid)][-2:] == ["paused", "resumed"]
+
+
+def test_a_tutor_reply_reaches_the_checkpoint_on_the_students_shard(sharded: Settings, cluster: Cluster) -> None:
+    sid = _student(13)  # on b
+    get_store(sharded).ensure_student(sid)
+    thread = owned_id(sid)
+    with open_tutor(sharded) as tutor:
+        tutor.send(sid, thread, "I want to practice linear equations", now=NOW)
+        resumed = tutoring.resume_graph(SimpleNamespace(tutor=tutor), thread, sid,  # type: ignore[arg-type]
+                                        {"author": "Ms Rao", "text": "try isolating x first", "escalation_id": 7})
+        messages = [str(m.content) for m in tutor.state(thread)["messages"]]
+    assert resumed is False  # not waiting at the interrupt: the reply is appended to the state
+    assert any("try isolating x first" in m for m in messages)
+    sql = "SELECT count(*) FROM checkpoints WHERE thread_id = :t"
+    assert _count(cluster.direct["b"], sql, t=thread) >= 2  # the turn's and the update's
+    assert _count(cluster.direct["dir"], sql, t=thread) == 0 and _count(cluster.direct["a"], sql, t=thread) == 0
+
+
+def test_ledger_and_escalations_live_on_the_students_shard(sharded: Settings, cluster: Cluster) -> None:
+    store = get_store(sharded)
+    accounts = AccountStore(store.sessions)
+    cohort = f"c{uuid.uuid4().hex[:6]}"
+    ledger = CostLedger(store.sessions, sharded)
+    inbox = EscalationStore(store.sessions)
+    for home in ("a", "b"):
+        user = _user_on(accounts, home, cohort)
+        sid = str(user["student_id"])
+        ledger.record(sid, "gpt-4o-mini", 1000, 500, today=TODAY)
+        ledger.set_budget(sid, daily_usd=0.5, monthly_usd=5.0)
+        assert _rows(cluster.direct[home], "llm_ledger", sid) == 1
+        assert _rows(cluster.direct["dir"], "llm_ledger", sid) == 0
+        assert _rows(cluster.direct[home], "llm_budgets", sid) == 1
+        assert ledger.spend(sid, today=TODAY).calls == 1 and ledger.budget(sid) == (0.5, 5.0)
+        thread = accounts.create_thread(sid)["thread_id"]
+        esc = store.open_escalation(sid, None, "stuck on fractions")
+        assert _rows(cluster.direct[home], "escalations", sid) == 1 and _rows(cluster.direct["dir"], "escalations",
+                                                                              sid) == 0
+        assert [e["id"] for e in store.escalations(sid)] == [esc]
+        listed = inbox.inbox({cohort}, sla_s=60)
+        assert esc in [row["id"] for row in listed]
+        staff = accounts.create_user(f"tutor-{uuid.uuid4().hex[:8]}", "x", "tutor")
+        inbox.claim(esc, str(staff["id"]), {cohort})
+        inbox.reply(esc, str(staff["id"]), {cohort}, author="Ms Rao", text="let us look at it", thread_id=thread)
+        assert _count(cluster.direct[home], "SELECT count(*) FROM thread_messages WHERE thread_id = :t AND "
+                                            "role = 'tutor'", t=thread) == 1
+        assert [m["content"] for m in inbox.tutor_messages(thread)] == ["let us look at it"]
+        assert inbox.get(esc, {cohort}, sla_s=60)["thread_id"] == thread
+        assert inbox.get(esc, None, sla_s=60)["claimed_by"] == staff["username"]
+        with pytest.raises(Exception, match="not found"):
+            inbox.get(esc, {"another-cohort"}, sla_s=60)
+    assert {r[0] for r in ledger.month_spend(TODAY)} >= {str(r["student_id"]) for r in listed}
+
+
+def test_staff_views_fan_out_over_both_shards(sharded: Settings, cluster: Cluster) -> None:
+    store = get_store(sharded)
+    accounts = AccountStore(store.sessions)
+    cohort = f"c{uuid.uuid4().hex[:6]}"
+    ledger = CostLedger(store.sessions, sharded)
+    members = [_user_on(accounts, "a", cohort), _user_on(accounts, "b", cohort)]
+    ids = [str(u["student_id"]) for u in members]
+    for n, sid in enumerate(ids):
+        store.plan(sid, "math", today=TODAY)
+        for k in range(3):  # three wrong in a row: a streak alert
+            store.record_practice(student_id=sid, thread_id=f"t-{sid}", item=ITEM, answer=f"a{k}", grade=WRONG,
+                                  p_before=0.3, p_after=0.2, reply="not yet")
+        store.open_negotiation(id=f"n-{sid}", student_id=sid, thread_id=f"t-{sid}", subject="math",
+                               skill=ITEM["skill"], kind="pace")
+        ledger.record(sid, "gpt-4o-mini", 1000 * (n + 1), 0)
+    router = store.router
+    with store.sessions() as s:
+        struggling = dashboards.struggling(s, cohort, router=router)
+        outcomes = dashboards.negotiation_outcomes(s, cohort, router=router)
+        cost = dashboards.cost(s, cohort, sharded, router=router)
+        history = dashboards.mastery_history(s, ids[1], router=router)
+        plans = dashboards.plans(s, ids[1], router=router)
+    assert {r["student_id"] for r in struggling} == set(ids)
+    assert all(r["streaks"] and r["open_negotiations"] == 1 for r in struggling)
+    assert outcomes["total"] == 2
+    spent = {r["student_id"]: r["month_usd"] for r in cost["students"]}
+    assert set(spent) == set(ids) and spent[ids[1]] > spent[ids[0]] > 0
+    assert len(history) == 3 and [p["subject"] for p in plans] == ["math"]
+
+
+def test_export_and_erase_find_everything_on_the_shard_and_leave_nothing(sharded: Settings,
+                                                                          cluster: Cluster) -> None:
+    store = get_store(sharded)
+    accounts = AccountStore(store.sessions)
+    cohort = f"c{uuid.uuid4().hex[:6]}"
+    ledger = CostLedger(store.sessions, sharded)
+    gone, kept = _user_on(accounts, "b", cohort), _user_on(accounts, "a", cohort)
+    with open_tutor(sharded) as tutor:
+        for user in (gone, kept):
+            sid = str(user["student_id"])
+            thread = accounts.create_thread(sid)["thread_id"]
+            tutor.send(sid, thread, f"I want to practice linear equations {user['username']}", now=NOW)
+            tutor.send(sid, thread, "x = 3", now=NOW)
+            ledger.record(sid, "gpt-4o-mini", 100, 10)
+            store.open_escalation(sid, None, "stuck")
+            accounts.record_event(sid, "spawned", thread)
+    sid = str(gone["student_id"])
+    export = privacy.export_student(str(gone["username"]), sharded)["data"]
+    assert export["account"]["username"] == gone["username"] and export["learner"]["id"] == sid
+    assert export["attempts"] and export["threads"] and export["thread_messages"] and export["mastery"]
+    assert export["llm_ledger"] and export["escalations"] and export["lifecycle_events"] and export["checkpoints"]
+    thread = export["threads"][0]["thread_id"]
+    report = privacy.erase_student(str(gone["username"]), sharded, actor="test")
+    assert report.findings == [], report.findings
+    assert report.removed["attempts"] >= 1 and report.removed["users"] == 1 and report.deidentified["llm_ledger"] == 1
+    for name in ("dir", "a", "b"):
+        db = cluster.direct[name]
+        for table in ("students", "profiles", "mastery", "attempts", "learning_sessions", "escalations",
+                      "lifecycle_events", "llm_ledger", "engagement"):
+            assert _rows(db, table, sid) == 0, (name, table)
+        assert _count(db, "SELECT count(*) FROM checkpoints WHERE thread_id = :t", t=thread) == 0
+        assert _count(db, "SELECT count(*) FROM thread_messages WHERE thread_id = :t", t=thread) == 0
+        assert _count(db, "SELECT count(*) FROM users WHERE id = :u", u=gone["id"]) == 0
+    other = str(kept["student_id"])  # the other student, on the other shard, is untouched
+    assert _rows(cluster.direct["a"], "attempts", other) >= 1 and _rows(cluster.direct["a"], "llm_ledger", other) == 1
+    assert privacy.find_subject(store.sessions, str(kept["username"])).thread_ids
+
+
+def test_db_upgrade_migrates_the_directory_and_every_shard(sharded: Settings, cluster: Cluster,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from tutormesh.core.db import MIGRATIONS_DIR
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with cluster.direct["b"].begin() as conn:  # shard b one migration behind: no engagement table
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0007")
+    assert _count(cluster.direct["b"], "SELECT count(*) FROM pg_tables WHERE tablename = 'engagement'") == 0
+    assert main(["db", "upgrade"]) == 0
+    out = capsys.readouterr().out
+    assert "directory at head" in out and "shard a at head" in out and "shard b at head" in out
+    for name in ("dir", "a", "b"):
+        with cluster.direct[name].connect() as c:
+            assert c.scalar(text("SELECT version_num FROM alembic_version")) == "0008_engagement", name
+    assert _count(cluster.direct["b"], "SELECT count(*) FROM pg_tables WHERE tablename = 'engagement'") == 1
+    assert _count(cluster.direct["b"], "SELECT count(*) FROM skills") > 0

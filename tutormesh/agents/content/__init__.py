@@ -1,0 +1,1 @@
+"""The SME content agent: deck -> draft lessons, verified items and an assignment (docs/content.md)."""
