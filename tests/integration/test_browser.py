@@ -98,9 +98,11 @@ def test_student_changes_settings_and_reads_the_sessions_reflection(tmp_path: Pa
         # The chosen style: the first item comes with a worked example (the goal starts at its first
         # missing prerequisite, so for a new student it is the first topic either way).
         page.locator(".msg.assistant .text").filter(has_text="Worked example").last.wait_for(timeout=15_000)
+        page.wait_for_function("!document.getElementById('send').disabled")
         message.fill("x = 12345")
         message.press("Enter")
         page.locator(".msg.assistant .text").filter(has_text="Mastery of").wait_for(timeout=15_000)
+        page.wait_for_function("!document.getElementById('send').disabled")  # the reply's stream has ended
         message.fill("that's all for today")
         message.press("Enter")
         page.locator(".msg.assistant .text").filter(has_text="Bye! See you next time.").wait_for(timeout=15_000)
