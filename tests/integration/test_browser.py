@@ -98,11 +98,11 @@ def test_student_changes_settings_and_reads_the_sessions_reflection(tmp_path: Pa
         # The chosen style: the first item comes with a worked example (the goal starts at its first
         # missing prerequisite, so for a new student it is the first topic either way).
         page.locator(".msg.assistant .text").filter(has_text="Worked example").last.wait_for(timeout=15_000)
-        page.wait_for_function("!document.getElementById('send').disabled")
+        page.locator("#send:enabled").wait_for()
         message.fill("x = 12345")
         message.press("Enter")
         page.locator(".msg.assistant .text").filter(has_text="Mastery of").wait_for(timeout=15_000)
-        page.wait_for_function("!document.getElementById('send').disabled")  # the reply's stream has ended
+        page.locator("#send:enabled").wait_for()  # the reply's stream has ended (the page's CSP forbids eval)
         message.fill("that's all for today")
         message.press("Enter")
         page.locator(".msg.assistant .text").filter(has_text="Bye! See you next time.").wait_for(timeout=15_000)
@@ -114,7 +114,7 @@ def test_student_changes_settings_and_reads_the_sessions_reflection(tmp_path: Pa
 
         page.reload()  # the settings and the reflection come back from the API
         page.get_by_label("Message").wait_for()
-        page.wait_for_function("document.getElementById('set-culture').options.length > 1")  # loaded
+        page.locator("#set-culture option[value=india]").wait_for(state="attached")  # the settings loaded
         assert page.get_by_label("Names, money and places from").input_value() == "india"
         assert page.get_by_label("Show me first").input_value() == "worked_example"
         page.locator("#reflections li").filter(has_text="Answers this session: 1").wait_for()
