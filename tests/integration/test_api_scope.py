@@ -81,6 +81,8 @@ STAFF_SEE_ALL = {r: 200 for r in ("teacher", "other_teacher", "teacher_without_c
 # A record of cohort 9a: its teacher and admins reach it; the other cohort's teacher and a teacher with no
 # cohort get 404 (its existence is not revealed); students are not staff.
 COHORT_9A = {**STAFF_ONLY, "teacher": 200, "other_teacher": 404, "teacher_without_cohort": 404, "admin": 200}
+STUDENTS_ONLY = {"student": 200, "other_student": 200, "teacher": 403, "other_teacher": 403,
+                 "teacher_without_cohort": 403, "admin": 403}
 ROSTER = "username,role,cohort,password\nnew-kid,student,9a,long-enough-pw\n"
 
 
@@ -122,6 +124,10 @@ def cases(w: World) -> list[tuple[str, str, dict[str, Any], dict[str, int]]]:
         ("GET", f"/v1/quizzes/{w.quiz}/report?cohort=9a", {}, expect(**COHORT_9A)),
         ("GET", "/v1/me/assignments", {}, expect(student=200, other_student=200, teacher=403, other_teacher=403,
                                                  teacher_without_cohort=403, admin=403)),
+        ("GET", "/v1/me/profile", {}, expect(**STUDENTS_ONLY)),
+        ("PATCH", "/v1/me/profile", {"json": {"goals": []}}, expect(**STUDENTS_ONLY)),
+        ("GET", "/v1/me/reflections", {}, expect(**STUDENTS_ONLY)),
+        ("GET", f"/v1/students/{ana_id}/reflections", {}, expect(**COHORT_9A)),
         ("GET", "/v1/escalations", {}, expect(**STAFF_ONLY, **STAFF_SEE_ALL)),
         ("GET", f"/v1/escalations/{esc}", {}, expect(**COHORT_9A)),
         ("GET", "/v1/flags", {}, expect(**STAFF_ONLY, **STAFF_SEE_ALL)),

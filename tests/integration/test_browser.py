@@ -68,3 +68,53 @@ def test_student_chats_in_the_browser(tmp_path: Path, chromium) -> None:  # type
         page.reload()  # the conversation comes back from the API
         page.locator(".msg.user .text").filter(has_text="x = 12345").wait_for()
         assert page.locator(".msg").count() == 4
+
+
+def test_student_changes_settings_and_reads_the_sessions_reflection(tmp_path: Path, chromium) -> None:  # type: ignore[no-untyped-def]
+    data = tmp_path / "data"
+    added = run_cli(data, "user", "add", "ravi", "--role", "student", "--cohort", "9a",
+                    env={"TUTORMESH_PASSWORD": PASSWORD})
+    assert added.returncode == 0, added.stderr
+    with serve(data) as live:
+        page = chromium.new_page(viewport={"width": 1200, "height": 1100})
+        page.goto(live.url + "/")
+        page.get_by_label("Username").fill("ravi")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        message = page.get_by_label("Message")
+        message.wait_for()
+        reflections = page.locator("#reflections li")
+        reflections.filter(has_text="Say \u201cbye\u201d when you finish").wait_for()
+
+        page.locator("#settings-box summary").click()
+        page.get_by_label("Names, money and places from").select_option("india")
+        page.get_by_label("Show me first").select_option("worked_example")
+        page.get_by_label("Goals").select_option(["two-step-equations"])
+        page.get_by_role("button", name="Save settings").click()
+        page.get_by_role("status").filter(has_text="Saved.").wait_for()
+
+        message.fill("practice")
+        message.press("Enter")
+        # The chosen style: the first item comes with a worked example (the goal starts at its first
+        # missing prerequisite, so for a new student it is the first topic either way).
+        page.locator(".msg.assistant .text").filter(has_text="Worked example").last.wait_for(timeout=15_000)
+        page.locator("#send:enabled").wait_for()
+        message.fill("x = 12345")
+        message.press("Enter")
+        page.locator(".msg.assistant .text").filter(has_text="Mastery of").wait_for(timeout=15_000)
+        page.locator("#send:enabled").wait_for()  # the reply's stream has ended (the page's CSP forbids eval)
+        message.fill("that's all for today")
+        message.press("Enter")
+        page.locator(".msg.assistant .text").filter(has_text="Bye! See you next time.").wait_for(timeout=15_000)
+        shown = reflections.filter(has_text="Answers this session: 1, right: 0.")
+        shown.wait_for(timeout=10_000)
+        assert "Next time:" in shown.inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "browser-settings-reflection.png"), full_page=True)
+
+        page.reload()  # the settings and the reflection come back from the API
+        page.get_by_label("Message").wait_for()
+        page.locator("#set-culture option[value=india]").wait_for(state="attached")  # the settings loaded
+        assert page.get_by_label("Names, money and places from").input_value() == "india"
+        assert page.get_by_label("Show me first").input_value() == "worked_example"
+        page.locator("#reflections li").filter(has_text="Answers this session: 1").wait_for()

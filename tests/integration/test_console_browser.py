@@ -205,6 +205,7 @@ def test_teacher_lands_on_the_dashboard_with_charts(live: Live, browser: Any) ->
     page.get_by_role("link", name="cara").first.click()  # the student's read-only record
     page.get_by_role("heading", name="Student: cara").wait_for()
     page.get_by_role("region", name="Mastery per skill").wait_for()
+    page.get_by_role("region", name="Session reflections, newest first").wait_for()  # none yet: "Nothing yet."
     assert page.locator(".transcript .msg.user").first.inner_text().endswith("teach me linear equations")
     shot(page, "student-record")
     accessible(page, "student record")

@@ -25,13 +25,21 @@ def draw_index(stats: Mapping[str, Mapping[str, Any]]) -> int:
     return sum(int(row.get("attempts", 0)) for row in stats.values())
 
 
-def _chosen(student_id: str, profile: Mapping[str, Any], draw: int) -> str:
+def lead_content(student_id: str, profile: Mapping[str, Any], draw: int, lead: str | None = None) -> str:
+    """The content type an item or lesson leads with; the ONE place a chosen style beats the learned weights.
+
+    In order: the style the student chose in their settings (`style_override`), the type the last
+    session's reflection opens with (`lead`), else a Thompson draw over the learned weights.
+    """
+    for chosen in (profile.get("style_override"), lead):
+        if chosen in lm.CONTENT_TYPES:
+            return str(chosen)
     counts = lm.style_counts(profile.get("style_counts"), profile.get("learning_style"))
     return lm.choose_content(counts, lm.seed_for(student_id, draw))
 
 
 def item_content(student_id: str, profile: Mapping[str, Any], plan: Mapping[str, Any], row: Mapping[str, Any], *,
-                 pace: str, adaptive: bool, draw: int) -> list[str]:
+                 pace: str, adaptive: bool, draw: int, lead: str | None = None) -> list[str]:
     """Content types shown with the next practice item ([]: the item alone).
 
     Adaptive: one type by Thompson sampling over the learned weights, a picture on a topic's first
@@ -43,7 +51,7 @@ def item_content(student_id: str, profile: Mapping[str, Any], plan: Mapping[str,
         return []
     if not adaptive:
         return ["text"]
-    kinds = [_chosen(student_id, profile, draw)]
+    kinds = [lead_content(student_id, profile, draw, lead)]
     if VISUAL_SUPPORT in plan.get("adjustments", []) and int(row.get("attempts", 0)) < AGREED_VISUALS:
         kinds.append("visual")
     if pace == "slow" and lm.prefers(profile, "worked_example"):  # unless its evidence says it does not help
@@ -52,11 +60,11 @@ def item_content(student_id: str, profile: Mapping[str, Any], plan: Mapping[str,
 
 
 def lesson_extras(student_id: str, profile: Mapping[str, Any], plan: Mapping[str, Any], *, adaptive: bool,
-                  draw: int) -> list[str] | None:
+                  draw: int, lead: str | None = None) -> list[str] | None:
     """What a lesson adds to its explanation and worked example (None: the fixed sequence's text only)."""
     if not adaptive:
         return None
-    extras = [_chosen(student_id, profile, draw)]
+    extras = [lead_content(student_id, profile, draw, lead)]
     if lm.is_visual_learner(profile) or VISUAL_SUPPORT in plan.get("adjustments", []):
         extras.append("visual")
     return list(dict.fromkeys(extras))

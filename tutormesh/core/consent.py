@@ -29,7 +29,7 @@ _consent_lock = threading.Lock()
 _MATH_ANSWER = re.compile(r"^(?:[\s\d.,=<>≤≥±√π^*/+\-−()]|\b(?:[a-zA-Z]|or|and|sqrt|pi)\b){1,40}$")
 # The fixed command a restricted student's request becomes, by the student agent's intent.
 _COMMANDS = {"hint": "hint", "review": "review my progress", "practice": "practice", "learn": "learn",
-             "greet": "hello"}
+             "greet": "hello", "goodbye": "bye"}
 
 
 def needs_guardian_consent(dob_band: str | None, guardian_consent_at: datetime | None,

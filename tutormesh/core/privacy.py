@@ -58,6 +58,7 @@ from tutormesh.core.models import (
     NegotiationMessageRow,
     PrivacyAudit,
     Profile,
+    ReflectionRow,
     Student,
     ThreadMessage,
     User,
@@ -192,7 +193,7 @@ def _sql_export(s: Session, who: DataSubject) -> dict[str, Any]:
         "threads": LearningSession, "lifecycle_events": LifecycleEvent, "submissions": Submission,
         "assessment_events": AssessmentEvent, "quiz_assignments": QuizAssignment, "llm_budget": LlmBudget,
         "llm_ledger": LedgerEntry, "llm_cost_alerts": CostAlert, "engagement": Engagement,
-        "adaptations": AdaptationRow,
+        "adaptations": AdaptationRow, "reflections": ReflectionRow,
     }
     out: dict[str, Any] = {name: [_row(r) for r in s.scalars(select(model).where(model.student_id == sid))]
                            for name, model in by_student.items()}
@@ -319,7 +320,7 @@ def _sql_erase(s: Session, who: DataSubject, reference: str) -> tuple[dict[str, 
     if threads:
         gone("thread_messages", delete(ThreadMessage).where(ThreadMessage.thread_id.in_(threads)))
     model: Any
-    for name, model in (("engagement", Engagement), ("adaptations", AdaptationRow),
+    for name, model in (("engagement", Engagement), ("adaptations", AdaptationRow), ("reflections", ReflectionRow),
                         ("negotiations", Negotiation), ("escalations", Escalation), ("mastery", Mastery),
                         ("curriculum_plans", CurriculumPlan), ("lifecycle_events", LifecycleEvent),
                         ("threads", LearningSession), ("profiles", Profile), ("llm_budgets", LlmBudget)):

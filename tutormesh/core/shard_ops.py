@@ -71,6 +71,7 @@ OWNED_TABLES: tuple[OwnedTable, ...] = (
     OwnedTable("thread_messages", _THREADS, "id"),
     OwnedTable("engagement", "student_id = ANY(:ids)", "id"),
     OwnedTable("adaptations", "student_id = ANY(:ids)", "id"),
+    OwnedTable("reflections", "student_id = ANY(:ids)"),  # applied_at changes after insert: row by row
     OwnedTable("lifecycle_events", "student_id = ANY(:ids)", "id"),
     OwnedTable("escalations", "student_id = ANY(:ids)"),  # claimed and resolved in place
     OwnedTable("llm_ledger", "student_id = ANY(:ids)", "id"),

@@ -2,7 +2,9 @@
 
 An agent's full state lives in the database (the thread's checkpoint plus the learner model in
 SQL), so pausing only marks its threads `paused` and forgets the in-process handle; resuming
-reloads from the database and loses nothing. Every transition is a `lifecycle_events` row.
+reloads from the database and loses nothing. Every transition is a `lifecycle_events` row. An
+idle pause ends the student's session: its reflection is stored (agents/reflection.py), so the
+teacher sees it and the next session acts on it.
 """
 
 from __future__ import annotations
@@ -84,7 +86,20 @@ class Lifecycle:
             self.live.pop(row["student_id"], None)
             self.seen.pop(row["thread_id"], None)
             log.info("agent paused student=%s thread=%s", row["student_id"], row["thread_id"])
+            self.reflect(row["student_id"], row["thread_id"])
         return paused
+
+    def reflect(self, student_id: str, thread_id: str) -> None:
+        """Store the reflection of the session an idle pause ended (nothing when it had no answers)."""
+        from tutormesh.agents.reflection import close_session  # the agents load with the tutor, not the app
+
+        try:
+            found = close_session(student_id, thread_id, "idle", store=self.learner)
+        except Exception:  # noqa: BLE001 - one student's failed reflection must not stop the sweep
+            log.exception("reflection failed student=%s thread=%s", student_id, thread_id)
+            return
+        if found is not None:
+            log.info("session reflected student=%s reflection=%s", student_id, found["id"])
 
     async def run_sweeper(self) -> None:
         """Sweep forever, every `lifecycle_sweep_seconds` (cancelled at shutdown)."""

@@ -39,3 +39,16 @@ def test_shipped_weights_were_fitted_on_the_shipped_utterances() -> None:
         "data/understanding/utterances.jsonl changed: rebuild with python -m tutormesh.agents.utterance_model")
     assert sum(r["split"] == "heldout" for r in rows) >= 300
     assert {r["language"] for r in rows} == {"en", "hi", "es"} and {r["script"] for r in rows} >= {"deva", "latn"}
+
+
+@pytest.mark.parametrize("text", ["practice", "i want to practice", "quiz me", "practice please", "अभ्यास",
+                                  "more problems"])
+def test_a_bare_request_names_no_topic(text: str) -> None:
+    read = understanding.understand(text, problem_open=False)
+    assert read.intent == "practice" and read.topics == ()
+
+
+def test_a_request_that_names_a_topic_still_names_it() -> None:
+    assert understanding.understand("practice slope-intercept form", problem_open=False).topics[0] == (
+        "slope-intercept-form")
+    assert understanding.understand("quiero practicar ecuaciones lineales", problem_open=False).topics

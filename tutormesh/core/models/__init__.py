@@ -24,6 +24,7 @@ from tutormesh.core.models.learning import (
 )
 from tutormesh.core.models.ledger import CostAlert, LedgerEntry, LlmBudget
 from tutormesh.core.models.privacy import PrivacyAudit
+from tutormesh.core.models.reflection import ReflectionRow
 from tutormesh.core.models.staff import AuditEntry, StaffProfile
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "NegotiationMessageRow",
     "PrivacyAudit",
     "Profile",
+    "ReflectionRow",
     "Skill",
     "StaffProfile",
     "Student",

@@ -68,6 +68,8 @@ class Profile(Base):
     strengths: Mapped[list[Any]] = mapped_column(JSON, default=list)
     weaknesses: Mapped[list[Any]] = mapped_column(JSON, default=list)
     goals: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # A content type the student chose in their settings; it beats the learned weights (agents/adaptation.py).
+    style_override: Mapped[str | None] = mapped_column(String(20), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 

@@ -48,6 +48,7 @@ def _profile_dict(row: Profile | RowMapping) -> dict[str, Any]:
         "weaknesses": list(r["weaknesses"]),
         "goals": list(r["goals"]),
         "style_counts": dict(r["style_counts"] or {}),
+        "style_override": r["style_override"],
     }
 
 

@@ -8,17 +8,18 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
-from tutormesh.agents import explainer, human_tutor, student
+from tutormesh.agents import explainer, human_tutor, reflection, student
 from tutormesh.graphs.negotiation.context import NegotiationContext
 from tutormesh.graphs.negotiation.graph import graph as negotiation_graph
 from tutormesh.graphs.student.context import StudentContext
 from tutormesh.graphs.student.state import StudentInput, StudentState
 
 ACTIONS = {"answer": "practice", "practice": "practice", "hint": "practice", "meta": "practice", "learn": "teach",
-           "ask": "explain", "review": "review", "greet": "converse", "off_topic": "converse"}
+           "ask": "explain", "review": "review", "greet": "converse", "off_topic": "converse",
+           "goodbye": "goodbye"}
 
 
-def act(state: StudentState) -> Literal["practice", "teach", "explain", "review", "converse"]:
+def act(state: StudentState) -> Literal["practice", "teach", "explain", "review", "converse", "goodbye"]:
     """Route the understood intent to the node that serves it ("I don't get it" re-teaches unless a problem is open)."""
     if state["intent"] == "meta" and not state.get("current_item"):
         return "teach"
@@ -51,6 +52,7 @@ builder.add_node("teach", student.teach)
 builder.add_node("review", student.review)
 builder.add_node("explain", explainer.explain)
 builder.add_node("converse", student.converse)
+builder.add_node("goodbye", reflection.goodbye)  # ends the session with its reflection
 builder.add_node("negotiate", negotiate)
 builder.add_node("await_tutor", human_tutor.await_tutor)  # interrupt(): resumed by a human tutor's reply
 builder.add_edge(START, "understand")
@@ -58,5 +60,6 @@ builder.add_conditional_edges("understand", act)
 for node in ("practice", "teach", "explain", "review", "converse"):
     builder.add_conditional_edges(node, after_action)
 builder.add_conditional_edges("negotiate", human_tutor.after_negotiation)
+builder.add_edge("goodbye", END)
 builder.add_edge("await_tutor", END)
 graph = builder.compile(name="student")

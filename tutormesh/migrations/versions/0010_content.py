@@ -11,7 +11,7 @@ from alembic import op
 
 revision: str = "0010"
 # TEMPORARY: "0008_engagement" until 0009_reflections lands on main; the lead re-chains this to "0009".
-down_revision: str | None = "0008_engagement"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

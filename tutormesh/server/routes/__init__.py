@@ -15,6 +15,7 @@ from tutormesh.server.routes import (
     health,
     operations,
     privacy,
+    profile,
     quizzes,
     reviews,
     thread_events,
@@ -30,6 +31,7 @@ for _module in (health, auth, threads, users, cohorts, quizzes):  # each documen
     v1.include_router(_module.router)
 for _module in (escalations, reviews, assignments, dashboards, admin, audit, content, experiments):
     v1.include_router(_module.router, responses=ROLE_CHECKED)
+v1.include_router(profile.router, responses={**SIGNED_IN, 422: {"description": "malformed input, with the reason"}})
 v1.include_router(thread_events.router, responses={**SIGNED_IN, 404: {"description": "no such thread, or not yours"}})
 for _module in (operations, privacy):
     v1.include_router(_module.router, responses=ROLE_CHECKED)

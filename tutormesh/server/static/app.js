@@ -370,7 +370,10 @@ async function send(text) {
       bubble.dataset.raw = raw + data.text;
       renderMarkdown(bubble, bubble.dataset.raw);
       scrollToEnd();
-    } else if (event === "state") renderLearner(data);
+    } else if (event === "state") {
+      renderLearner(data);
+      if (data.intent === "goodbye") loadReflections();  // the goodbye stored this session's reflection
+    }
     else if (event === "error") throw new ApiError(500, data.code, data.message);
   };
   for (;;) {
@@ -436,6 +439,8 @@ async function openChat() {
   scrollToEnd();
   $("message").focus();
   loadAssignments();
+  loadReflections();
+  loadSettings();
   watchThread(state.thread);
 }
 

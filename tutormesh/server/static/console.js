@@ -215,8 +215,15 @@ function negotiationSteps(n) {
     m.reason || m.trade_off || m.estimated_impact || (m.plan ? `pace ${m.plan.pace}` : "") || m.kind || "")));
 }
 
+function reflectionTable(rows) {  // null: the caller's role may not read reflections (tutors)
+  if (!rows) return h("p", {}, "Not shown to your role.");
+  return table("Session reflections, newest first", ["When", "Ended by", "Right", "What the agent noticed"],
+    rows.map((x) => [when(x.created_at), x.trigger, `${x.right} / ${x.answers}`, h("span", { class: "prewrap" }, x.summary)]));
+}
+
 async function showStudent(userId) {
-  const r = await api(`/v1/dashboards/students/${userId}`);
+  const [r, reflections] = await Promise.all([api(`/v1/dashboards/students/${userId}`),
+                                              api(`/v1/students/${userId}/reflections`).catch(() => null)]);
   const skills = Object.keys(r.mastery);
   const bySkill = {};
   for (const p of r.history) (bySkill[p.title] ||= []).push({ x: p.at, y: Math.round(p.p_known * 100) });
@@ -240,6 +247,7 @@ async function showStudent(userId) {
     h("h3", {}, "Negotiations"), ...(r.negotiations.length ? r.negotiations.map((n) => h("details", {},
       h("summary", {}, `${n.skill}: ${OUTCOME_WORDS[n.status] || n.status}, ${n.rounds} round(s)`), negotiationSteps(n)))
       : [h("p", {}, "None.")]),
+    h("h3", {}, "Session reflections"), reflectionTable(reflections),
     h("h3", {}, "Latest conversation"), transcriptList(r.transcript));
 }
 
