@@ -245,8 +245,12 @@ def _written_since(conn: Connection, table: Table, spec: OwnedTable, ids: list[s
     return list(conn.execute(query))
 
 
-def _count(conn: Connection, table: Table, spec: OwnedTable, ids: list[str]) -> int:
-    return int(conn.scalar(text(f'SELECT count(*) FROM "{table.name}" WHERE {spec.where}'), {"ids": ids}) or 0)
+def _counts(conn: Connection, specs: Sequence[OwnedTable], ids: list[str]) -> list[int]:
+    """Rows of `ids` per table, in one statement (the id array is sent once)."""
+    if not ids or not specs:
+        return [0] * len(specs)
+    counts = ", ".join(f'(SELECT count(*) FROM "{s.name}" WHERE {s.where})' for s in specs)
+    return [int(n) for n in conn.execute(text(f"SELECT {counts}"), {"ids": ids}).one()]
 
 
 def _keys(conn: Connection, table: Table, spec: OwnedTable, ids: list[str]) -> set[tuple[Any, ...]]:
@@ -272,11 +276,12 @@ def _copy_delta(src: Connection, dst: Connection, tables: dict[str, Table], ids:
     fresh: dict[str, list[Any]] = {}
     known: dict[str, set[tuple[Any, ...]]] = {}
     stale: dict[str, list[tuple[Any, ...]]] = {}
-    for spec in present:
+    counted = zip(present, _counts(src, present, ids), _counts(dst, present, ids), strict=True)
+    for spec, on_src, on_dst in counted:
         table, pk = tables[spec.name], pks[spec.name]
         fresh[spec.name] = rows = _written_since(src, table, spec, ids, since, xmax)
         known[spec.name] = _present_keys(dst, table, [tuple(r._mapping[c] for c in pk) for r in rows])
-        if ids and _count(dst, table, spec, ids) + len(rows) - len(known[spec.name]) != _count(src, table, spec, ids):
+        if on_dst + len(rows) - len(known[spec.name]) != on_src:
             stale[spec.name] = list(_keys(dst, table, spec, ids) - _keys(src, table, spec, ids))
     for spec in reversed(present):  # removals first, children before parents
         table = tables[spec.name]
