@@ -30,8 +30,9 @@ from tutormesh.core.shards import (
 # Serial ids of database number n start at n * ID_STRIDE: ids stay unique across databases, so a
 # moved row keeps its id. The columns are 32-bit today, hence 21 databases of 100M ids each.
 ID_STRIDE = 100_000_000
-# Catch-up copies before the freeze: at most this many, stopping once one copies this few rows.
-CATCH_UP_PASSES, CAUGHT_UP = 3, 200
+# Catch-up copies before the freeze: at most this many, stopping once one copies this few rows or
+# no fewer than the one before (each copy's work follows the rows written during the previous one).
+CATCH_UP_PASSES, CAUGHT_UP = 8, 200
 # Longer than any write transaction plus the clock skew between hosts (`created_at` is the writer's clock).
 SKEW = timedelta(seconds=60)
 _THREADS = "thread_id IN (SELECT thread_id FROM learning_sessions WHERE student_id = ANY(:ids))"
@@ -44,10 +45,10 @@ class OwnedTable:
     Attributes:
         name: the table.
         where: SQL selecting the rows of the students in the array parameter `:ids`.
-        append_key: the key of an append-only table: a delta copies the rows whose keys the
-            target lacks. None: rows change in place, compared by a digest of each row.
-        recent: of an append-only table, SQL keeping the rows written since `:since`: a delta
-            compares only those (see `_copy_delta`).
+        append_key: the key of an append-only table (None: rows change in place); informational,
+            a delta treats both kinds alike.
+        recent: no longer read (a delta follows the rows' `xmin`, see `_copy_delta`); kept only
+            until the grades entry below stops passing it.
     """
 
     name: str
@@ -306,10 +307,19 @@ def _copy_delta(src: Connection, dst: Connection, tables: dict[str, Table], ids:
 
 
 def _present_keys(conn: Connection, table: Table, keys: list[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
-    """Those of `keys` that `table` holds."""
+    """Those of `keys` that `table` holds.
+
+    Looked up by the key's first column (`= ANY`, an index scan): Postgres scans the whole table
+    for a list of composite keys.
+    """
+    if not keys:
+        return set()
     columns = list(table.primary_key.columns)
-    return {tuple(r) for n in range(0, len(keys), 1000)
-            for r in conn.execute(select(*columns).where(tuple_(*columns).in_(keys[n:n + 1000])))}
+    wanted = set(keys)
+    firsts = list({k[0] for k in keys})
+    query = select(*columns).where(columns[0].in_(bindparam("firsts", expanding=True)))
+    return {tuple(r) for n in range(0, len(firsts), 10_000)
+            for r in conn.execute(query, {"firsts": firsts[n:n + 10_000]})} & wanted
 
 
 def move(router: ShardRouter, logical: int, target: str, *, settle_s: float | None = None,
@@ -349,6 +359,7 @@ def move(router: ShardRouter, logical: int, target: str, *, settle_s: float | No
                 report.copied += _insert(dst, tables[spec.name], _rows(src, tables[spec.name], spec, ids))
         src.rollback()
     log(f"shard {logical}: copied {report.copied} rows of {len(ids)} students")
+    previous = report.copied
     for _ in range(CATCH_UP_PASSES):  # writes go on meanwhile; each pass is shorter than the one before
         with snapshot.connect() as src, dst_db.engine.begin() as dst:
             taken, xmax = _snapshot(src)
@@ -358,8 +369,9 @@ def move(router: ShardRouter, logical: int, target: str, *, settle_s: float | No
         since = taken
         report.caught_up += caught
         log(f"shard {logical}: caught up {caught} rows")
-        if caught <= CAUGHT_UP:
+        if caught <= CAUGHT_UP or caught >= previous:
             break
+        previous = caught
     log(f"shard {logical}: freezing")
     _set_state(router, logical, "frozen")
     with router.directory.begin() as lock:
