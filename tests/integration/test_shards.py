@@ -280,3 +280,34 @@ def test_published_content_reaches_every_shard_so_students_there_can_practise_it
                   "'deck-sharded'", sid=on_b) == 1
     assert _count(cluster.direct["dir"], "SELECT count(*) FROM content_versions") >= 1
     assert _count(cluster.direct["a"], "SELECT count(*) FROM content_versions") == 0  # content lives in the directory
+
+
+def test_a_move_carries_rows_changed_and_removed_between_its_copies(sharded: Settings, cluster: Cluster) -> None:
+    """A delta copies the row versions written since the previous copy and drops the removed ones."""
+    store = get_store(sharded)
+    kept, edited, removed, late = (_student(8) for _ in range(4))
+    for sid in (kept, edited, removed, late):
+        store.ensure_student(sid)
+        store.set_mastery(sid, ITEM["skill"], 0.1)
+    a, b = cluster.direct["a"], cluster.direct["b"]
+
+    def log(line: str) -> None:
+        if "copied" in line:  # after the bulk copy, before the catch-up copies
+            with a.begin() as c:
+                c.execute(text("DELETE FROM mastery WHERE student_id = :sid"), {"sid": removed})
+                c.execute(text("UPDATE mastery SET hints_used = 5 WHERE student_id = :sid"), {"sid": edited})
+        elif "freezing" in line:  # after the catch-up copies: only the final delta can carry these
+            with a.begin() as c:
+                c.execute(text("DELETE FROM mastery WHERE student_id = :sid"), {"sid": late})
+            store.record_practice(student_id=kept, thread_id=f"t-{kept}", item=ITEM, answer="late", grade=GRADE,
+                                  p_before=0.1, p_after=0.2, reply="ok")
+
+    mover = ShardRouter(cluster.urls["dir"], ttl_s=0.2)
+    report = move(mover, 8, "b", settle_s=0.5, log=log)
+    assert report.students == 4 and report.delta >= 3  # the attempt, its grade, the removal, ...
+    assert _count(b, "SELECT count(*) FROM mastery WHERE student_id = ANY(:ids)", ids=[removed, late]) == 0
+    assert _count(b, "SELECT hints_used FROM mastery WHERE student_id = :sid", sid=edited) == 5
+    assert _count(b, "SELECT attempts FROM mastery WHERE student_id = :sid", sid=kept) == 1
+    assert _count(b, "SELECT count(*) FROM attempts WHERE student_id = :sid AND answer = 'late'", sid=kept) == 1
+    assert _count(a, "SELECT count(*) FROM mastery WHERE student_id = :sid", sid=kept) == 0
+    move(mover, 8, "a", settle_s=0.5)  # reset for reruns in the same module

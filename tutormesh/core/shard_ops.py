@@ -30,8 +30,9 @@ from tutormesh.core.shards import (
 # Serial ids of database number n start at n * ID_STRIDE: ids stay unique across databases, so a
 # moved row keeps its id. The columns are 32-bit today, hence 21 databases of 100M ids each.
 ID_STRIDE = 100_000_000
-# Catch-up copies before the freeze: at most this many, stopping once one copies this few rows.
-CATCH_UP_PASSES, CAUGHT_UP = 3, 200
+# Catch-up copies before the freeze: at most this many, stopping once one copies this few rows or
+# no fewer than the one before (each copy's work follows the rows written during the previous one).
+CATCH_UP_PASSES, CAUGHT_UP = 8, 200
 # Longer than any write transaction plus the clock skew between hosts (`created_at` is the writer's clock).
 SKEW = timedelta(seconds=60)
 _THREADS = "thread_id IN (SELECT thread_id FROM learning_sessions WHERE student_id = ANY(:ids))"
@@ -44,10 +45,10 @@ class OwnedTable:
     Attributes:
         name: the table.
         where: SQL selecting the rows of the students in the array parameter `:ids`.
-        append_key: the key of an append-only table: a delta copies the rows whose keys the
-            target lacks. None: rows change in place, compared by a digest of each row.
-        recent: of an append-only table, SQL keeping the rows written since `:since`: a delta
-            compares only those (see `_copy_delta`).
+        append_key: the key of an append-only table (None: rows change in place); informational,
+            a delta treats both kinds alike.
+        recent: no longer read (a delta follows the rows' `xmin`, see `_copy_delta`); kept only
+            until the grades entry below stops passing it.
     """
 
     name: str
@@ -218,68 +219,108 @@ def _delete_owned(conn: Connection, tables: dict[str, Table], ids: list[str]) ->
     return gone
 
 
-def _digests(conn: Connection, table: Table, spec: OwnedTable, ids: list[str],
-             since: datetime) -> dict[tuple[Any, ...], str]:
-    """Primary key -> md5 of the whole row, for the rows of `ids` (append-only: keys of rows since `since`).
+def _snapshot(src: Connection) -> tuple[int, int]:
+    """Start the source transaction's snapshot; return its xmin and xmax (64-bit transaction ids).
 
-    Computed in each database, so two copies are compared without fetching their rows.
+    Every transaction below xmin had ended when the snapshot was taken: a row version written by
+    one of them was already visible to it (or aborted). Called first, so it is the copy's snapshot.
+    """
+    row = src.execute(text("SELECT pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint "
+                           "FROM pg_current_snapshot() AS s")).one()
+    return int(row[0]), int(row[1])
+
+
+def _written_since(conn: Connection, table: Table, spec: OwnedTable, ids: list[str], since: int,
+                   xmax: int) -> list[Any]:
+    """The rows of `ids` whose current version a transaction at or above id `since` wrote.
+
+    `xmin` is the 32-bit id of the row version's writer; its distance below this snapshot's `xmax`
+    gives its 64-bit id (exact for any recent writer: older versions can only add false positives).
+    A previous snapshot's xmin, not its in-progress list, bounds the window: that list omits
+    subtransaction ids, and a version written before the bound was in the previous copy.
     """
     if not ids:
-        return {}
-    pk = [c.name for c in table.primary_key.columns]
-    columns = ", ".join(f't."{c}"' for c in pk)
-    digest, where = ("''", f"({spec.where}) AND ({spec.recent})") if spec.append_key else ("md5(t::text)",
-                                                                                         spec.where)
-    rows = conn.execute(text(f'SELECT {columns}, {digest} FROM "{table.name}" AS t WHERE {where}'),
-                        {"ids": ids, "since": since})
-    return {tuple(r[:-1]): str(r[-1]) for r in rows}
+        return []
+    written = (f"(:xmax % 4294967296 - \"{table.name}\".xmin::text::bigint + 4294967296) % 4294967296"
+               " <= :xmax - :since")
+    query = select(table).where(text(f"({spec.where}) AND {written}").bindparams(ids=ids, since=since, xmax=xmax))
+    return list(conn.execute(query))
 
 
-def _by_keys(conn: Connection, table: Table, keys: list[tuple[Any, ...]]) -> list[Any]:
-    key = tuple_(*table.primary_key.columns)
-    return [r for n in range(0, len(keys), 1000) for r in conn.execute(select(table).where(key.in_(keys[n:n + 1000])))]
+def _counts(conn: Connection, specs: Sequence[OwnedTable], ids: list[str]) -> list[int]:
+    """Rows of `ids` per table, in one statement (the id array is sent once)."""
+    if not ids or not specs:
+        return [0] * len(specs)
+    counts = ", ".join(f'(SELECT count(*) FROM "{s.name}" WHERE {s.where})' for s in specs)
+    return [int(n) for n in conn.execute(text(f"SELECT {counts}"), {"ids": ids}).one()]
+
+
+def _keys(conn: Connection, table: Table, spec: OwnedTable, ids: list[str]) -> set[tuple[Any, ...]]:
+    pk = ", ".join(f'"{c.name}"' for c in table.primary_key.columns)
+    return {tuple(r) for r in conn.execute(text(f'SELECT {pk} FROM "{table.name}" WHERE {spec.where}'),
+                                           {"ids": ids})}
 
 
 def _copy_delta(src: Connection, dst: Connection, tables: dict[str, Table], ids: list[str],
-                since: datetime) -> int:
-    """Bring the target's rows of `ids` up to the source's: appended rows, changed and removed ones.
+                since: int, xmax: int) -> int:
+    """Bring the target's rows of `ids` from the previous copy's source snapshot up to this one.
 
-    The last one runs while the shard's writers wait, so rows are compared by key and digest
-    (computed in each database) and only the rows that differ are fetched. Append-only rows are
-    compared by key, not by a high-water mark (a serial id taken before a snapshot may commit
-    after it), and only those written since `since`: the start of the previous copy's snapshot
-    less `SKEW`, before which every row written had committed and was copied by then.
+    The last one runs while the shard's writers wait, so its work follows what was written since
+    the previous copy (`since`: that snapshot's xmin), not the shard's size: the source's row
+    versions written since are fetched and inserted or updated on the target. A row removed on the
+    source leaves nothing to find, so each table's rows are counted on both sides: the target holds
+    the previous snapshot's rows, so the counts agree after the new ones exactly when nothing was
+    removed; only then are the two sides' keys compared.
     """
     changed = 0
     present = [s for s in OWNED_TABLES if s.name in tables]
-    digests = {s.name: (_digests(src, tables[s.name], s, ids, since), _digests(dst, tables[s.name], s, ids, since))
-               for s in present}
-    mutable = [s for s in present if s.append_key is None]
-    for spec in reversed(mutable):  # removals first, children before parents
+    pks = {s.name: [c.name for c in tables[s.name].primary_key.columns] for s in present}
+    fresh: dict[str, list[Any]] = {}
+    known: dict[str, set[tuple[Any, ...]]] = {}
+    stale: dict[str, list[tuple[Any, ...]]] = {}
+    counted = zip(present, _counts(src, present, ids), _counts(dst, present, ids), strict=True)
+    for spec, on_src, on_dst in counted:
+        table, pk = tables[spec.name], pks[spec.name]
+        fresh[spec.name] = rows = _written_since(src, table, spec, ids, since, xmax)
+        known[spec.name] = _present_keys(dst, table, [tuple(r._mapping[c] for c in pk) for r in rows])
+        if on_dst + len(rows) - len(known[spec.name]) != on_src:
+            stale[spec.name] = list(_keys(dst, table, spec, ids) - _keys(src, table, spec, ids))
+    for spec in reversed(present):  # removals first, children before parents
         table = tables[spec.name]
-        have, there = digests[spec.name]
-        stale = [k for k in there if k not in have]
-        for n in range(0, len(stale), 1000):
+        gone = stale.get(spec.name, [])
+        for n in range(0, len(gone), 1000):
             changed += dst.execute(delete(table).where(tuple_(*table.primary_key.columns).in_(
-                stale[n:n + 1000]))).rowcount
-    for spec in OWNED_TABLES:
-        if spec.name not in tables:
-            continue
-        table = tables[spec.name]
-        have, there = digests[spec.name]
-        changed += _insert(dst, table, _by_keys(src, table, [k for k in have if k not in there]))
-        changed_rows = [] if spec.append_key else _by_keys(
-            src, table, [k for k, d in have.items() if k in there and there[k] != d])
-        if changed_rows:
+                gone[n:n + 1000]))).rowcount
+    for spec in present:
+        table, pk = tables[spec.name], pks[spec.name]
+        there = known[spec.name]
+        changed += _insert(dst, table, [r for r in fresh[spec.name] if tuple(r._mapping[c] for c in pk) not in there])
+        changed_rows = [r for r in fresh[spec.name] if tuple(r._mapping[c] for c in pk) in there]
+        others = [c for c in table.columns if c.name not in pk]
+        if changed_rows and others:
             # UPDATE, not delete + insert: a deleted parent row would cascade to its children.
-            pk = [c.name for c in table.primary_key.columns]
-            others = [c for c in table.columns if c.name not in pk]
             stmt = update(table).where(*[table.c[c] == bindparam(f"pk_{c}") for c in pk]).values(
                 {c.name: bindparam(f"v_{c.name}") for c in others})
             dst.execute(stmt, [{**{f"pk_{c}": r._mapping[c] for c in pk},
                                 **{f"v_{c.name}": r._mapping[c.name] for c in others}} for r in changed_rows])
             changed += len(changed_rows)
     return changed
+
+
+def _present_keys(conn: Connection, table: Table, keys: list[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
+    """Those of `keys` that `table` holds.
+
+    Looked up by the key's first column (`= ANY`, an index scan): Postgres scans the whole table
+    for a list of composite keys.
+    """
+    if not keys:
+        return set()
+    columns = list(table.primary_key.columns)
+    wanted = set(keys)
+    firsts = list({k[0] for k in keys})
+    query = select(*columns).where(columns[0].in_(bindparam("firsts", expanding=True)))
+    return {tuple(r) for n in range(0, len(firsts), 10_000)
+            for r in conn.execute(query, {"firsts": firsts[n:n + 10_000]})} & wanted
 
 
 def move(router: ShardRouter, logical: int, target: str, *, settle_s: float | None = None,
@@ -306,10 +347,11 @@ def move(router: ShardRouter, logical: int, target: str, *, settle_s: float | No
     _set_state(router, logical, "moving")
     log(f"shard {logical}: moving {source} -> {target}; waiting {settle:.1f}s for every process to see it")
     time.sleep(settle)
-    copy_started = since = datetime.now(UTC) - SKEW
+    copy_started = datetime.now(UTC) - SKEW
     # One snapshot of the source per copy: a child row never arrives without its parent.
     snapshot = src_db.engine.execution_options(isolation_level="REPEATABLE READ")
     with snapshot.connect() as src, dst_db.engine.begin() as dst:
+        since, _ = _snapshot(src)
         tables = _tables(dst)
         ids = _student_ids(src, logical)
         _delete_owned(dst, tables, ids)  # a crashed earlier attempt's rows
@@ -318,26 +360,29 @@ def move(router: ShardRouter, logical: int, target: str, *, settle_s: float | No
                 report.copied += _insert(dst, tables[spec.name], _rows(src, tables[spec.name], spec, ids))
         src.rollback()
     log(f"shard {logical}: copied {report.copied} rows of {len(ids)} students")
+    previous = report.copied
     for _ in range(CATCH_UP_PASSES):  # writes go on meanwhile; each pass is shorter than the one before
-        pass_started = datetime.now(UTC) - SKEW
         with snapshot.connect() as src, dst_db.engine.begin() as dst:
+            taken, xmax = _snapshot(src)
             ids.extend(sid for sid in _student_ids(src, logical, copy_started) if sid not in set(ids))
-            caught = _copy_delta(src, dst, tables, ids, since)
+            caught = _copy_delta(src, dst, tables, ids, since, xmax)
             src.rollback()
-        since = pass_started
+        since = taken
         report.caught_up += caught
         log(f"shard {logical}: caught up {caught} rows")
-        if caught <= CAUGHT_UP:
+        if caught <= CAUGHT_UP or caught >= previous:
             break
+        previous = caught
     log(f"shard {logical}: freezing")
     _set_state(router, logical, "frozen")
     with router.directory.begin() as lock:
         lock_exclusive(lock, logical, lock_wait_s)
         paused = time.monotonic()
         with snapshot.connect() as src, dst_db.engine.begin() as dst:
+            _, xmax = _snapshot(src)
             new = [sid for sid in _student_ids(src, logical, copy_started) if sid not in set(ids)]
             ids.extend(new)
-            report.delta = _copy_delta(src, dst, tables, ids, since)
+            report.delta = _copy_delta(src, dst, tables, ids, since, xmax)
             src.rollback()
         _flip(lock, logical, target, "active")
         report.pause_s = time.monotonic() - paused  # the commit below releases the writers
