@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 
+from tests.factories import make_draft
 from tests.integration.conftest import Api
 from tutormesh.assessment.grading import grade_submission
+from tutormesh.content import jobs
 from tutormesh.core.models import Escalation
 from tutormesh.core.models.assessment import ReviewFlag
 from tutormesh.server.routes import thread_events
@@ -39,6 +41,9 @@ class World:
     flag: int
     assignment: int
     erasable: str
+    job: str
+    template: str
+    prompt: str
 
 
 def build(api: Api) -> World:
@@ -64,8 +69,15 @@ def build(api: Api) -> World:
         s.flush()
         flag_id, escalation_id = flag.id, escalation.id
     spare, erasable = api.user("student", "9a"), api.user("student", "9a")
+    # A content draft the 9a teacher uploaded, built (as the worker would) and not yet published.
+    draft, content = make_draft(slug="deck-scope"), jobs.store_of(api.services.settings)
+    job, _ = content.open_job(sha256="b" * 64, file_name="unit-rates.md", size=1, subject="math", cohort=None,
+                              created_by=users["teacher"]["id"], deck=draft.deck.model_dump(mode="json"))
+    assert content.claim(job["id"]) is not None
+    content.finish(job["id"], draft.model_dump(mode="json"))
     return World(api, headers, ana, thread, quiz["id"], sent["submission_id"], spare["id"], users["teacher"]["id"],
-                 escalation_id, flag_id, assigned.json()["id"], erasable["username"])
+                 escalation_id, flag_id, assigned.json()["id"], erasable["username"], job["id"],
+                 draft.topics[0].topic.templates[0].id, draft.topics[0].topic.templates[0].variants["A"])
 
 
 def expect(**by_role: int) -> dict[str, int]:
@@ -84,6 +96,8 @@ COHORT_9A = {**STAFF_ONLY, "teacher": 200, "other_teacher": 404, "teacher_withou
 STUDENTS_ONLY = {"student": 200, "other_student": 200, "teacher": 403, "other_teacher": 403,
                  "teacher_without_cohort": 403, "admin": 403}
 ROSTER = "username,role,cohort,password\nnew-kid,student,9a,long-enough-pw\n"
+DECK = ("# Unit rates\n\nA unit rate is a rate for one unit.\n\n## Practice\n\n"
+        "Exercise: Solve 3x + 5 = 20. Answer: x = 5\n")
 
 
 def cases(w: World) -> list[tuple[str, str, dict[str, Any], dict[str, int]]]:
@@ -128,6 +142,12 @@ def cases(w: World) -> list[tuple[str, str, dict[str, Any], dict[str, int]]]:
         ("PATCH", "/v1/me/profile", {"json": {"goals": []}}, expect(**STUDENTS_ONLY)),
         ("GET", "/v1/me/reflections", {}, expect(**STUDENTS_ONLY)),
         ("GET", f"/v1/students/{ana_id}/reflections", {}, expect(**COHORT_9A)),
+        ("GET", "/v1/experiments", {}, expect(**STAFF_ONLY, **STAFF_SEE_ALL)),
+        # content jobs are their uploader's (and admins'): other staff get 404
+        ("GET", "/v1/content/jobs", {}, expect(**STAFF_ONLY, **STAFF_SEE_ALL)),
+        ("GET", f"/v1/content/jobs/{w.job}", {}, expect(**COHORT_9A)),
+        ("GET", f"/v1/content/jobs/{w.job}/events", {}, expect(**COHORT_9A)),
+        ("GET", f"/v1/content/jobs/{w.job}/draft", {}, expect(**COHORT_9A)),
         ("GET", "/v1/escalations", {}, expect(**STAFF_ONLY, **STAFF_SEE_ALL)),
         ("GET", f"/v1/escalations/{esc}", {}, expect(**COHORT_9A)),
         ("GET", "/v1/flags", {}, expect(**STAFF_ONLY, **STAFF_SEE_ALL)),
@@ -153,6 +173,17 @@ def cases(w: World) -> list[tuple[str, str, dict[str, Any], dict[str, int]]]:
          expect(**COHORT_9A | {"teacher": 201, "admin": 201})),
         ("POST", f"/v1/quizzes/{w.quiz}/submissions", {"json": {"answers": {}}}, expect(
             student=409, other_student=404, teacher=403, other_teacher=403, teacher_without_cohort=403, admin=403)),
+        ("POST", "/v1/content/uploads", {"files": {"file": ("deck.md", DECK.encode(), "text/markdown")},
+                                          "data": {"subject": "math"}},
+         expect(**STAFF_ONLY, teacher=201, other_teacher=201, teacher_without_cohort=201, admin=201)),
+        ("PATCH", f"/v1/content/jobs/{w.job}/items/{w.template}", {"json": {"prompt": w.prompt}},
+         expect(**COHORT_9A)),
+        ("PATCH", f"/v1/content/jobs/{w.job}/topics/deck-scope", {"json": {"dropped": False}},
+         expect(**COHORT_9A)),
+        ("POST", "/v1/experiments/one-step-equations/retire", {"json": {"variant": "A"}},
+         expect(**ADMIN_ONLY, admin=404)),  # no practice data on that topic yet
+        ("POST", f"/v1/content/jobs/{w.job}/publish", {}, expect(**COHORT_9A | {"teacher": 201, "admin": 201})),
+        ("POST", f"/v1/content/jobs/{w.job}/unpublish", {}, expect(**COHORT_9A)),
         ("POST", f"/v1/escalations/{esc}/claim", {}, expect(**COHORT_9A)),
         ("POST", f"/v1/escalations/{esc}/reply", {"json": {"content": "Let's look at step two together."}},
          expect(**COHORT_9A | {"teacher": 201, "admin": 201})),
