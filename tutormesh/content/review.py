@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from tutormesh.core.errors import Conflict, Invalid, NotFound
 from tutormesh.core.models import IngestJob, utcnow
+from tutormesh.tools import solution_steps
 from tutormesh.tools.curriculum import ExprError, ItemTemplate, TemplateError
 from tutormesh.tools.grading import grade
 from tutormesh.tools.ingest import linear
@@ -38,8 +39,15 @@ class ItemEdit(BaseModel):
 
 
 def _solved(prompt: str) -> str | None:
-    """An equation in the prompt solved independently (the content graph's linear solver); None: none read."""
-    return linear.solve(prompt, Match(family=linear.NAME, form="", level=1))
+    """The prompt's math solved independently; None when no solver reads it.
+
+    A linear equation goes to the content graph's solver; other equations and plain arithmetic
+    ("Evaluate: 2 + 3 × 4") to the re-teaching solver, so a key typed for them is checked too.
+    """
+    found = linear.solve(prompt, Match(family=linear.NAME, form="", level=1))
+    if found is None and (solution := solution_steps.solve(prompt)) is not None:
+        found = solution.answer
+    return found
 
 
 def verify(template: ItemTemplate) -> list[str]:

@@ -26,3 +26,10 @@ def test_shipped_templates_verify_and_a_broken_key_does_not() -> None:
     assert all(verify(t) == [] for t in topic.templates)
     wrong = topic.templates[0].model_copy(update={"answer": "x = {x + 1}"})
     assert "disagrees with the solver" in verify(wrong)[0]
+
+
+def test_a_key_typed_for_an_arithmetic_item_is_checked_against_its_value() -> None:
+    topic = load_curriculum().topic("order-of-operations")
+    assert all(verify(t) == [] for t in topic.templates)
+    wrong = topic.templates[0].model_copy(update={"answer": "999"})
+    assert "disagrees with the solver" in verify(wrong)[0]
