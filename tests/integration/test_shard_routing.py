@@ -296,6 +296,11 @@ def test_quiz_submissions_results_and_events_live_on_the_students_shard(sharded:
         c.execute(text("UPDATE submissions SET dispatched_at = now() - interval '1 hour' WHERE id = :s"), {"s": stuck})
     assert stuck in exams.claim_stale(older_than_s=60)
     assert thread  # the second student's thread is on b with their rows
+    # Assignment progress: every shard's submissions, named from the directory.
+    progress = {sub.id: (total is not None, name) for sub, total, name in exams.results(quiz_id, {cohort})}
+    assert {sub: graded for sub, (graded, _) in progress.items()} == {subs[0]: True, subs[1]: True, stuck: False}
+    assert all(name for _, name in progress.values())
+    assert exams.results(quiz_id, {"another-cohort"}) == []
 
 
 def test_item_analysis_over_two_shards_equals_the_single_database_result(sharded: Settings,

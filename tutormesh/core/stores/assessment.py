@@ -13,6 +13,7 @@ Submission ids name their shard (`owned_id`), so a task carrying only the id fin
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from functools import partial
 from typing import Any
 
@@ -21,7 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tutormesh.assessment import analysis, events, grading, quizzes
 from tutormesh.core.errors import NotFound
-from tutormesh.core.models.assessment import Quiz, QuizQuestion, Submission
+from tutormesh.core.models import User
+from tutormesh.core.models.assessment import Quiz, QuizQuestion, Submission, SubmissionResult
 from tutormesh.core.shards import Database, Placement, ShardRouter, owned_id, router_of
 
 
@@ -133,3 +135,35 @@ class AssessmentStore:
                 parts.append(analysis.item_sums(s, quiz_id, cohort=cohort))
         with self.sessions() as s:
             return analysis.item_rows(analysis.questions_of(s, quiz_id), analysis.merge_sums(parts))
+
+    def results(self, quiz_id: str, cohorts: Collection[str] | None) -> list[tuple[Submission, Any, str | None]]:
+        """(submission, its total or None, the student's username) per submission, by username.
+
+        The usernames are the directory's; sharded, each database's submissions are read and joined here.
+        """
+        def read(s: Session) -> list[Any]:
+            query = (select(Submission, SubmissionResult).outerjoin(
+                SubmissionResult, SubmissionResult.submission_id == Submission.id).where(Submission.quiz_id == quiz_id))
+            if cohorts is not None:
+                query = query.where(Submission.cohort.in_(list(cohorts)))
+            return list(s.execute(query).all())
+
+        if self.placement.router is None:  # one database: the join and order in SQL, as ever
+            with self.sessions() as s:
+                query = (select(Submission, SubmissionResult, User.username).outerjoin(
+                    SubmissionResult, SubmissionResult.submission_id == Submission.id)
+                    .outerjoin(User, User.student_id == Submission.student_id).where(Submission.quiz_id == quiz_id)
+                    .order_by(User.username))
+                if cohorts is not None:
+                    query = query.where(Submission.cohort.in_(list(cohorts)))
+                return [(sub, total, name) for sub, total, name in s.execute(query)]
+        found: list[Any] = []
+        for db in self.placement.databases():
+            with db.sessions() as s:
+                found += read(s)
+        students = {sub.student_id for sub, _ in found}
+        with self.sessions() as s:
+            names = dict(s.execute(select(User.student_id, User.username).where(
+                User.student_id.in_(students))).all()) if students else {}
+        rows = [(sub, total, names.get(sub.student_id)) for sub, total in found]
+        return sorted(rows, key=lambda r: (r[2] is None, r[2] or ""))
