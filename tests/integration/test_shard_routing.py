@@ -7,20 +7,28 @@ each test writes through the stores, then counts rows on each database directly.
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, bindparam, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
 
 from tests.integration.test_shards import ITEM, NOW, TODAY, Cluster, _count, _student, cluster, sharded  # noqa: F401
 from tests.pgbouncer import pgbouncer, pgbouncer_url  # noqa: F401  (fixtures)
+from tutormesh.assessment import analysis, quizzes
 from tutormesh.cli import main
 from tutormesh.core import privacy
+from tutormesh.core.db import sessionmaker_for
+from tutormesh.core.models import Base
 from tutormesh.core.settings import Settings
-from tutormesh.core.shards import logical_shard, owned_id
+from tutormesh.core.shard_ops import move
+from tutormesh.core.shards import ShardRouter, logical_shard, owned_id
 from tutormesh.core.stores.accounts import AccountStore
+from tutormesh.core.stores.assessment import AssessmentStore
 from tutormesh.core.stores.escalations import EscalationStore
 from tutormesh.core.stores.ledger import CostLedger
 from tutormesh.graphs.runtime import open_tutor
@@ -225,3 +233,125 @@ def test_db_upgrade_migrates_the_directory_and_every_shard(sharded: Settings, cl
             assert c.scalar(text("SELECT version_num FROM alembic_version")) == head, name
     assert _count(cluster.direct["b"], "SELECT count(*) FROM pg_tables WHERE tablename = 'engagement'") == 1
     assert _count(cluster.direct["b"], "SELECT count(*) FROM skills") > 0
+
+
+QUIZ = quizzes.QuizIn(title="Signs", questions=[
+    {"kind": "choice", "prompt": "-2 x -3?", "spec": {"choices": {"a": "6", "b": "-6"}, "answer": "a"}},
+    {"kind": "choice", "prompt": "-2 + -3?", "spec": {"choices": {"a": "5", "b": "-5", "c": "1"}, "answer": "b"}},
+])  # type: ignore[list-item]
+# Per student: the answers to q1 and q2 (right, wrong, and two different wrong answers to q2).
+ANSWERS = [("a", "b"), ("a", "a"), ("b", "c"), ("a", "b"), ("b", "a"), ("a", "c")]
+
+
+def _quiz_for(accounts: AccountStore, sharded: Settings, homes: list[str]) -> tuple[str, str, list[str]]:
+    """A quiz assigned to a new cohort of students on the given homes; (quiz id, cohort, student ids)."""
+    cohort = f"c{uuid.uuid4().hex[:6]}"
+    ids = [str(_user_on(accounts, home, cohort)["student_id"]) for home in homes]
+    with sessionmaker_for(sharded).begin() as s:
+        quiz_id = str(quizzes.create_quiz(s, QUIZ, created_by="teacher")["id"])
+        quizzes.assign(s, quiz_id, cohort=cohort, student_id=None, assigned_by="teacher")
+    AssessmentStore(sessionmaker_for(sharded)).mirror_quiz(quiz_id)
+    return quiz_id, cohort, ids
+
+
+def _submit_all(exams: AssessmentStore, quiz_id: str, cohort: str, ids: list[str]) -> list[str]:
+    subs = []
+    for sid, (q1, q2) in zip(ids, ANSWERS, strict=False):
+        sub = exams.submit(quiz_id, student_id=sid, cohort=cohort, answers={f"{quiz_id}.q1": q1, f"{quiz_id}.q2": q2})
+        outcome = exams.grade(sub)
+        assert outcome["status"] == "graded"
+        exams.relay(sub, outcome["event_ids"])
+        subs.append(sub)
+    return subs
+
+
+def test_quiz_submissions_results_and_events_live_on_the_students_shard(sharded: Settings,
+                                                                         cluster: Cluster) -> None:
+    accounts = AccountStore(get_store(sharded).sessions)
+    exams = AssessmentStore(sessionmaker_for(sharded))
+    quiz_id, cohort, ids = _quiz_for(accounts, sharded, ["a", "b"])
+    thread = accounts.create_thread(ids[1])["thread_id"]
+    subs = _submit_all(exams, quiz_id, cohort, ids)
+    for sid, sub in zip(ids, subs, strict=True):
+        home, other = _home(sid)
+        assert _rows(cluster.direct[home], "submissions", sid) == 1
+        assert _rows(cluster.direct[other], "submissions", sid) == 0 and _rows(cluster.direct["dir"], "submissions",
+                                                                              sid) == 0
+        for table, n in (("submission_results", 1), ("question_results", 2)):
+            sql = f"SELECT count(*) FROM {table} WHERE submission_id = :s"
+            assert _count(cluster.direct[home], sql, s=sub) == n
+            assert _count(cluster.direct[other], sql, s=sub) == 0 and _count(cluster.direct["dir"], sql, s=sub) == 0
+        assert _count(cluster.direct[home], "SELECT count(*) FROM assessment_events WHERE student_id = :s AND "
+                                            "delivered_at IS NOT NULL", s=sid) == 1
+        assert _count(cluster.direct["dir"], "SELECT count(*) FROM assessment_events WHERE student_id = :s",
+                      s=sid) == 0
+        row, view = exams.submission(sub)
+        assert row.student_id == sid and view["status"] == "graded" and len(view["questions"]) == 2
+    # The quiz itself stays the directory's; each shard holds a copy its rows can reference.
+    for name in ("dir", "a", "b"):
+        assert _count(cluster.direct[name], "SELECT count(*) FROM quiz_questions WHERE quiz_id = :q", q=quiz_id) == 2
+    assert _count(cluster.direct["dir"], "SELECT count(*) FROM quiz_assignments WHERE quiz_id = :q", q=quiz_id) == 1
+    # The sweep finds a stuck submission on either shard.
+    stuck = exams.submit(quiz_id, student_id=str(_user_on(accounts, "b", cohort)["student_id"]), cohort=cohort,
+                         answers={})
+    with cluster.direct["b"].begin() as c:
+        c.execute(text("UPDATE submissions SET dispatched_at = now() - interval '1 hour' WHERE id = :s"), {"s": stuck})
+    assert stuck in exams.claim_stale(older_than_s=60)
+    assert thread  # the second student's thread is on b with their rows
+    # Assignment progress: every shard's submissions, named from the directory.
+    progress = {sub.id: (total is not None, name) for sub, total, name in exams.results(quiz_id, {cohort})}
+    assert {sub: graded for sub, (graded, _) in progress.items()} == {subs[0]: True, subs[1]: True, stuck: False}
+    assert all(name for _, name in progress.values())
+    assert exams.results(quiz_id, {"another-cohort"}) == []
+
+
+def test_item_analysis_over_two_shards_equals_the_single_database_result(sharded: Settings,
+                                                                          cluster: Cluster) -> None:
+    accounts = AccountStore(get_store(sharded).sessions)
+    exams = AssessmentStore(sessionmaker_for(sharded))
+    quiz_id, cohort, ids = _quiz_for(accounts, sharded, ["a", "b", "a", "b", "b", "a"])
+    _submit_all(exams, quiz_id, cohort, ids)
+    merged = exams.item_analysis(quiz_id, cohort=cohort)
+    # The same rows gathered into one database (the directory, rolled back after), analysed there.
+    copied = [("students", "id IN :ids"), ("submissions", "student_id IN :ids"),
+              ("submission_results", "submission_id IN (SELECT id FROM submissions WHERE student_id IN :ids)"),
+              ("question_results", "submission_id IN (SELECT id FROM submissions WHERE student_id IN :ids)")]
+    params = {"ids": tuple(ids)}
+    with cluster.direct["dir"].begin() as dst:
+        for name in ("a", "b"):
+            with cluster.direct[name].connect() as src:
+                for table, where in copied:
+                    rows = [dict(r._mapping) for r in src.execute(
+                        select(Base.metadata.tables[table]).where(text(where).bindparams(
+                            bindparam("ids", expanding=True))), params)]
+                    if rows:
+                        dst.execute(insert(Base.metadata.tables[table]).on_conflict_do_nothing(), rows)
+        with Session(bind=dst) as s:
+            single = analysis.item_analysis(s, quiz_id, cohort=cohort)
+        dst.rollback()
+    assert {_home(sid)[0] for sid in ids} == {"a", "b"}
+    assert merged == single
+    assert [r["attempts"] for r in merged] == [6, 6] and merged[0]["discrimination"] is not None
+    assert merged[1]["wrong_answers"][0] == {"answer": "a", "count": 2}
+
+
+def test_a_move_carries_a_students_submissions(sharded: Settings, cluster: Cluster) -> None:
+    accounts = AccountStore(get_store(sharded).sessions)
+    exams = AssessmentStore(sessionmaker_for(sharded))
+    quiz_id, cohort, ids = _quiz_for(accounts, sharded, ["a"])
+    sid = ids[0]
+    [sub] = _submit_all(exams, quiz_id, cohort, ids)
+    logical = logical_shard(sid)
+    mover = ShardRouter(cluster.urls["dir"], ttl_s=0.2)
+    move(mover, logical, "b", settle_s=0.5)
+    try:
+        for table in ("submission_results", "question_results"):
+            sql = f"SELECT count(*) FROM {table} WHERE submission_id = :s"
+            assert _count(cluster.direct["b"], sql, s=sub) > 0 and _count(cluster.direct["a"], sql, s=sub) == 0
+        assert _rows(cluster.direct["b"], "submissions", sid) == 1 and _rows(cluster.direct["a"], "submissions",
+                                                                            sid) == 0
+        assert _rows(cluster.direct["b"], "assessment_events", sid) == 1
+        time.sleep(0.3)  # the store's router re-reads the map
+        assert exams.submission(sub)[1]["status"] == "graded"
+    finally:
+        move(mover, logical, "a", settle_s=0.5)

@@ -9,6 +9,7 @@ share correct. The database returns the five sums it needs; Python finishes the 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from datetime import date
 from typing import Any
 
@@ -30,6 +31,8 @@ from tutormesh.core.settings import get_settings
 from tutormesh.tools.curriculum import load_curriculum
 
 TOP_WRONG = 5
+# Per question [n, k, total, total_sq, total_right], and the count of each wrong answer.
+ItemSums = tuple[dict[str, list[float]], dict[str, Counter[str]]]
 
 
 def point_biserial(n: int, k: int, total: float, total_sq: float, total_right: float) -> float | None:
@@ -43,8 +46,9 @@ def point_biserial(n: int, k: int, total: float, total_sq: float, total_right: f
     return (m1 - m0) / math.sqrt(variance) * math.sqrt(p * (1 - p))
 
 
-def item_analysis(s: Session, quiz_id: str, *, cohort: str | None = None) -> list[dict[str, Any]]:
-    """Return one row per question of the quiz: attempts, % correct, wrong answers, discrimination."""
+def item_sums(s: Session, quiz_id: str, *, cohort: str | None = None) -> ItemSums:
+    """The sums item analysis needs from one database, per question: [n, k, total, total_sq, total_right],
+    and the count of each wrong answer. Sums from several databases add up (see `merge_sums`)."""
     right = case((QuestionResult.correct, 1), else_=0)
     where = [QuestionResult.quiz_id == quiz_id]
     if cohort is not None:
@@ -52,28 +56,56 @@ def item_analysis(s: Session, quiz_id: str, *, cohort: str | None = None) -> lis
     joined = (select(QuestionResult.question_id).join(SubmissionResult, SubmissionResult.submission_id
                                                       == QuestionResult.submission_id)
               .join(Submission, Submission.id == QuestionResult.submission_id).where(*where))
-    sums = {r.question_id: r for r in s.execute(joined.add_columns(
+    sums = {r.question_id: [float(r.n), float(r.k or 0), float(r.total or 0), float(r.total_sq or 0),
+                            float(r.total_right or 0)] for r in s.execute(joined.add_columns(
         func.count().label("n"), func.sum(right).label("k"), func.sum(SubmissionResult.score).label("total"),
         func.sum(SubmissionResult.score * SubmissionResult.score).label("total_sq"),
         func.sum(right * SubmissionResult.score).label("total_right")).group_by(QuestionResult.question_id))}
     answer = func.lower(func.trim(QuestionResult.answer))
-    wrong: dict[str, list[dict[str, Any]]] = {}
+    wrong: dict[str, Counter[str]] = {}
     for r in s.execute(joined.add_columns(answer.label("answer"), func.count().label("times"))
-                       .where(QuestionResult.correct.is_(False)).group_by(QuestionResult.question_id, answer)
-                       .order_by(QuestionResult.question_id, func.count().desc(), answer)):
-        wrong.setdefault(r.question_id, []).append({"answer": r.answer, "count": r.times})
+                       .where(QuestionResult.correct.is_(False)).group_by(QuestionResult.question_id, answer)):
+        wrong.setdefault(r.question_id, Counter())[str(r.answer)] += int(r.times)
+    return sums, wrong
+
+
+def merge_sums(parts: list[ItemSums]) -> ItemSums:
+    """Add up the item sums of several databases (each student's rows are on exactly one)."""
+    sums: dict[str, list[float]] = {}
+    wrong: dict[str, Counter[str]] = {}
+    for part_sums, part_wrong in parts:
+        for qid, values in part_sums.items():
+            sums[qid] = [a + b for a, b in zip(sums.get(qid, [0.0] * 5), values, strict=True)]
+        for qid, counts in part_wrong.items():
+            wrong.setdefault(qid, Counter()).update(counts)
+    return sums, wrong
+
+
+def item_rows(questions: list[QuizQuestion], found: ItemSums) -> list[dict[str, Any]]:
+    """Finish item analysis from the sums: one row per question, in quiz order."""
+    sums, wrong = found
     out = []
-    for q in s.scalars(select(QuizQuestion).where(QuizQuestion.quiz_id == quiz_id).order_by(QuizQuestion.position)):
+    for q in questions:
         row = sums.get(q.id)
-        n, k = (int(row.n), int(row.k or 0)) if row else (0, 0)
-        r_pb = point_biserial(n, k, float(row.total or 0), float(row.total_sq or 0),
-                              float(row.total_right or 0)) if row else None
+        n, k = (int(row[0]), int(row[1])) if row else (0, 0)
+        r_pb = point_biserial(n, k, row[2], row[3], row[4]) if row else None
         listed = q.kind in ("choice", "symbolic")  # code and essays have no meaningful "same wrong answer"
+        common = sorted(wrong.get(q.id, Counter()).items(), key=lambda a: (-a[1], a[0]))
         out.append({"question_id": q.id, "position": q.position, "kind": q.kind, "topic": q.topic,
                     "attempts": n, "correct": k, "pct_correct": round(100 * k / n, 1) if n else None,
-                    "wrong_answers": wrong.get(q.id, [])[:TOP_WRONG] if listed else [],
+                    "wrong_answers": [{"answer": a, "count": c} for a, c in common[:TOP_WRONG]] if listed else [],
                     "discrimination": None if r_pb is None else round(r_pb, 3)})
     return out
+
+
+def questions_of(s: Session, quiz_id: str) -> list[QuizQuestion]:
+    """The quiz's questions in order."""
+    return list(s.scalars(select(QuizQuestion).where(QuizQuestion.quiz_id == quiz_id).order_by(QuizQuestion.position)))
+
+
+def item_analysis(s: Session, quiz_id: str, *, cohort: str | None = None) -> list[dict[str, Any]]:
+    """Return one row per question of the quiz: attempts, % correct, wrong answers, discrimination."""
+    return item_rows(questions_of(s, quiz_id), item_sums(s, quiz_id, cohort=cohort))
 
 
 def adjust_plan(s: Session, event: AssessmentEvent) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -91,7 +92,7 @@ def _grade_and_store(sessions: sessionmaker[Session], submission_id: str, worker
         if sub.status in ("graded", "errored") or s.get(SubmissionResult, submission_id) is not None:
             return {"status": "duplicate"}
         quiz_id, student_id, answers = sub.quiz_id, sub.student_id, dict(sub.answers)
-        questions = [
+        questions: list[dict[str, Any]] = [
             {"id": q.id, "kind": q.kind, "spec": q.spec, "points": q.points, "prompt": q.prompt, "topic": q.topic}
             for q in s.scalars(select(QuizQuestion).where(QuizQuestion.quiz_id == quiz_id)
                                .order_by(QuizQuestion.position))
@@ -130,25 +131,28 @@ def _grade_and_store(sessions: sessionmaker[Session], submission_id: str, worker
 
 
 def claim_stale(sessions: sessionmaker[Session], *, older_than_s: float, now: datetime | None = None,
-                limit: int = 500, max_dispatches: int = 10) -> list[str]:
+                limit: int = 500, max_dispatches: int = 10,
+                settled: Callable[[str], bool] | None = None) -> list[str]:
     """Claim ungraded submissions last dispatched over `older_than_s` ago; the caller re-sends them.
 
     Each claim is a conditional update, so several sweepers never re-send the same submission twice
     in one window. Re-sending one that is merely waiting in the queue is harmless: it is skipped.
     One already sent `max_dispatches` times is dead-lettered instead (see `mark_errored`).
+    `settled(student_id)` false: the student's shard is moving; their submissions wait for the next sweep.
     """
+    keep = settled or (lambda _student: True)
     now = now or utcnow()
     cutoff = now - timedelta(seconds=older_than_s)
     claimed: list[str] = []
     with sessions() as s:
-        exhausted = list(s.scalars(select(Submission.id).where(
+        exhausted = [sid for sid, student in s.execute(select(Submission.id, Submission.student_id).where(
             Submission.status == "queued", Submission.dispatched_at < cutoff,
-            Submission.dispatches >= max_dispatches).limit(limit)))
+            Submission.dispatches >= max_dispatches).limit(limit)) if keep(student)]
     for sid in exhausted:
         mark_errored(sessions, sid, f"no result after {max_dispatches} dispatches")
     with sessions.begin() as s:
-        candidates = list(s.scalars(select(Submission.id).where(Submission.status == "queued",
-                                                                Submission.dispatched_at < cutoff).limit(limit)))
+        candidates = [sid for sid, student in s.execute(select(Submission.id, Submission.student_id).where(
+            Submission.status == "queued", Submission.dispatched_at < cutoff).limit(limit)) if keep(student)]
         for sid in candidates:
             done = s.execute(update(Submission).where(Submission.id == sid, Submission.status == "queued",
                                                       Submission.dispatched_at < cutoff)

@@ -35,6 +35,7 @@ ID_STRIDE = 100_000_000
 CATCH_UP_PASSES, CAUGHT_UP = 8, 200
 # Longer than any write transaction plus the clock skew between hosts (`created_at` is the writer's clock).
 SKEW = timedelta(seconds=60)
+_SUBMISSIONS = "submission_id IN (SELECT id FROM submissions WHERE student_id = ANY(:ids))"
 _THREADS = "thread_id IN (SELECT thread_id FROM learning_sessions WHERE student_id = ANY(:ids))"
 
 
@@ -78,6 +79,14 @@ OWNED_TABLES: tuple[OwnedTable, ...] = (
     OwnedTable("llm_ledger", "student_id = ANY(:ids)", "id"),
     OwnedTable("llm_budgets", "student_id = ANY(:ids)"),
     OwnedTable("llm_cost_alerts", "student_id = ANY(:ids)", "id"),
+    # Quiz submissions and what grading wrote for them (the quizzes stay in the directory, copied to each
+    # shard). Scores, flags and delivery times change in place, so all are compared row by row.
+    OwnedTable("submissions", "student_id = ANY(:ids)"),
+    OwnedTable("submission_results", _SUBMISSIONS),
+    OwnedTable("question_results", _SUBMISSIONS),
+    OwnedTable("review_flags", _SUBMISSIONS),
+    OwnedTable("assessment_events", "student_id = ANY(:ids)"),
+    OwnedTable("event_receipts", "event_id IN (SELECT id FROM assessment_events WHERE student_id = ANY(:ids))"),
     # LangGraph's saver tables (bounded per thread by pruning, so compared row by row).
     OwnedTable("checkpoints", _THREADS),
     OwnedTable("checkpoint_blobs", _THREADS),

@@ -68,19 +68,19 @@ def _make_app(settings: Settings) -> Celery:
               max_retries=8)
     def grade_submission(self: Any, submission_id: str) -> str:
         """Grade one submission (a no-op if it is already graded), then deliver its events."""
-        from tutormesh.assessment import events, grading
         from tutormesh.core import llm
+        from tutormesh.core.stores.assessment import AssessmentStore
         from tutormesh.server import observability
 
-        sessions = sessionmaker_for(settings)
-        with observability.grading_task(sessions, submission_id) as (student_id, done):
+        store = AssessmentStore(sessionmaker_for(settings))  # sharded: the submission's shard
+        with observability.grading_task(store.sessions_of(submission_id), submission_id) as (student_id, done):
             with llm.metered_as(student_id):  # rubric-judge calls go into the student's ledger
-                outcome = grading.grade_submission(sessions, submission_id, worker=str(self.request.hostname or ""),
-                                                   min_confidence=settings.assessment_min_confidence)
+                outcome = store.grade(submission_id, worker=str(self.request.hostname or ""),
+                                      min_confidence=settings.assessment_min_confidence)
             done(str(outcome["status"]))
         if outcome.get("event_ids"):
             try:
-                events.relay(sessions, outcome["event_ids"])
+                store.relay(submission_id, outcome["event_ids"])
             except Exception:  # the result is stored; the sweeper delivers what is left
                 log.exception("relaying events of %s failed", submission_id)
         return str(outcome["status"])
@@ -136,20 +136,20 @@ def dispatch_content(job_id: str, settings: Settings | None = None) -> None:
 
 def sweep_once(settings: Settings) -> tuple[int, int]:
     """Re-send stale submissions and drafts, and relay stuck events, once; return (re-sent, relayed)."""
-    from tutormesh.assessment import events, grading
+    from tutormesh.core.stores.assessment import AssessmentStore
     from tutormesh.core.stores.content import ContentStore
 
     for job_id in ContentStore(sessionmaker_for(settings)).requeue_stale(settings.content_build_stale_s):
         log.warning("re-sending content job %s left building for %.0fs", job_id, settings.content_build_stale_s)
         dispatch_content(job_id, settings)
 
-    sessions = sessionmaker_for(settings)
-    stale = grading.claim_stale(sessions, older_than_s=settings.assessment_redispatch_s,
-                                max_dispatches=settings.assessment_max_dispatches)
+    store = AssessmentStore(sessionmaker_for(settings))  # sharded: every shard database
+    stale = store.claim_stale(older_than_s=settings.assessment_redispatch_s,
+                              max_dispatches=settings.assessment_max_dispatches)
     if stale:
         log.warning("re-sending %d submissions left ungraded for %.0fs", len(stale), settings.assessment_redispatch_s)
         dispatch(stale, settings)
-    return len(stale), events.relay(sessions, older_than_s=max(2.0, settings.assessment_redispatch_s / 3))
+    return len(stale), store.relay_stuck(older_than_s=max(2.0, settings.assessment_redispatch_s / 3))
 
 
 def _sweep_forever(settings: Settings, stop: threading.Event) -> None:

@@ -18,6 +18,7 @@ from tutormesh.core.db import sessionmaker_for
 from tutormesh.core.errors import Forbidden, Invalid, NotFound
 from tutormesh.core.models import User, utcnow
 from tutormesh.core.models.assessment import Quiz, QuizAssignment, QuizQuestion, Submission, SubmissionResult
+from tutormesh.core.stores.assessment import AssessmentStore
 from tutormesh.server.deps import CurrentUser, ServicesDep
 from tutormesh.server.fields import CohortQuery
 from tutormesh.server.staff import Scope, Teaching, audit, check_cohort, scope_of
@@ -235,16 +236,11 @@ async def quiz_results(quiz_id: QuizId, user: Teaching, services: ServicesDep) -
 
     def rows(s: Session) -> list[ResultRow]:
         _quiz_in_scope(s, quiz_id, scope, user.id)
-        query = (select(Submission, SubmissionResult, User.username).outerjoin(
-            SubmissionResult, SubmissionResult.submission_id == Submission.id)
-            .outerjoin(User, User.student_id == Submission.student_id).where(Submission.quiz_id == quiz_id)
-            .order_by(User.username))
-        if scope is not None:
-            query = query.where(Submission.cohort.in_(list(scope)))
+        found = AssessmentStore(sessionmaker_for(services.settings)).results(quiz_id, scope)  # sharded: every shard
         out = [ResultRow(student=name or sub.student_id, cohort=sub.cohort, status=sub.status,
                          score=total.score if total else None, max_score=total.max_score if total else None,
                          flagged=total.flagged if total else 0, submission_id=sub.id,
-                         submitted_at=sub.submitted_at.isoformat()) for sub, total, name in s.execute(query)]
+                         submitted_at=sub.submitted_at.isoformat()) for sub, total, name in found]
         return out
 
     results = await _in_db(services, rows)

@@ -19,11 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from tutormesh.assessment import analysis, quizzes
+from tutormesh.assessment import quizzes
 from tutormesh.core.db import sessionmaker_for
 from tutormesh.core.errors import Forbidden, NotFound
 from tutormesh.core.models import User
 from tutormesh.core.models.assessment import ReviewFlag, Submission
+from tutormesh.core.stores.assessment import AssessmentStore
 from tutormesh.server import worker
 from tutormesh.server.deps import CurrentUser, Principal, ServicesDep, Staff, cohort_scope
 from tutormesh.server.fields import Cohort, CohortQuery
@@ -58,13 +59,21 @@ async def _in_db(services: ServicesDep, work: Callable[[Session], T]) -> T:
     return await anyio.to_thread.run_sync(run)
 
 
-def _readable(session: Session, user: Principal, submission_id: str) -> Submission:
-    sub = session.get(Submission, submission_id)
-    mine = sub is not None and (sub.student_id == user.student_id or user.role == "admin" or (
-        user.role == "teacher" and user.cohort is not None and sub.cohort == user.cohort))
-    if sub is None or not mine:
+def _store(services: ServicesDep) -> AssessmentStore:
+    return AssessmentStore(sessionmaker_for(services.settings))
+
+
+def _readable(services: ServicesDep, user: Principal, submission_id: str) -> dict[str, Any]:
+    """The submission's view, if this user may read it (on the student's shard when sharded)."""
+    try:
+        sub, view = _store(services).submission(submission_id)
+    except NotFound:
+        raise NotFound("submission not found") from None
+    mine = sub.student_id == user.student_id or user.role == "admin" or (
+        user.role == "teacher" and user.cohort is not None and sub.cohort == user.cohort)
+    if not mine:
         raise NotFound("submission not found")
-    return sub
+    return view
 
 
 def _check_assignee(session: Session, user: Principal, body: AssignIn) -> None:
@@ -186,7 +195,9 @@ STAFF = {**SIGNED_IN, 403: {"description": "teachers and admins only"}}
 @router.post("/quizzes", status_code=201, responses=STAFF, response_model=QuizOut, response_model_exclude_unset=True)
 async def create_quiz(body: quizzes.QuizIn, user: Staff, services: ServicesDep) -> dict[str, Any]:
     """Write a quiz (choice, symbolic, open with a rubric, code with tests)."""
-    return await _in_db(services, lambda s: quizzes.create_quiz(s, body, created_by=user.id))
+    view = await _in_db(services, lambda s: quizzes.create_quiz(s, body, created_by=user.id))
+    await anyio.to_thread.run_sync(_store(services).mirror_quiz, view["id"])  # sharded: a copy on each shard
+    return view
 
 
 @router.post("/quizzes/{quiz_id}/assignments", status_code=201, responses={
@@ -223,13 +234,11 @@ async def submit(quiz_id: Id, body: SubmitIn, user: CurrentUser, services: Servi
     if user.role != "student" or user.student_id is None:
         raise Forbidden("only students submit quizzes")
 
-    def store(s: Session) -> str:
-        if not quizzes.is_assigned(s, quiz_id, student_id=str(user.student_id), cohort=user.cohort):
-            raise NotFound("quiz not found")
-        return quizzes.create_submission(s, quiz_id, student_id=str(user.student_id), cohort=user.cohort,
-                                         answers=body.answers)
-
-    submission_id = await _in_db(services, store)
+    if not await _in_db(services, lambda s: quizzes.is_assigned(s, quiz_id, student_id=str(user.student_id),
+                                                                cohort=user.cohort)):
+        raise NotFound("quiz not found")
+    submission_id = await anyio.to_thread.run_sync(lambda: _store(services).submit(
+        quiz_id, student_id=str(user.student_id), cohort=user.cohort, answers=body.answers))
     try:  # stored and committed: if the broker is down now, the worker's sweeper sends it later
         await anyio.to_thread.run_sync(worker.dispatch, [submission_id], services.settings)
     except Exception:  # noqa: BLE001 - the submission is safe in SQL; say it is queued
@@ -241,11 +250,7 @@ async def submit(quiz_id: Id, body: SubmitIn, user: CurrentUser, services: Servi
             response_model=SubmissionOut, response_model_exclude_unset=True)
 async def get_submission(submission_id: Id, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     """Show a submission: queued, or graded with feedback and any re-teaching explanations."""
-    def view(s: Session) -> dict[str, Any]:
-        _readable(s, user, submission_id)
-        return quizzes.submission_view(s, submission_id)
-
-    return await _in_db(services, view)
+    return await anyio.to_thread.run_sync(_readable, services, user, submission_id)
 
 
 @router.get("/submissions/{submission_id}/events", response_class=EventSourceResponse, responses={
@@ -254,12 +259,12 @@ async def get_submission(submission_id: Id, user: CurrentUser, services: Service
     404: {"description": "no such submission"}})
 async def stream_submission(submission_id: Id, user: CurrentUser, services: ServicesDep) -> EventSourceResponse:
     """Stream `status` events until the submission is graded, then one `result` event (SSE)."""
-    await _in_db(services, lambda s: _readable(s, user, submission_id))
+    await anyio.to_thread.run_sync(_readable, services, user, submission_id)
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         deadline = time.monotonic() + STREAM_SECONDS
         while time.monotonic() < deadline:
-            view = await _in_db(services, lambda s: quizzes.submission_view(s, submission_id))
+            view = await anyio.to_thread.run_sync(lambda: _store(services).submission(submission_id)[1])
             if view["status"] in ("graded", "errored"):
                 yield ServerSentEvent(json.dumps(view, default=str), event="result")
                 return
@@ -276,11 +281,9 @@ async def item_analysis(quiz_id: Id, user: Staff, services: ServicesDep,
     """Per question: attempts, % correct, common wrong answers, discrimination (teachers: own cohort)."""
     scope = cohort_scope(user, cohort)
 
-    def rows(s: Session) -> dict[str, Any]:
-        quizzes.quiz_view(s, quiz_id)  # 404 for an unknown quiz
-        return {"quiz_id": quiz_id, "cohort": scope, "items": analysis.item_analysis(s, quiz_id, cohort=scope)}
-
-    return await _in_db(services, rows)
+    await _in_db(services, lambda s: quizzes.quiz_view(s, quiz_id))  # 404 for an unknown quiz
+    items = await anyio.to_thread.run_sync(lambda: _store(services).item_analysis(quiz_id, cohort=scope))
+    return {"quiz_id": quiz_id, "cohort": scope, "items": items}
 
 
 @router.get("/quizzes/{quiz_id}/flags", responses=STAFF, response_model=list[FlagRow])
