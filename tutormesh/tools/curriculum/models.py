@@ -68,7 +68,7 @@ class Lesson(_Frozen):
     explanation: str
     worked_example: WorkedExample
     visual_example: str = Field(description="An ASCII picture (balance, number line...) for visual learners.")
-    alternative: str | None = Field(None, description="A different way to reach the same answer, for "
+    alternative: str | None = Field(default=None, description="A different way to reach the same answer, for "
                                     "re-teaching after most of a class missed a question (agents/reteach.py).")
 
 
