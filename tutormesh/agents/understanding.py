@@ -31,6 +31,9 @@ LEXICON = Path(__file__).resolve().parents[1] / "data" / "understanding" / "lexi
 # The classifier must be this sure of "answer" before a message that is not pure math is graded:
 # grading a non-answer is the worst error (it costs mastery and can open a negotiation).
 ATTEMPT_CONFIDENCE = 0.9
+# A goodbye ends the session and writes its reflection: the classifier alone must be this sure
+# ("qué hora es" scored goodbye at 0.15); the lexicon's goodbye cues are always believed.
+GOODBYE_CONFIDENCE = 0.5
 TOPIC_INTENTS = ("practice", "learn", "ask")
 
 _DEVANAGARI = re.compile(r"[\u0900-\u097F]")
@@ -209,6 +212,8 @@ def understand(text: str, *, problem_open: bool, current_topic: str | None = Non
         intent, confidence, source = cued, 1.0, "rules"  # type: ignore[assignment]
     elif intent in ("off_topic", "greet") and lexicon().math_terms.search(norm):
         intent, confidence, source = "ask", 1.0, "rules"  # a maths word: about the lessons
+    elif intent == "goodbye" and confidence < GOODBYE_CONFIDENCE:
+        intent = "off_topic"
     is_attempt = problem_open and intent == "answer" and confidence >= ATTEMPT_CONFIDENCE
     if intent == "answer" and not is_attempt:
         intent = "ask" if "?" in text else "meta"

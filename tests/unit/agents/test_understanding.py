@@ -52,3 +52,14 @@ def test_a_request_that_names_a_topic_still_names_it() -> None:
     assert understanding.understand("practice slope-intercept form", problem_open=False).topics[0] == (
         "slope-intercept-form")
     assert understanding.understand("quiero practicar ecuaciones lineales", problem_open=False).topics
+
+
+@pytest.mark.parametrize("text", ["bye", "that's all for today", "adiós, hasta mañana", "बस आज के लिए इतना ही"])
+def test_a_goodbye_ends_the_session(text: str) -> None:
+    assert understanding.understand(text, problem_open=True).intent == "goodbye"
+
+
+def test_an_unsure_goodbye_does_not_end_the_session() -> None:
+    # A goodbye closes the session and writes its reflection; a question about the time must not.
+    read = understanding.understand("qué hora es", problem_open=True)
+    assert read.intent != "goodbye"
