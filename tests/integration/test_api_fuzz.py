@@ -7,6 +7,9 @@ is accepted. Two rules JSON Schema cannot state are kept out of the generated da
 with its reason (`_rules_json_schema_cannot_state`).
 """
 
+# B023: `run` is called in the loop iteration that defines it, so it sees that iteration's operation.
+# (A per-line noqa inside `run` would change its source, which seeds the derandomized examples.)
+# ruff: noqa: B023
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -32,6 +35,11 @@ ROLES = ("student", "teacher", "admin")
 EXAMPLES = 8  # per operation and role: about 2 minutes for all three roles on 2 cores
 load_all_checks()
 ALL_CHECKS = CHECKS.get_all()  # every check schemathesis has, positive data acceptance included
+# A deck upload is valid only as a file in a deck format, known by its name and its bytes: JSON Schema
+# cannot state a file format, and schemathesis sends the generated part without a file name, so no
+# generated upload can be one. Every other check runs on it; accepted uploads of each format and every
+# refusal are tested in tests/integration/test_api_content_upload.py and tests/unit/tools/test_ingest_*.
+NOT_GENERATABLE = {"POST /v1/content/uploads": {"positive_data_acceptance"}}
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +114,9 @@ def _fuzz(role: str, fuzz_schema: Any, fuzz_server: tuple[str, dict[str, str]], 
         def run(case: Any) -> None:
             nonlocal cases
             cases += 1
-            case.call_and_validate(base_url=url, headers=headers, checks=ALL_CHECKS)
+            skip = NOT_GENERATABLE.get(operation.label, set())
+            case.call_and_validate(base_url=url, headers=headers,
+                                   checks=[c for c in ALL_CHECKS if c.__name__ not in skip])
 
         try:
             run()

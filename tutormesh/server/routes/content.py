@@ -23,6 +23,7 @@ from tutormesh.server.deps import Principal, ServicesDep
 from tutormesh.server.fields import Cohort
 from tutormesh.server.sse import event_stream
 from tutormesh.server.staff import Teaching, check_cohort, scope_of
+from tutormesh.tools.curriculum.models import SLUG
 from tutormesh.tools.ingest.draft import Draft
 
 router = APIRouter(prefix="/content", tags=["content"])
@@ -135,7 +136,8 @@ def _cohort(services: ServicesDep, user: Principal, cohort: str | None) -> str |
     200: {"description": "this file was uploaded before: its job", "model": JobOut},
     413: {"description": "deck over the limit"}, 422: {"description": "a deck the parser refuses, and why"}})
 async def upload(user: Teaching, services: ServicesDep, response: Response, file: Annotated[UploadFile, File()],
-                 subject: Annotated[str, Form(max_length=40)],
+                 subject: Annotated[str, Form(max_length=40, pattern=SLUG,
+                                              description="a subject slug such as 'math' (a new one makes a subject)")],
                  cohort: Annotated[Cohort | None, Form()] = None) -> JobOut:
     """Upload a deck (PDF, PPTX, Markdown or DOCX) for a subject; its draft is built in the background."""
     limit = services.settings.ingest_max_bytes
