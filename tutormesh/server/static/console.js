@@ -22,22 +22,6 @@ async function api(path, { method = "GET", body } = {}) {
   return data;
 }
 
-// --- DOM helpers: build elements from data with textContent only (never innerHTML) ------------
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs || {})) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
-    else if (key === "class") el.className = value;
-    else el.setAttribute(key, value === true ? "" : String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return el;
-}
-
 function table(caption, columns, rows) {
   const head = h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)));
   const body = rows.length ? rows.map((r) => h("tr", {}, r.map((cell, i) =>
