@@ -180,37 +180,15 @@ def compare_pdf(lib_path: str | None) -> None:
         )
 
 
-def flate_bomb_pdf(path: Path, inflated_mb: int) -> Path:
-    """Write a one-page PDF whose content stream inflates to inflated_mb MB of spaces."""
-    import zlib
-
-    packer = zlib.compressobj(9)
-    stream = b"".join(packer.compress(b" " * (1 << 20)) for _ in range(inflated_mb)) + packer.flush()
-    objects = [
-        b"<</Type/Catalog/Pages 2 0 R>>",
-        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
-        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Contents 4 0 R/Resources<<>>>>",
-        b"<</Length %d/Filter/FlateDecode>>stream\n" % len(stream) + stream + b"\nendstream",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    path.write_bytes(bytes(out))
-    return path
-
-
 def compare_bomb(lib_path: str | None, inflated_mb: int) -> None:
     """Print what each library does with a PDF whose one stream inflates to inflated_mb MB."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        bomb = flate_bomb_pdf(Path(tmp) / "bomb.pdf", inflated_mb)
+        sys.path.insert(0, str(ROOT))
+        from tests.unit.tools.test_ingest_hostile import flate_bomb_pdf  # the hostile tests' own bomb
+
+        bomb = flate_bomb_pdf(Path(tmp) / "bomb.pdf", inflated_mb << 20)
         print(f"decompression bomb: {bomb.stat().st_size / 1024:.0f} KB file, one stream of {inflated_mb} MB")
         for lib in ("pypdf", "pdfplumber", "markitdown"):
             try:
