@@ -33,7 +33,7 @@ from tutormesh.core.stores.ledger import OverBudget, get_ledger
 from tutormesh.graphs.context import RunContext
 from tutormesh.graphs.student.context import StudentContext
 from tutormesh.tools import retrieval
-from tutormesh.tools.curriculum import Item, Topic, load_curriculum
+from tutormesh.tools.curriculum import Item, Topic
 from tutormesh.tools.learner_model import is_visual_learner
 from tutormesh.tools.store import get_store
 
@@ -232,7 +232,7 @@ def explain(state: Mapping[str, Any], runtime: Runtime[StudentContext], config: 
     settings, store = get_settings(), get_store()
     student_id, profile = state["student_id"], state.get("profile") or {}
     language = state.get("language") or profile.get("language", "en")
-    curriculum = load_curriculum(language=language)
+    curriculum = student.curriculum_for(language, profile)  # its lessons in the student's cultural context
     topic = curriculum.topic(state["topic"])
     current = state.get("current_item")
     item = curriculum.item(current["id"]) if current else None

@@ -133,3 +133,15 @@ def test_answers_to_injection_attempts_are_flagged_and_not_cached(models: Script
     first = ask(student("ana"), text)
     assert first["injection"] and first["tier"] == "llm"
     assert ask(student("ben"), text)["tier"] == "llm"
+
+
+@pytest.mark.parametrize(("context", "money"), [("india", "₹"), ("us", "$")])
+def test_the_lesson_speaks_the_students_cultural_context(student: Callable[..., str], monkeypatch: pytest.MonkeyPatch,
+                                                          context: str, money: str) -> None:
+    monkeypatch.setenv("TUTORMESH_LLM_ENABLED", "false")
+    get_settings.cache_clear()
+    state = {"student_id": student("ana"), "topic": "electrical-power",
+             "messages": [HumanMessage("What does it cost?")],
+             "profile": {"language": "en", "cultural_context": context}}
+    text = explainer.explain(state, Runtime(context=StudentContext(thread_id="t1")), {})["messages"][0].content
+    assert money in text and ({"₹", "$"} - {money}).pop() not in text
