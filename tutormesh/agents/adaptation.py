@@ -15,6 +15,8 @@ from tutormesh.agents.messages import say
 from tutormesh.agents.sme import RECAP_SUPPORT, VISUAL_SUPPORT
 from tutormesh.core.stores.learner import LearnerStore
 from tutormesh.tools import learner_model as lm
+from tutormesh.tools.bkt import BKTParams
+from tutormesh.tools.curriculum import Item
 
 SUPPORT_UNTIL_STREAK = 2  # support content comes with each new item until two right answers in a row
 AGREED_VISUALS = 2  # "2 more visual examples per concept": the first two items of each topic carry a picture
@@ -34,18 +36,18 @@ def lead_content(student_id: str, profile: Mapping[str, Any], draw: int, lead: s
     for chosen in (profile.get("style_override"), lead):
         if chosen in lm.CONTENT_TYPES:
             return str(chosen)
-    counts = lm.style_counts(profile.get("style_counts"), profile.get("learning_style"))
-    return lm.choose_content(counts, lm.seed_for(student_id, draw))
+    evidence = lm.style_evidence(profile.get("style_counts"), profile.get("learning_style"))
+    return lm.choose_content(evidence, lm.seed_for(student_id, draw))
 
 
 def item_content(student_id: str, profile: Mapping[str, Any], plan: Mapping[str, Any], row: Mapping[str, Any], *,
-                 pace: str, adaptive: bool, draw: int, lead: str | None = None) -> list[str]:
+                 adaptive: bool, draw: int, lead: str | None = None) -> list[str]:
     """Content types shown with the next practice item ([]: the item alone).
 
-    Adaptive: one type by Thompson sampling over the learned weights, a picture on a topic's first
-    items when the plan agreed extra visual examples, and a worked example at a slow pace (shorter
-    steps) while the student's answers do not tell against worked examples. Fixed: the text
-    explanation. Either way support fades after two right answers in a row.
+    Adaptive: one type chosen over the learned weights (`lead_content`), and a picture on a topic's
+    first items when the plan agreed extra visual examples. Fixed: the text explanation. Either way
+    support fades after two right answers in a row. One type at a time keeps each answer's evidence
+    about that type (a slow pace gets shorter steps instead: `short_steps`).
     """
     if int(row.get("streak", 0)) >= SUPPORT_UNTIL_STREAK:
         return []
@@ -54,9 +56,14 @@ def item_content(student_id: str, profile: Mapping[str, Any], plan: Mapping[str,
     kinds = [lead_content(student_id, profile, draw, lead)]
     if VISUAL_SUPPORT in plan.get("adjustments", []) and int(row.get("attempts", 0)) < AGREED_VISUALS:
         kinds.append("visual")
-    if pace == "slow" and lm.prefers(profile, "worked_example"):  # unless its evidence says it does not help
-        kinds.append("worked_example")
     return list(dict.fromkeys(kinds))
+
+
+def short_steps(item: Item, language: str, *, pace: str, adaptive: bool) -> str | None:
+    """At a slow pace, the open problem's first step, so the student starts with a short one."""
+    if not adaptive or pace != "slow" or not item.hints:
+        return None
+    return say("short_steps", language, step=item.hints[0])
 
 
 def lesson_extras(student_id: str, profile: Mapping[str, Any], plan: Mapping[str, Any], *, adaptive: bool,
@@ -71,22 +78,22 @@ def lesson_extras(student_id: str, profile: Mapping[str, Any], plan: Mapping[str
 
 
 def recap_on_mastery(plan: Mapping[str, Any], profile: Mapping[str, Any], *, adaptive: bool) -> bool:
-    """Whether a mastered topic ends with its recap: agreed in the plan, or the student likes recaps."""
-    return adaptive and (RECAP_SUPPORT in plan.get("adjustments", []) or lm.prefers(profile, "recap"))
+    """Whether a mastered topic ends with its recap: agreed in the plan, or recaps work best for the student."""
+    return adaptive and (RECAP_SUPPORT in plan.get("adjustments", []) or lm.preferred(profile)[:1] == ["recap"])
 
 
 def learn_from_answer(store: LearnerStore, student_id: str, profile: Mapping[str, Any],
                       stats: Mapping[str, Mapping[str, Any]], signals: Mapping[str, Any], correct: bool,
-                      language: str, *, skill: str = "", predicted: float = 0.5) -> tuple[dict[str, Any], list[str]]:
+                      language: str, *, skill: str = "", known: float = 0.5,
+                      params: BKTParams | None = None) -> tuple[dict[str, Any], list[str]]:
     """Update the profile from one graded answer; return it and the lines that tell the student what changed.
 
     `signals` are this answer's (not stored yet: the practice write stores them with the attempt);
-    `predicted` is the P(right answer) the mastery estimate gave it, on `skill`.
+    `known` is the mastery estimate on `skill` before the answer, `params` the skill's tracing parameters.
     """
-    before = store.recent_engagement(student_id, limit=lm.PACE_WINDOW - 1)
-    expected = lm.expected_right(before, skill, predicted)
-    recent = [*before, {**signals, "correct": correct}]
-    fields, changes = lm.learn(profile, stats, recent, signals["shown_before"], correct, expected)
+    recent = [*store.recent_engagement(student_id, limit=lm.PACE_WINDOW - 1), {**signals, "correct": correct}]
+    fields, changes = lm.learn(profile, stats, recent, signals["shown_before"], correct, skill=skill, known=known,
+                               params=params, first_try=not signals.get("retry"))
     store.adapt(student_id, fields, [{"kind": c.kind, "before": c.before, "after": c.after, "reason": c.reason}
                                      for c in changes])
     lines = []

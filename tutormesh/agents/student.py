@@ -283,14 +283,17 @@ def serve(state: Mapping[str, Any], ctx: StudentContext, topic_slug: str, stats:
     item = next_item(student_id, topic, stats, plan, pace=pace, adaptive=ctx.adaptive,
                      retired=experiments.retired_variants(get_store().sessions), culture_slug=curriculum.culture)
     row = stats.get(topic.skill, {})
-    kinds = adaptation.item_content(student_id, profile, plan, row, pace=pace, adaptive=ctx.adaptive,
+    kinds = adaptation.item_content(student_id, profile, plan, row, adaptive=ctx.adaptive,
                                     draw=adaptation.draw_index(stats),
                                     lead=(state.get("opening") or {}).get("first_content"))
     lines = [rendering.support(topic, kinds, language)] if kinds else []
     shown.extend(k for k in kinds if k not in shown)
     if ctx.adaptive and plan.get("difficulty_ramp"):
         lines.append(say("ramp_note", language, level=item.difficulty, step=ramp_step(pace)))
-    lines.append(present(curriculum.item(item.id), language))
+    served = curriculum.item(item.id)
+    lines.append(present(served, language))
+    steps = adaptation.short_steps(served, language, pace=pace, adaptive=ctx.adaptive)
+    lines += [steps] if steps else []
     return lines, item_state(item, clock.now(ctx.now).isoformat())
 
 
@@ -369,7 +372,7 @@ def practice(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict
         if ctx.adaptive:
             profile, told = adaptation.learn_from_answer(store, student_id, profile, stats, signals,
                                                          result["correct"], language, skill=item.skill,
-                                                         predicted=bkt.p_correct(p_before, params))
+                                                         known=p_before, params=params)
             lines += told
         if mastered(topic, stats) and (not was_mastered or result["correct"]):  # a review ends on a right answer
             done = topic

@@ -55,6 +55,7 @@ def arm_figures(results: list[dict[str, Any]], arm: str) -> dict[str, Any]:
         "mastered_share": round(sum(r["mastered"] for r in rows) / len(rows), 4) if rows else 0.0,
         "certified_truly_known": round(sum(r["certified_known"] for r in rows) / certified, 4) if certified else None,
         "style_recovery": round(sum(r["style_at"] == r["preferred"] for r in rows) / len(rows), 4) if rows else 0.0,
+        "style_ceiling": round(sum(r["style_ceiling_hit"] for r in rows) / len(rows), 4) if rows else 0.0,
         "negotiations": len(negotiations), "by_status": by_status,
         "negotiation_success": round(by_status["kept"] / decided, 4) if decided else None,
         "loops": by_status["open"] + sum(n["proposals"] > max_rounds or n["loop"] for n in negotiations),
@@ -132,12 +133,13 @@ def table(report: dict[str, Any], baseline: dict[str, Any]) -> str:
         lines.append(f"{key:<22} {now['n']:>6} {now['score']:>7.3f} {target:>7} "
                      f"{'' if base is None else f'{base:.3f}':>9}{note}")
     lines.append(f"{'arm':<9} {'items':>7} {'turns':>7} {'mastered':>9} {'truly known':>12} {'style':>6} "
+                 f"{'ceiling':>8} "
                  f"{'negotiations (kept/renegotiated/escalated/pending)':>52}")
     for arm, f in report["arms"].items():
         s = f["by_status"]
         known = "" if f["certified_truly_known"] is None else f"{f['certified_truly_known']:.1%}"
         lines.append(f"{arm:<9} {f['items_mean']:>7.2f} {f['turns_mean']:>7.2f} {f['mastered_share']:>9.1%} "
-                     f"{known:>12} {f['style_recovery']:>6.1%} "
+                     f"{known:>12} {f['style_recovery']:>6.1%} {f['style_ceiling']:>8.1%} "
                      f"{f['negotiations']:>10} ({s['kept']}/{s['renegotiated']}/{s['escalated']}/{s['committed']})")
     return "\n".join(lines)
 

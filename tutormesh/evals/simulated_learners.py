@@ -27,6 +27,16 @@ NEXT_PROBLEM = "next problem please"
 
 
 @dataclass(frozen=True)
+class Answer:
+    """One graded answer as the tutor saw it: the skill, the content shown before it, right or not."""
+
+    skill: str
+    shown: tuple[str, ...]
+    correct: bool
+    first_try: bool
+
+
+@dataclass(frozen=True)
 class HiddenParams:
     """What the tutor has to discover: knowledge-tracing parameters, style and pace."""
 
@@ -43,6 +53,28 @@ class HiddenParams:
     def learn_rate(self, shown: Sequence[str]) -> float:
         """P(learning the skill) from the next item, given the content types shown before it."""
         return self.p_learn_preferred if self.preferred in shown else self.p_learn
+
+    def most_likely_preferred(self, answers: Sequence[Answer]) -> str:
+        """The content type an observer knowing every other hidden parameter would name from `answers`.
+
+        The exact posterior over the four possible preferences (uniform prior) of this learner's own
+        model: the ceiling of style recovery for what the tutor showed and saw (no estimator can do
+        better on average from the same answers).
+        """
+        def log_likelihood(kind: str) -> float:
+            known: dict[str, float] = dict(self.p_init)  # a skill outside the unit starts unknown
+            total = 0.0
+            for a in answers:
+                k = known.get(a.skill, 0.0)
+                if a.first_try:
+                    k += (1.0 - k) * (self.p_learn_preferred if kind in a.shown else self.p_learn)
+                right, wrong = k * (1.0 - self.p_slip), k * self.p_slip
+                p = right + (1.0 - k) * self.p_guess if a.correct else wrong + (1.0 - k) * (1.0 - self.p_guess)
+                total += math.log(p)
+                known[a.skill] = (right if a.correct else wrong) / p
+            return total
+
+        return max(CONTENT_TYPES, key=log_likelihood)
 
     @property
     def style_boost(self) -> float:

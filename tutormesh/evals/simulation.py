@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tutormesh.core.settings import get_settings
-from tutormesh.evals.simulated_learners import NEXT_PROBLEM, HiddenParams, SimulatedLearner, population
+from tutormesh.evals.simulated_learners import NEXT_PROBLEM, Answer, HiddenParams, SimulatedLearner, population
 from tutormesh.tools import bkt
 
 SEED = 11
@@ -93,15 +93,20 @@ def run_student(tutor: Any, params: HiddenParams, *, adaptive: bool, arm: str = 
     items = hints = 0
     turns, style_at, weights_at = 1, None, {}
     rows: list[dict[str, Any]] = []
+    seen: list[Answer] = []  # the graded answers before RECOVER_BY, for the recovery ceiling
     while turns < max_turns and not unit_mastered(state, skills):
         current = state.get("current_item")
         if current is None:
             text, seconds = NEXT_PROBLEM, 5.0
         else:
-            text, correct = learner.reply(state, curriculum.item(current["id"]))
-            items += correct is not None and int(current.get("tries", 0)) == 0
+            item = curriculum.item(current["id"])
+            text, correct = learner.reply(state, item)
+            first_try = int(current.get("tries", 0)) == 0
+            items += correct is not None and first_try
             hints += correct is None
             seconds = learner.seconds() if correct is not None else 15.0
+            if correct is not None and turns < RECOVER_BY:
+                seen.append(Answer(item.skill, tuple(state.get("since_answer") or ()), correct, first_try))
         state = tutor.send(student_id, thread, text, now=clock.tick(seconds, turns), adaptive=adaptive)
         turns += 1
         if turns == RECOVER_BY:
@@ -122,6 +127,7 @@ def run_student(tutor: Any, params: HiddenParams, *, adaptive: bool, arm: str = 
     certified_known = [learner.known.get(s, False) for s in skills] if mastered else []
     return {"learner": params.learner_id, "arm": arm, "preferred": params.preferred, "pace": params.pace,
             "mastered": mastered, "items": items, "turns": turns, "hints": hints, "style_at": style_at,
+            "style_ceiling_hit": params.most_likely_preferred(seen) == params.preferred,
             "weights_at": weights_at,
             "certified_known": sum(certified_known), "certified": len(certified_known),
             "negotiations": negotiation_rows(store.negotiations(student_id, limit=100)), "trace": rows}

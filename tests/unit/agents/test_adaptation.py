@@ -35,16 +35,20 @@ def test_one_wrong_answer_after_text_does_not_claim_pictures_work_better() -> No
 
 
 
-def test_a_slow_pace_adds_worked_examples_until_the_answers_tell_against_them() -> None:
-    from tutormesh.agents.adaptation import item_content
+def test_one_content_type_per_item_and_shorter_steps_at_a_slow_pace() -> None:
+    from tutormesh.agents.adaptation import item_content, short_steps
+    from tutormesh.tools.curriculum import load_curriculum
 
     row = {"attempts": 3, "streak": 0}
     fresh = {"learning_style": {}, "style_counts": {}}
-    assert "worked_example" in item_content("ana", fresh, {}, row, pace="slow", adaptive=True, draw=1)
-    against = {"learning_style": {"worked_example": 0.3}, "style_counts": {"worked_example": [1.5, 3.5]}}
-    # Only the sampled type: a worked example comes only when Thompson sampling picks it.
-    assert all(len(item_content("ana", against, {}, row, pace="slow", adaptive=True, draw=n)) == 1 for n in range(20))
-    assert item_content("ana", against, {}, row, pace="slow", adaptive=False, draw=1) == ["text"]
+    assert all(len(item_content("ana", fresh, {}, row, adaptive=True, draw=n)) == 1 for n in range(20))
+    assert item_content("ana", fresh, {}, row, adaptive=False, draw=1) == ["text"]
+    assert item_content("ana", fresh, {}, {"attempts": 3, "streak": 2}, adaptive=True, draw=1) == []
+    item = load_curriculum().subjects["math"].topics[0].template(2).instantiate(7, "A")
+    steps = short_steps(item, "en", pace="slow", adaptive=True)
+    assert steps is not None and item.hints[0] in steps and steps.startswith("One short step at a time")
+    assert short_steps(item, "en", pace="moderate", adaptive=True) is None
+    assert short_steps(item, "en", pace="slow", adaptive=False) is None
 
 
 def test_more_failures_on_a_skill_under_review_do_not_open_another_negotiation() -> None:

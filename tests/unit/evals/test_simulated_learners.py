@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from tutormesh.evals.simulated_learners import HINT_REQUEST, SimulatedLearner, population, wrong_answer
+from tutormesh.evals.simulated_learners import HINT_REQUEST, Answer, SimulatedLearner, population, wrong_answer
 from tutormesh.tools.curriculum import load_curriculum
 from tutormesh.tools.learner_model import CONTENT_TYPES
 
@@ -24,6 +24,17 @@ def test_the_preferred_content_type_raises_the_learning_rate() -> None:
     others = [k for k in CONTENT_TYPES if k != params.preferred]
     assert params.learn_rate([params.preferred]) > 2.5 * params.learn_rate(others)
     assert params.learn_rate([]) == params.learn_rate(others) == params.p_learn
+
+
+def test_the_recovery_ceiling_names_the_type_after_which_the_learner_learned() -> None:
+    params = population(1, SKILLS, seed=3)[0]
+    other = next(k for k in CONTENT_TYPES if k != params.preferred)
+    answers = [Answer("a", (other,), False, True), Answer("a", (), False, False), Answer("a", (other,), False, True),
+               Answer("a", (params.preferred,), True, True), Answer("a", (), True, True), Answer("a", (), True, True)]
+    assert params.most_likely_preferred(answers) == params.preferred
+    flipped = [Answer(a.skill, tuple(other if k == params.preferred else params.preferred for k in a.shown),
+                      a.correct, a.first_try) for a in answers]
+    assert params.most_likely_preferred(flipped) == other
 
 
 def _item() -> object:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tutormesh.tools import learner_model as lm
+from tutormesh.tools.bkt import BKTParams
 
 
 def test_old_visual_audio_weights_become_content_type_weights() -> None:
@@ -20,58 +22,70 @@ def test_one_threshold_decides_every_preference() -> None:
     assert not lm.prefers({"learning_style": {"worked_example": below}}, "worked_example")
 
 
-def test_right_answers_after_a_type_raise_its_weight_and_wrong_ones_lower_it() -> None:
-    counts = lm.style_counts({}, {})
-    assert counts["visual"] == [2.0, 2.0]  # a 0.5 prior counts as four answers
-    for _ in range(4):
-        counts = lm.observe_style(counts, ["visual"], True)
-        counts = lm.observe_style(counts, ["text"], False)
-    weights = lm.weights_from_counts(counts)
-    assert weights["visual"] == 0.75 and weights["text"] == 0.25 and weights["recap"] == 0.5
+PARAMS = BKTParams(p_init=0.3, p_learn=0.2, p_slip=0.1, p_guess=0.15)
 
 
-def test_an_answer_counts_as_much_as_it_surprised_the_mastery_estimate() -> None:
-    assert lm.surprise(True, 0.5) == lm.surprise(False, 0.5) == 1.0
-    assert lm.surprise(True, 0.9) < 0.25 and lm.surprise(True, 0.2) == 1.6
-    # A content type that does nothing: right as often as predicted (70%), its weight stays at the prior.
-    counts = lm.style_counts({}, {})
-    for _ in range(3):
-        for correct in (True,) * 7 + (False,) * 3:
-            counts = lm.observe_style(counts, ["text"], correct, expected=0.7)
-    assert abs(lm.weights_from_counts(counts)["text"] - 0.5) < 1e-3
-    # Right answers where the estimate expected failures lift the type above the prior.
-    for _ in range(3):
-        counts = lm.observe_style(counts, ["visual"], True, expected=0.3)
-    assert lm.weights_from_counts(counts)["visual"] > 0.7
+def answer(evidence: dict[str, Any], shown: list[str], correct: bool, skill: str = "a",
+           known: float = 0.1) -> dict[str, Any]:
+    return lm.observe_style(evidence, shown, correct, skill=skill, known=known, params=PARAMS)
 
 
-def test_the_expected_answer_follows_the_students_own_record_on_the_skill() -> None:
-    fails = [{"skill": "b", "correct": False}] * 4 + [{"skill": "c", "correct": True}] * 3
-    assert lm.expected_right(fails, "b", 0.36) == 0.12  # (0 + 2 x 0.36) / (4 + 2)
-    assert lm.expected_right(fails, "d", 0.48) == 0.48  # no record: the mastery estimate's prediction
+def test_a_type_after_which_the_student_learned_gains_weight_and_types_that_did_not_lose_it() -> None:
+    evidence = lm.style_evidence({}, {})
+    assert lm.weights_of(evidence) == {kind: 0.5 for kind in lm.CONTENT_TYPES}  # the prior: no evidence
+    for shown in (["text"], ["recap"], ["text"]):  # wrong after text and recap: not learned
+        evidence = answer(evidence, shown, False)
+    evidence = answer(evidence, ["visual"], True)  # learned after the picture...
+    for _ in range(2):  # ...which the next answers, with nothing shown, confirm
+        evidence = answer(evidence, [], True)
+    weights = lm.weights_of(evidence)
+    assert weights["visual"] > 0.75 and weights["text"] < 0.45 and weights["recap"] < 0.5
+    assert lm.preferred({"learning_style": weights})[0] == "visual"
 
 
-def test_content_shown_together_shares_one_answers_evidence() -> None:
-    counts = lm.observe_style(lm.style_counts({}, {}), ["visual", "recap"], True)
-    assert counts["visual"] == counts["recap"] == [2.5, 2.0]
+def test_right_answers_from_a_student_who_already_knew_the_skill_credit_no_content() -> None:
+    evidence = lm.style_evidence({}, {})
+    for _ in range(6):
+        evidence = answer(evidence, ["worked_example"], True, known=0.97)
+    assert all(abs(w - 0.5) < 0.03 for w in lm.weights_of(evidence).values())
 
 
-def test_style_evidence_is_bounded_so_weights_can_move_back() -> None:
-    counts = lm.style_counts({}, {})
-    for _ in range(200):
-        counts = lm.observe_style(counts, ["recap"], True)
-    assert sum(counts["recap"]) <= lm.STYLE_WINDOW + 1e-6
-    for _ in range(25):  # with the window capped, 25 wrong answers outweigh 200 right ones
-        counts = lm.observe_style(counts, ["recap"], False)
-    assert 0.0 < lm.weights_from_counts(counts)["recap"] < lm.PREFER_THRESHOLD
+def test_a_lucky_guess_that_the_next_answers_contradict_credits_nothing() -> None:
+    evidence = answer(lm.style_evidence({}, {}), ["recap"], True)  # a right answer after a recap...
+    lucky = lm.weights_of(evidence)["recap"]
+    for _ in range(3):  # ...then wrong again, after nothing new: it was a guess
+        evidence = answer(evidence, [], False)
+    assert lm.weights_of(evidence)["recap"] < lucky and lm.weights_of(evidence)["recap"] < 0.5
+
+
+def test_style_evidence_fades_so_weights_can_move_back_and_its_state_stays_small() -> None:
+    evidence = lm.style_evidence({}, {})
+    for n in range(8):  # eight skills learned right after a recap
+        evidence = answer(evidence, ["recap"], True, skill=f"s{n}")
+        evidence = answer(evidence, [], True, skill=f"s{n}")
+    assert lm.weights_of(evidence)["recap"] > 0.95
+    for n in range(40):  # then forty skills not learned after recaps
+        evidence = answer(evidence, ["recap"], False, skill=f"t{n}", known=0.05)
+    assert lm.weights_of(evidence)["recap"] < lm.PREFER_THRESHOLD
+    assert len(evidence["known"]) <= lm.TRACKED_SKILLS and evidence["answers"] == 56
+
+
+def test_old_beta_counts_become_the_prior() -> None:
+    evidence = lm.style_evidence({"visual": [29.0, 1.0], "text": [1.0, 3.0]}, {})
+    assert abs(evidence["prior"]["visual"] - 29 / 30) < 1e-9
+    assert lm.weights_of(evidence)["visual"] > 0.9 and lm.weights_of(evidence)["text"] == 0.25
 
 
 def test_thompson_sampling_is_deterministic_and_follows_the_evidence() -> None:
-    counts = lm.style_counts({"worked_example": [20, 2], "text": [2, 20], "visual": [2, 20], "recap": [2, 20]})
-    picks = [lm.choose_content(counts, lm.seed_for("ana", n)) for n in range(50)]
-    assert picks == [lm.choose_content(counts, lm.seed_for("ana", n)) for n in range(50)]
-    assert picks.count("worked_example") >= 48
-    flat = lm.style_counts({}, {})
+    evidence = lm.style_evidence({}, {})
+    for n in range(6):
+        evidence = answer(evidence, ["worked_example"], True, skill=f"s{n}")
+        evidence = answer(evidence, [], True, skill=f"s{n}")
+        evidence = answer(evidence, ["text", "visual", "recap"][n % 3], False, skill=f"t{n}", known=0.05)
+    picks = [lm.choose_content(evidence, lm.seed_for("ana", n)) for n in range(50)]
+    assert picks == [lm.choose_content(evidence, lm.seed_for("ana", n)) for n in range(50)]
+    assert picks.count("worked_example") >= 45
+    flat = lm.style_evidence({}, {})
     assert len({lm.choose_content(flat, lm.seed_for("ana", n)) for n in range(40)}) == 4  # it explores
 
 
@@ -114,10 +128,19 @@ def test_time_on_task_caps_idle_gaps() -> None:
 def test_learn_records_each_visible_change_with_its_reason() -> None:
     profile = {"pace": "moderate", "learning_style": {}, "style_counts": {}, "strengths": [], "weaknesses": []}
     fields, changes = lm.learn(profile, {"b": {"p_known": 0.3, "attempts": 2}},
-                               answers(6, correct=False, seconds=150), ["visual"], False)
+                               answers(6, correct=False, seconds=150), ["visual"], False, skill="b", known=0.1,
+                               params=PARAMS)
     assert fields["pace"] == "slow" and fields["weaknesses"] == ["b"]
-    assert fields["style_counts"]["visual"] == [2.0, 3.0] and fields["learning_style"]["visual"] == 0.4
+    assert fields["style_counts"]["answers"] == 1 and fields["learning_style"]["visual"] < 0.5
     kinds = {c.kind: c for c in changes}
     assert set(kinds) == {"pace", "weaknesses", "learning_style"}
     assert "0% right" in kinds["pace"].reason and "b (mastery 30%" in kinds["weaknesses"].reason
-    assert "less visual" in kinds["learning_style"].reason
+    assert "less visual" in kinds["learning_style"].reason and "P(visual speeds up learning) 0.50 ->" in \
+        kinds["learning_style"].reason
+
+
+def test_a_retry_after_a_hint_is_no_style_evidence() -> None:
+    profile = {"pace": "moderate", "learning_style": {}, "style_counts": {}, "strengths": [], "weaknesses": []}
+    fields, _ = lm.learn(profile, {}, answers(1, correct=True, seconds=20), ["visual"], True, skill="b",
+                         params=PARAMS, first_try=False)
+    assert "style_counts" not in fields and "learning_style" not in fields
