@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from tests.integration.conftest import Api
 from tests.integration.test_shards import ITEM, NOW, TODAY, Cluster, _count, _student, cluster, sharded  # noqa: F401
 from tests.pgbouncer import pgbouncer, pgbouncer_url  # noqa: F401  (fixtures)
 from tutormesh.assessment import analysis, quizzes
@@ -355,3 +358,88 @@ def test_a_move_carries_a_students_submissions(sharded: Settings, cluster: Clust
         assert exams.submission(sub)[1]["status"] == "graded"
     finally:
         move(mover, logical, "a", settle_s=0.5)
+
+
+# -- staff views across shards, through the API ------------------------------------------------------
+OPEN_QUIZ = {"title": "Explain", "questions": [
+    {"kind": "open", "prompt": "How do you solve x + 3 = 5?", "points": 2, "topic": "one-step-equations",
+     "spec": {"rubric": {"criteria": [
+         {"id": "inverse", "description": "Undo the +3", "points": 1, "keywords": ["subtract|minus"]},
+         {"id": "check", "description": "Check", "points": 1, "keywords": ["check|substitute"]}]}}}]}
+UNSURE = "I would not subtract 3, then check."  # the negation makes the rubric grader ask a human
+
+
+def _api_user(api: Api, role: str, cohort: str, home: str | None = None) -> dict[str, Any]:
+    """A user who can sign in; a student's learner record on database `home`."""
+    while True:
+        user = api.user(role, cohort)
+        if home is None or _home(str(user["student_id"]))[0] == home:
+            return user
+        api.services.accounts.delete_user(str(user["id"]))
+
+
+def _take(api: Api, quiz: dict[str, Any], student: dict[str, Any], answers: list[str]) -> str:
+    """The student hands in `answers` (one per question) through the API; graded and relayed as the worker does."""
+    body = {"answers": {q["id"]: a for q, a in zip(quiz["questions"], answers, strict=True)}}
+    sent = api.client.post(f"/v1/quizzes/{quiz['id']}/submissions", headers=api.login(student), json=body)
+    assert sent.status_code == 202, sent.text
+    sub = str(sent.json()["submission_id"])
+    exams = AssessmentStore(sessionmaker_for(api.services.settings))
+    outcome = exams.grade(sub)
+    assert outcome["status"] == "graded", outcome
+    exams.relay(sub, outcome["event_ids"])
+    return sub
+
+
+def _class(api: Api, quiz_body: dict[str, Any], homes: list[str]) -> tuple[dict[str, str], dict[str, Any],
+                                                                          list[dict[str, Any]]]:
+    """A teacher (headers), their quiz assigned to their new cohort, and students of it on `homes`."""
+    cohort = f"c{uuid.uuid4().hex[:6]}"
+    teacher = api.login(_api_user(api, "teacher", cohort))
+    made = api.client.post("/v1/quizzes", headers=teacher, json=quiz_body)
+    assert made.status_code == 201, made.text
+    quiz = made.json()
+    assert api.client.post("/v1/assignments", headers=teacher,
+                           json={"quiz_id": quiz["id"], "cohort": cohort}).status_code == 201
+    return teacher, quiz, [_api_user(api, "student", cohort, home) for home in homes]
+
+
+def test_review_flags_of_both_shards_are_listed_and_resolved_on_the_students_shard(
+        sharded: Settings, cluster: Cluster, start_api: Callable[..., Api]) -> None:
+    api = start_api(sharded)
+    teacher, quiz, students = _class(api, OPEN_QUIZ, ["a", "b"])
+    subs = [_take(api, quiz, student, [UNSURE]) for student in students]
+    for sub, student in zip(subs, students, strict=True):
+        home, other = _home(str(student["student_id"]))
+        sql = "SELECT count(*) FROM review_flags WHERE submission_id = :s AND status = 'open'"
+        assert _count(cluster.direct[home], sql, s=sub) == 1
+        assert _count(cluster.direct[other], sql, s=sub) == 0 and _count(cluster.direct["dir"], sql, s=sub) == 0
+    listed = api.client.get("/v1/flags", headers=teacher).json()
+    assert {f["submission_id"]: f["student"] for f in listed} == {
+        sub: student["username"] for sub, student in zip(subs, students, strict=True)}
+    per_quiz = api.client.get(f"/v1/quizzes/{quiz['id']}/flags", headers=teacher).json()
+    assert sorted(f["submission_id"] for f in per_quiz) == sorted(subs)
+    assert api.client.get("/v1/flags", headers=api.login(_api_user(api, "teacher", "elsewhere"))).json() == []
+    # Resolve the flag of the student on b: the override lands on b, once.
+    flag = next(f for f in listed if f["submission_id"] == subs[1])
+    stranger = api.login(_api_user(api, "teacher", "elsewhere"))
+    assert api.client.post(f"/v1/flags/{flag['id']}/resolve", headers=stranger,
+                           json={"reason": "r", "score": 2}).status_code == 404
+    out = api.client.post(f"/v1/flags/{flag['id']}/resolve", headers=teacher,
+                          json={"reason": "Full marks: the negation was a typo.", "score": 2})
+    assert out.status_code == 200, out.text
+    assert out.json()["overridden"] is True and out.json()["submission_score"] == 2
+    assert api.client.post(f"/v1/flags/{flag['id']}/resolve", headers=teacher,
+                           json={"reason": "again", "score": 0}).status_code == 409
+    assert api.client.post("/v1/flags/99999999/resolve", headers=teacher, json={"reason": "r"}).status_code == 404
+    b = cluster.direct["b"]
+    assert _count(b, "SELECT count(*) FROM review_flags WHERE id = :f AND status = 'resolved'", f=flag["id"]) == 1
+    assert _count(b, "SELECT score FROM submission_results WHERE submission_id = :s", s=subs[1]) == 2
+    assert _count(cluster.direct["a"], "SELECT count(*) FROM review_flags WHERE status = 'resolved' AND "
+                                       "submission_id = :s", s=subs[0]) == 0
+    view = api.client.get(f"/v1/submissions/{subs[1]}", headers=api.login(students[1])).json()
+    assert view["score"] == 2 and "Reviewed by your teacher" in view["questions"][0]["feedback"]
+    still = api.client.get("/v1/flags", headers=teacher).json()
+    assert [f["submission_id"] for f in still] == [subs[0]]
+    done = api.client.get("/v1/flags", headers=teacher, params={"status": "resolved"}).json()
+    assert [(f["id"], f["override_score"]) for f in done] == [(flag["id"], 2)]

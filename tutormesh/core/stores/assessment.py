@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tutormesh.assessment import analysis, events, grading, quizzes
+from tutormesh.assessment import analysis, events, grading, quizzes, reviews
 from tutormesh.core.errors import NotFound
 from tutormesh.core.models import User
-from tutormesh.core.models.assessment import Quiz, QuizQuestion, Submission, SubmissionResult
+from tutormesh.core.models.assessment import Quiz, QuizQuestion, ReviewFlag, Submission, SubmissionResult
 from tutormesh.core.shards import Database, Placement, ShardRouter, owned_id, router_of
 
 
@@ -125,6 +125,47 @@ class AssessmentStore:
     def relay_stuck(self, *, older_than_s: float) -> int:
         """Deliver undelivered events older than `older_than_s` on every database."""
         return sum(events.relay(db.sessions, older_than_s=older_than_s) for db in self.placement.databases())
+
+    # -- review flags, on the students' shards ----------------------------------------------------
+    def usernames(self, student_ids: Collection[str]) -> dict[str, str]:
+        """The directory's usernames of these students (the shards hold no logins)."""
+        if not student_ids:
+            return {}
+        with self.sessions() as s:
+            return {str(sid): str(name) for sid, name in s.execute(select(User.student_id, User.username).where(
+                User.student_id.in_(list(student_ids))))}
+
+    def flags(self, cohorts: Collection[str] | None, *, status: str = "open", quiz_id: str | None = None,
+              limit: int = 200) -> list[dict[str, Any]]:
+        """Review flags in scope from every database (see `reviews.flags`), oldest first, named by username."""
+        rows = self.placement.gather(lambda s: reviews.flags(s, cohorts, status=status, quiz_id=quiz_id, limit=limit),
+                                     lambda row: str(row["student_id"]))
+        rows = sorted(rows, key=lambda r: (r["created_at"] or "", r["id"]))[:limit]
+        names = self.usernames({r["student_id"] for r in rows})
+        return [{**r, "student": names.get(r["student_id"], r["student"])} for r in rows]
+
+    def quiz_flags(self, quiz_id: str, cohort: str | None) -> list[dict[str, Any]]:
+        """A quiz's open flags from every database (see `reviews.quiz_flags`), oldest first."""
+        rows = self.placement.gather(lambda s: reviews.quiz_flags(s, quiz_id, cohort),
+                                     lambda row: str(row["student_id"]))
+        return sorted(rows, key=lambda r: (r["created_at"] or "", r["id"]))
+
+    def resolve_flag(self, flag_id: int, cohorts: Collection[str] | None, *, user_id: str, reason: str,
+                     score: float | None = None) -> dict[str, Any]:
+        """Resolve a flag where its student's rows are (see `reviews.resolve`); NotFound when it is nowhere.
+
+        Flag ids are unique over the databases (each has its own id range); the student's database is
+        held for the call, so a move of their shard waits for the override and carries it.
+        """
+        def owner(s: Session) -> list[str]:
+            return [str(sid) for sid in s.scalars(select(Submission.student_id).join(
+                ReviewFlag, ReviewFlag.submission_id == Submission.id).where(ReviewFlag.id == flag_id))]
+
+        found = self.placement.gather(owner, str)
+        if not found:
+            raise NotFound("review flag not found")
+        with self.placement.on(found[0]) as db, db.sessions.begin() as s:
+            return reviews.resolve(s, flag_id, cohorts, user_id=user_id, reason=reason, score=score)
 
     # -- staff reads, merged over the databases --------------------------------------------------
     def item_analysis(self, quiz_id: str, *, cohort: str | None = None) -> list[dict[str, Any]]:
