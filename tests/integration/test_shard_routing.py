@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import Engine, bindparam, select, text
@@ -39,6 +39,7 @@ from tutormesh.server import dashboards, tutoring
 from tutormesh.tools.store import get_store
 
 pytestmark = [pytest.mark.postgres, pytest.mark.integration]
+T = TypeVar("T")
 WRONG = {"correct": False, "reason": "wrong", "feedback": "not quite"}
 
 
@@ -443,3 +444,55 @@ def test_review_flags_of_both_shards_are_listed_and_resolved_on_the_students_sha
     assert [f["submission_id"] for f in still] == [subs[0]]
     done = api.client.get("/v1/flags", headers=teacher, params={"status": "resolved"}).json()
     assert [(f["id"], f["override_score"]) for f in done] == [(flag["id"], 2)]
+
+
+CHOICE_QUIZ = {"title": "Signs", "subject": "math", "questions": [
+    {"kind": "choice", "prompt": "-2 x -3?", "topic": "order-of-operations",
+     "spec": {"choices": {"a": "6", "b": "-6"}, "answer": "a"}},
+    {"kind": "choice", "prompt": "-2 + -3?", "topic": "order-of-operations",
+     "spec": {"choices": {"a": "5", "b": "-5", "c": "1"}, "answer": "b"}}]}
+HOMES = ["a", "b", "a", "b", "b", "a"]  # with ANSWERS: on each database, two of three miss q2
+
+
+def _single_database(cluster: Cluster, ids: list[str], read: Callable[[Session], T]) -> T:
+    """`read` over the students' rows gathered into one database (the directory, rolled back after)."""
+    copied = [("students", "id IN :ids"), ("submissions", "student_id IN :ids"),
+              ("submission_results", "submission_id IN (SELECT id FROM submissions WHERE student_id IN :ids)"),
+              ("question_results", "submission_id IN (SELECT id FROM submissions WHERE student_id IN :ids)")]
+    with cluster.direct["dir"].begin() as dst:
+        for name in ("a", "b"):
+            with cluster.direct[name].connect() as src:
+                for table, where in copied:
+                    rows = [dict(r._mapping) for r in src.execute(select(Base.metadata.tables[table]).where(
+                        text(where).bindparams(bindparam("ids", expanding=True))), {"ids": tuple(ids)})]
+                    if rows:
+                        dst.execute(insert(Base.metadata.tables[table]).on_conflict_do_nothing(), rows)
+        with Session(bind=dst) as s:
+            found = read(s)
+        dst.rollback()
+    return found
+
+
+def test_item_report_combines_every_shards_answers_and_reteach(sharded: Settings, cluster: Cluster,
+                                                                start_api: Callable[..., Api]) -> None:
+    api = start_api(reteach_min_answers="2")  # the 60% rule fires on each database's three answers
+    teacher, quiz, students = _class(api, CHOICE_QUIZ, HOMES)
+    for student, answers in zip(students, ANSWERS, strict=True):
+        _take(api, quiz, student, list(answers))
+    ids = [str(s["student_id"]) for s in students]
+    cohort = next(iter({s["cohort"] for s in students}))
+    got = api.client.get(f"/v1/quizzes/{quiz['id']}/report", headers=teacher)
+    assert got.status_code == 200, got.text
+    items = got.json()["items"]
+    assert [i["attempts"] for i in items] == [6, 6] and [i["correct"] for i in items] == [4, 2]
+    assert {c["key"]: c["count"] for c in items[0]["choices"]} == {"a": 4, "b": 2}
+    assert {c["key"]: c["count"] for c in items[1]["choices"]} == {"a": 2, "b": 2, "c": 2}
+    assert items[0]["discrimination"] is not None and items[1]["wrong_share"] == round(4 / 6, 3)
+    # The rule ran on each shard (two of its three missed q2): both explanations, to the four who missed it.
+    reteach = items[1]["reteach"]
+    assert len(reteach) == 2 and sum(e["students_sent"] for e in reteach) == 4, reteach
+    assert {e["cohort"] for e in reteach} == {cohort} and items[0]["reteach"] == []
+    # The same rows in one database give the same report (less the shards' own re-teach rows).
+    single = _single_database(cluster, ids, lambda s: analysis.item_report(s, quiz["id"], cohort=cohort))
+    assert [{k: v for k, v in i.items() if k != "reteach"} for i in items] == [
+        {k: v for k, v in i.items() if k != "reteach"} for i in single]

@@ -13,6 +13,7 @@ Submission ids name their shard (`owned_id`), so a task carrying only the id fin
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection
 from functools import partial
 from typing import Any
@@ -169,13 +170,25 @@ class AssessmentStore:
 
     # -- staff reads, merged over the databases --------------------------------------------------
     def item_analysis(self, quiz_id: str, *, cohort: str | None = None) -> list[dict[str, Any]]:
-        """Item analysis over every database: the per-database sums added, then finished once."""
-        parts = []
-        for db in self.placement.databases():
-            with db.sessions() as s:
-                parts.append(analysis.item_sums(s, quiz_id, cohort=cohort))
+        """Item analysis over every database: the answers gathered (each once), summed and finished here."""
+        rows = self.placement.gather(lambda s: analysis.answer_rows(s, quiz_id, cohort=cohort),
+                                     lambda row: row[0])
         with self.sessions() as s:
-            return analysis.item_rows(analysis.questions_of(s, quiz_id), analysis.merge_sums(parts))
+            return analysis.item_rows(analysis.questions_of(s, quiz_id), analysis.sums_of(rows))
+
+    def item_report(self, quiz_id: str, *, cohort: str | None = None) -> list[dict[str, Any]]:
+        """The console's item report (see `analysis.item_report`) over every database's answers and re-teach.
+
+        The answers and the explanation events are each counted once (from their student's database); the
+        explanations are the rule's rows on each database (it runs where the submission was graded).
+        """
+        rows = self.placement.gather(lambda s: analysis.answer_rows(s, quiz_id, cohort=cohort),
+                                     lambda row: row[0])
+        sent = self.placement.gather(lambda s: analysis.explanations(s, quiz_id, cohort), None)
+        reached = Counter(e for e, _ in self.placement.gather(lambda s: analysis.explained(s, quiz_id),
+                                                               lambda row: row[1]))
+        with self.sessions() as s:
+            return analysis.report_rows(analysis.questions_of(s, quiz_id), rows, sent, reached)
 
     def results(self, quiz_id: str, cohorts: Collection[str] | None) -> list[tuple[Submission, Any, str | None]]:
         """(submission, its total or None, the student's username) per submission, by username.
