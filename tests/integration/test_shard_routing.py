@@ -379,12 +379,14 @@ def _api_user(api: Api, role: str, cohort: str, home: str | None = None) -> dict
         api.services.accounts.delete_user(str(user["id"]))
 
 
-def _take(api: Api, quiz: dict[str, Any], student: dict[str, Any], answers: list[str]) -> str:
+def _take(api: Api, quiz: dict[str, Any], student: dict[str, Any], answers: list[str], *, grade: bool = True) -> str:
     """The student hands in `answers` (one per question) through the API; graded and relayed as the worker does."""
     body = {"answers": {q["id"]: a for q, a in zip(quiz["questions"], answers, strict=True)}}
     sent = api.client.post(f"/v1/quizzes/{quiz['id']}/submissions", headers=api.login(student), json=body)
     assert sent.status_code == 202, sent.text
     sub = str(sent.json()["submission_id"])
+    if not grade:
+        return sub
     exams = AssessmentStore(sessionmaker_for(api.services.settings))
     outcome = exams.grade(sub)
     assert outcome["status"] == "graded", outcome
@@ -496,3 +498,22 @@ def test_item_report_combines_every_shards_answers_and_reteach(sharded: Settings
     single = _single_database(cluster, ids, lambda s: analysis.item_report(s, quiz["id"], cohort=cohort))
     assert [{k: v for k, v in i.items() if k != "reteach"} for i in items] == [
         {k: v for k, v in i.items() if k != "reteach"} for i in single]
+
+
+def test_quiz_list_counts_and_a_students_assignment_status_come_from_their_shards(
+        sharded: Settings, cluster: Cluster, start_api: Callable[..., Api]) -> None:
+    api = start_api(sharded)
+    teacher, quiz, students = _class(api, CHOICE_QUIZ, ["a", "b", "b", "a"])
+    subs = [_take(api, quiz, s, ["a", "b"]) for s in students[:2]]
+    queued = _take(api, quiz, students[2], ["b", "a"], grade=False)
+    assert {_home(str(s["student_id"]))[0] for s in students[:3]} == {"a", "b"}
+    listed = api.client.get("/v1/quizzes", headers=teacher).json()
+    mine = next(q for q in listed if q["id"] == quiz["id"])
+    assert (mine["submissions"], mine["graded"]) == (3, 2)
+    admin = next(q for q in api.client.get("/v1/quizzes", headers=api.login(api.user("admin", None))).json()
+                 if q["id"] == quiz["id"])
+    assert (admin["submissions"], admin["graded"]) == (3, 2)
+    expected = [("graded", subs[0], 2.0), ("graded", subs[1], 2.0), ("queued", queued, None), ("todo", None, None)]
+    for student, (status, sub, score) in zip(students, expected, strict=True):
+        [row] = api.client.get("/v1/me/assignments", headers=api.login(student)).json()
+        assert (row["status"], row["submission_id"], row["score"]) == (status, sub, score), student

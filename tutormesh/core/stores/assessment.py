@@ -168,6 +168,32 @@ class AssessmentStore:
         with self.placement.on(found[0]) as db, db.sessions.begin() as s:
             return reviews.resolve(s, flag_id, cohorts, user_id=user_id, reason=reason, score=score)
 
+    # -- quiz progress -------------------------------------------------------------------------------
+    def submission_counts(self, quiz_ids: Collection[str],
+                          cohorts: Collection[str] | None) -> dict[str, tuple[int, int]]:
+        """(submissions, graded) per quiz over every database, each submission counted once."""
+        def read(s: Session) -> list[tuple[str, str, str]]:
+            query = select(Submission.quiz_id, Submission.student_id, Submission.status).where(
+                Submission.quiz_id.in_(list(quiz_ids)))
+            if cohorts is not None:
+                query = query.where(Submission.cohort.in_(list(cohorts)))
+            return [(str(q), str(sid), str(status)) for q, sid, status in s.execute(query)]
+
+        counts: dict[str, tuple[int, int]] = {}
+        for quiz_id, _, status in self.placement.gather(read, lambda row: row[1]):
+            n, graded = counts.get(quiz_id, (0, 0))
+            counts[quiz_id] = (n + 1, graded + (status == "graded"))
+        return counts
+
+    def submissions_of(self, student_id: str,
+                       quiz_ids: Collection[str]) -> dict[str, tuple[Submission, SubmissionResult | None]]:
+        """A student's submissions to these quizzes with their totals (None: not graded), from their shard."""
+        with self.placement.on(student_id) as db, db.sessions() as s:
+            return {sub.quiz_id: (sub, total) for sub, total in s.execute(
+                select(Submission, SubmissionResult).outerjoin(
+                    SubmissionResult, SubmissionResult.submission_id == Submission.id)
+                .where(Submission.student_id == student_id, Submission.quiz_id.in_(list(quiz_ids))))}
+
     # -- staff reads, merged over the databases --------------------------------------------------
     def item_analysis(self, quiz_id: str, *, cohort: str | None = None) -> list[dict[str, Any]]:
         """Item analysis over every database: the answers gathered (each once), summed and finished here."""
