@@ -7,9 +7,11 @@ each test writes through the stores, then counts rows on each database directly.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, TypeVar
@@ -24,12 +26,12 @@ from tests.integration.test_shards import ITEM, NOW, TODAY, Cluster, _count, _st
 from tests.pgbouncer import pgbouncer, pgbouncer_url  # noqa: F401  (fixtures)
 from tutormesh.assessment import analysis, quizzes
 from tutormesh.cli import main
-from tutormesh.core import privacy
+from tutormesh.core import privacy, shard_ops
 from tutormesh.core.db import sessionmaker_for
 from tutormesh.core.models import Base
 from tutormesh.core.settings import Settings
 from tutormesh.core.shard_ops import move
-from tutormesh.core.shards import ShardRouter, logical_shard, owned_id
+from tutormesh.core.shards import ShardBusy, ShardRouter, lock_exclusive, logical_shard, owned_id
 from tutormesh.core.stores.accounts import AccountStore
 from tutormesh.core.stores.assessment import AssessmentStore
 from tutormesh.core.stores.escalations import EscalationStore
@@ -517,3 +519,106 @@ def test_quiz_list_counts_and_a_students_assignment_status_come_from_their_shard
     for student, (status, sub, score) in zip(students, expected, strict=True):
         [row] = api.client.get("/v1/me/assignments", headers=api.login(student)).json()
         assert (row["status"], row["submission_id"], row["score"]) == (status, sub, score), student
+
+
+# -- a student's rows during a move: export, erasure and staff views take the shard's lock -------------------
+@contextmanager
+def _frozen(cluster: Cluster, logical: int) -> Iterator[None]:
+    """Hold a logical shard as a move's final copy does: state `frozen`, its lock taken exclusively."""
+    mover = ShardRouter(cluster.urls["dir"], ttl_s=0.2)
+    shard_ops._set_state(mover, logical, "frozen")
+    time.sleep(0.3)  # every router's map (TTL 0.2 s) shows it
+    try:
+        with mover.directory.begin() as lock:
+            lock_exclusive(lock, logical, 5)
+            yield
+    finally:
+        shard_ops._set_state(mover, logical, "active")
+        time.sleep(0.3)
+
+
+def test_export_erasure_and_staff_views_wait_out_a_frozen_shard(sharded: Settings, cluster: Cluster,
+                                                                start_api: Callable[..., Api],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    api = start_api(sharded)
+    store = get_store(sharded)
+    cohort = f"c{uuid.uuid4().hex[:6]}"
+    held, free = _api_user(api, "student", cohort, "a"), _api_user(api, "student", cohort, "b")
+    ids = [str(held["student_id"]), str(free["student_id"])]
+    for sid in ids:
+        store.plan(sid, "math", today=TODAY)
+        for k in range(3):
+            store.record_practice(student_id=sid, thread_id=f"t-{sid}", item=ITEM, answer=f"a{k}", grade=WRONG,
+                                  p_before=0.3, p_after=0.2, reply="not yet")
+    admin, teacher = api.login(api.user("admin", None)), api.login(_api_user(api, "teacher", cohort))
+    router = store.router
+    assert router is not None
+    monkeypatch.setattr(router, "freeze_wait_s", 0.5)
+    with _frozen(cluster, logical_shard(ids[0])), store.sessions() as s:
+        with pytest.raises(ShardBusy):
+            privacy.export_student(str(held["username"]), sharded)
+        with pytest.raises(ShardBusy):
+            privacy.erase_student(str(held["username"]), sharded, actor="test")
+        with pytest.raises(ShardBusy):
+            dashboards.struggling(s, cohort, router=router)
+        with pytest.raises(ShardBusy):
+            dashboards.mastery_history(s, ids[0], router=router)
+        got = api.client.get(f"/v1/admin/students/{held['username']}/export", headers=admin)
+        assert got.status_code == 503 and got.headers["Retry-After"] == "1", got.text
+        got = api.client.get(f"/v1/dashboards/cohorts/{cohort}", headers=teacher)
+        assert got.status_code == 503 and got.headers["Retry-After"] == "1", got.text
+        # A student of another shard is not held up.
+        assert privacy.export_student(str(free["username"]), sharded)["data"]["mastery"]
+        assert len(dashboards.mastery_history(s, ids[1], router=router)) == 3
+    # Nothing was erased while frozen; afterwards everything works.
+    assert _rows(cluster.direct["a"], "mastery", ids[0]) == 1
+    assert _count(cluster.direct["dir"], "SELECT count(*) FROM users WHERE id = :u", u=held["id"]) == 1
+    assert privacy.export_student(str(held["username"]), sharded)["data"]["mastery"]
+    with store.sessions() as s:
+        assert {r["student_id"] for r in dashboards.struggling(s, cohort, router=router)} == set(ids)
+    assert api.client.get(f"/v1/dashboards/cohorts/{cohort}", headers=teacher).status_code == 200
+
+
+def test_an_erasure_during_a_moves_freeze_erases_on_the_new_database(sharded: Settings, cluster: Cluster,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    store = get_store(sharded)
+    accounts = AccountStore(store.sessions)
+    user = _user_on(accounts, "a", f"c{uuid.uuid4().hex[:6]}")
+    sid = str(user["student_id"])
+    thread = accounts.create_thread(sid)["thread_id"]
+    with open_tutor(sharded) as tutor:
+        tutor.send(sid, thread, "I want to practice linear equations", now=NOW)
+    store.open_escalation(sid, None, "stuck")
+    logical = logical_shard(sid)
+    erasing: dict[str, Any] = {"on": True}
+    flip = shard_ops._flip
+
+    def erase() -> None:
+        try:
+            erasing["report"] = privacy.erase_student(str(user["username"]), sharded, actor="test")
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            erasing["error"] = exc
+
+    def flip_once_an_erasure_waits(c: Any, n: int, database: str | None, state: str) -> None:
+        if erasing["on"] and n == logical and database == "b":  # under the lock, after the final delta
+            erasing["on"] = False
+            erasing["thread"] = threading.Thread(target=erase)
+            erasing["thread"].start()
+            time.sleep(1.0)  # the erasure started during the freeze
+        flip(c, n, database, state)
+
+    monkeypatch.setattr(shard_ops, "_flip", flip_once_an_erasure_waits)
+    mover = ShardRouter(cluster.urls["dir"], ttl_s=0.2)
+    try:
+        move(mover, logical, "b", settle_s=0.5)
+        erasing["thread"].join(timeout=30)
+        assert "error" not in erasing, erasing.get("error")
+        report = erasing["report"]
+        assert report.removed["users"] == 1 and report.removed["escalations"] == 1 and report.findings == []
+        for name in ("dir", "a", "b"):
+            for table in ("students", "profiles", "mastery", "learning_sessions", "escalations", "attempts"):
+                assert _rows(cluster.direct[name], table, sid) == 0, (name, table)
+            assert _count(cluster.direct[name], "SELECT count(*) FROM checkpoints WHERE thread_id = :t", t=thread) == 0
+        assert _count(cluster.direct["dir"], "SELECT count(*) FROM users WHERE id = :u", u=user["id"]) == 0
+    finally:
+        move(mover, logical, "a", settle_s=0.5)  # reset the map for reruns in this module
