@@ -19,12 +19,13 @@ from typing import Any, TypeVar
 import pytest
 from sqlalchemy import Engine, bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from tests.integration.conftest import Api
 from tests.integration.test_shards import ITEM, NOW, TODAY, Cluster, _count, _student, cluster, sharded  # noqa: F401
 from tests.pgbouncer import pgbouncer, pgbouncer_url  # noqa: F401  (fixtures)
-from tutormesh.assessment import analysis, quizzes
+from tutormesh.assessment import analysis, events, quizzes
 from tutormesh.cli import main
 from tutormesh.core import privacy, shard_ops
 from tutormesh.core.db import sessionmaker_for
@@ -622,3 +623,53 @@ def test_an_erasure_during_a_moves_freeze_erases_on_the_new_database(sharded: Se
         assert _count(cluster.direct["dir"], "SELECT count(*) FROM users WHERE id = :u", u=user["id"]) == 0
     finally:
         move(mover, logical, "a", settle_s=0.5)  # reset the map for reruns in this module
+
+
+# -- the event-delivery sweep and a moving shard -----------------------------------------------------------
+def _undelivered(cluster: Cluster, sid: str) -> int:
+    return _count(cluster.direct[_home(sid)[0]], "SELECT count(*) FROM assessment_events WHERE student_id = :s AND "
+                                                  "delivered_at IS NULL", s=sid)
+
+
+def test_event_delivery_leaves_a_moving_shard_to_the_next_sweep_and_holds_its_lock(
+        sharded: Settings, cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    accounts = AccountStore(get_store(sharded).sessions)
+    exams = AssessmentStore(sessionmaker_for(sharded))
+    quiz_id, cohort, ids = _quiz_for(accounts, sharded, ["a", "b", "a"])
+    outcomes = {}
+    for sid, (q1, q2) in zip(ids, ANSWERS, strict=False):
+        sub = exams.submit(quiz_id, student_id=sid, cohort=cohort, answers={f"{quiz_id}.q1": q1, f"{quiz_id}.q2": q2})
+        outcomes[sid] = (sub, exams.grade(sub)["event_ids"])  # graded; its events not delivered yet
+    assert [_undelivered(cluster, sid) for sid in ids] == [1, 1, 1]
+    mover = ShardRouter(cluster.urls["dir"], ttl_s=0.2)
+    moving = logical_shard(ids[0])
+    shard_ops._set_state(mover, moving, "moving")
+    time.sleep(0.3)  # the store's router (TTL 0.2 s) sees it
+    try:
+        exams.relay_stuck(older_than_s=0)
+        # The moving shard's event is left for the next sweep; the others' (on a too, and on b) are delivered.
+        assert [_undelivered(cluster, sid) for sid in ids] == [int(logical_shard(sid) == moving) for sid in ids]
+        # Delivering a moving shard's events directly (the worker, after grading) holds its lock meanwhile:
+        # a mover asking for it exclusively must wait, so its final copy cannot miss what the consumers write.
+        probe: list[bool] = []
+        learn = events.student_learns_from_quiz
+
+        def learn_and_probe(s: Session, event: Any) -> list[Any]:
+            with mover.directory.begin() as c:
+                try:
+                    lock_exclusive(c, moving, 0.2)
+                    probe.append(True)
+                except OperationalError:
+                    probe.append(False)
+            return learn(s, event)
+
+        monkeypatch.setitem(events.SUBSCRIBERS, "quiz_complete",
+                            [("student_agent", learn_and_probe), *events.SUBSCRIBERS["quiz_complete"][1:]])
+        sub, event_ids = outcomes[ids[0]]
+        assert exams.relay(sub, event_ids) >= 1
+        assert probe == [False], probe  # the mover could not take the lock while the event was delivered
+        assert _undelivered(cluster, ids[0]) == 0
+    finally:
+        shard_ops._set_state(mover, moving, "active")
+    receipts = "SELECT count(*) FROM event_receipts WHERE event_id = ANY(:ids)"
+    assert _count(cluster.direct["a"], receipts, ids=outcomes[ids[0]][1]) == 2  # both agents, on the student's shard

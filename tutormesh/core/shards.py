@@ -417,12 +417,16 @@ class Placement:
         """Whether `database` is where the student's rows live and their shard is not being moved.
 
         Sweeps over every database write only such rows: a row of a moving shard is left for the
-        next sweep rather than written behind the mover's back.
+        next sweep rather than written behind the mover's back. A shard this call holds (`on`, during a
+        move) counts as settled on the database held: its lock keeps the mover waiting.
         """
         if self.router is None:
             return True
-        snapshot = self.router.map()
         logical = logical_shard(student_id)
+        held = _held.get()
+        if held is not None and held[0] == logical:
+            return held[1].name == database.name
+        snapshot = self.router.map()
         return snapshot.database[logical] == database.name and snapshot.state[logical] == "active"
 
 

@@ -111,8 +111,17 @@ class AssessmentStore:
                                             min_confidence=min_confidence)
 
     def relay(self, submission_id: str, event_ids: list[int]) -> int:
-        """Deliver a graded submission's events on its database (the consumers find the student's thread there)."""
-        return events.relay(self.sessions_of(submission_id), event_ids)
+        """Deliver a graded submission's events on its database (the consumers find the student's thread there).
+
+        The submission's shard is held for the call, as grading holds it: a move waits for the consumers'
+        writes. Events they raise for students of a shard being moved are left to the sweep.
+        """
+        place = self.placement.on_owned(submission_id)
+        if place is None:  # an old id without a shard suffix: the database it is found on
+            sessions = self.sessions_of(submission_id)
+            return events.relay(sessions, event_ids)
+        with place as db:
+            return events.relay(db.sessions, event_ids, settled=partial(self.placement.settled, db))
 
     # -- sweeps over every database -------------------------------------------------------------
     def claim_stale(self, *, older_than_s: float, max_dispatches: int = 10) -> list[str]:
@@ -124,8 +133,9 @@ class AssessmentStore:
         return claimed
 
     def relay_stuck(self, *, older_than_s: float) -> int:
-        """Deliver undelivered events older than `older_than_s` on every database."""
-        return sum(events.relay(db.sessions, older_than_s=older_than_s) for db in self.placement.databases())
+        """Deliver undelivered events older than `older_than_s` on every database (moving shards' wait)."""
+        return sum(events.relay(db.sessions, older_than_s=older_than_s, settled=partial(self.placement.settled, db))
+                   for db in self.placement.databases())
 
     # -- review flags, on the students' shards ----------------------------------------------------
     def usernames(self, student_ids: Collection[str]) -> dict[str, str]:
