@@ -673,3 +673,33 @@ def test_event_delivery_leaves_a_moving_shard_to_the_next_sweep_and_holds_its_lo
         shard_ops._set_state(mover, moving, "active")
     receipts = "SELECT count(*) FROM event_receipts WHERE event_id = ANY(:ids)"
     assert _count(cluster.direct["a"], receipts, ids=outcomes[ids[0]][1]) == 2  # both agents, on the student's shard
+
+
+def test_staff_views_count_a_shard_copied_by_a_move_once(sharded: Settings, cluster: Cluster,
+                                                         start_api: Callable[..., Api]) -> None:
+    """Mid-move a shard's rows are on two databases; the map names the one that counts."""
+    api = start_api(sharded)
+    teacher, quiz, [student] = _class(api, OPEN_QUIZ, ["a"])
+    sub = _take(api, quiz, student, [UNSURE])
+    sid = str(student["student_id"])
+    copied = [("students", "id = :sid"), ("submissions", "student_id = :sid"),
+              ("submission_results", "submission_id = :sub"), ("question_results", "submission_id = :sub"),
+              ("review_flags", "submission_id = :sub")]
+    with cluster.direct["a"].connect() as src, cluster.direct["b"].begin() as dst:  # what a move's copy writes
+        for table, where in copied:
+            rows = [dict(r._mapping) for r in src.execute(select(Base.metadata.tables[table]).where(text(where)),
+                                                          {"sid": sid, "sub": sub})]
+            dst.execute(insert(Base.metadata.tables[table]).on_conflict_do_nothing(), rows)
+    try:
+        assert _count(cluster.direct["b"], "SELECT count(*) FROM review_flags WHERE submission_id = :s", s=sub) == 1
+        assert [f["submission_id"] for f in api.client.get("/v1/flags", headers=teacher).json()] == [sub]
+        assert [f["submission_id"] for f in api.client.get(f"/v1/quizzes/{quiz['id']}/flags",
+                                                           headers=teacher).json()] == [sub]
+        listed = next(q for q in api.client.get("/v1/quizzes", headers=teacher).json() if q["id"] == quiz["id"])
+        assert (listed["submissions"], listed["graded"]) == (1, 1)
+        [item] = api.client.get(f"/v1/quizzes/{quiz['id']}/report", headers=teacher).json()["items"]
+        assert item["attempts"] == 1
+    finally:
+        with cluster.direct["b"].begin() as c:
+            for table, where in reversed(copied):
+                c.execute(text(f"DELETE FROM {table} WHERE {where}"), {"sid": sid, "sub": sub})
