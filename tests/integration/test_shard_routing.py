@@ -7,26 +7,32 @@ each test writes through the stores, then counts rows on each database directly.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import Engine, bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from tests.integration.conftest import Api
 from tests.integration.test_shards import ITEM, NOW, TODAY, Cluster, _count, _student, cluster, sharded  # noqa: F401
 from tests.pgbouncer import pgbouncer, pgbouncer_url  # noqa: F401  (fixtures)
-from tutormesh.assessment import analysis, quizzes
+from tutormesh.assessment import analysis, events, quizzes
 from tutormesh.cli import main
-from tutormesh.core import privacy
+from tutormesh.core import privacy, shard_ops
 from tutormesh.core.db import sessionmaker_for
 from tutormesh.core.models import Base
 from tutormesh.core.settings import Settings
 from tutormesh.core.shard_ops import move
-from tutormesh.core.shards import ShardRouter, logical_shard, owned_id
+from tutormesh.core.shards import ShardBusy, ShardRouter, lock_exclusive, logical_shard, owned_id
 from tutormesh.core.stores.accounts import AccountStore
 from tutormesh.core.stores.assessment import AssessmentStore
 from tutormesh.core.stores.escalations import EscalationStore
@@ -36,6 +42,7 @@ from tutormesh.server import dashboards, tutoring
 from tutormesh.tools.store import get_store
 
 pytestmark = [pytest.mark.postgres, pytest.mark.integration]
+T = TypeVar("T")
 WRONG = {"correct": False, "reason": "wrong", "feedback": "not quite"}
 
 
@@ -355,3 +362,344 @@ def test_a_move_carries_a_students_submissions(sharded: Settings, cluster: Clust
         assert exams.submission(sub)[1]["status"] == "graded"
     finally:
         move(mover, logical, "a", settle_s=0.5)
+
+
+# -- staff views across shards, through the API ------------------------------------------------------
+OPEN_QUIZ = {"title": "Explain", "questions": [
+    {"kind": "open", "prompt": "How do you solve x + 3 = 5?", "points": 2, "topic": "one-step-equations",
+     "spec": {"rubric": {"criteria": [
+         {"id": "inverse", "description": "Undo the +3", "points": 1, "keywords": ["subtract|minus"]},
+         {"id": "check", "description": "Check", "points": 1, "keywords": ["check|substitute"]}]}}}]}
+UNSURE = "I would not subtract 3, then check."  # the negation makes the rubric grader ask a human
+
+
+def _api_user(api: Api, role: str, cohort: str, home: str | None = None) -> dict[str, Any]:
+    """A user who can sign in; a student's learner record on database `home`."""
+    while True:
+        user = api.user(role, cohort)
+        if home is None or _home(str(user["student_id"]))[0] == home:
+            return user
+        api.services.accounts.delete_user(str(user["id"]))
+
+
+def _take(api: Api, quiz: dict[str, Any], student: dict[str, Any], answers: list[str], *, grade: bool = True) -> str:
+    """The student hands in `answers` (one per question) through the API; graded and relayed as the worker does."""
+    body = {"answers": {q["id"]: a for q, a in zip(quiz["questions"], answers, strict=True)}}
+    sent = api.client.post(f"/v1/quizzes/{quiz['id']}/submissions", headers=api.login(student), json=body)
+    assert sent.status_code == 202, sent.text
+    sub = str(sent.json()["submission_id"])
+    if not grade:
+        return sub
+    exams = AssessmentStore(sessionmaker_for(api.services.settings))
+    outcome = exams.grade(sub)
+    assert outcome["status"] == "graded", outcome
+    exams.relay(sub, outcome["event_ids"])
+    return sub
+
+
+def _class(api: Api, quiz_body: dict[str, Any], homes: list[str]) -> tuple[dict[str, str], dict[str, Any],
+                                                                          list[dict[str, Any]]]:
+    """A teacher (headers), their quiz assigned to their new cohort, and students of it on `homes`."""
+    cohort = f"c{uuid.uuid4().hex[:6]}"
+    teacher = api.login(_api_user(api, "teacher", cohort))
+    made = api.client.post("/v1/quizzes", headers=teacher, json=quiz_body)
+    assert made.status_code == 201, made.text
+    quiz = made.json()
+    assert api.client.post("/v1/assignments", headers=teacher,
+                           json={"quiz_id": quiz["id"], "cohort": cohort}).status_code == 201
+    return teacher, quiz, [_api_user(api, "student", cohort, home) for home in homes]
+
+
+def test_review_flags_of_both_shards_are_listed_and_resolved_on_the_students_shard(
+        sharded: Settings, cluster: Cluster, start_api: Callable[..., Api]) -> None:
+    api = start_api(sharded)
+    teacher, quiz, students = _class(api, OPEN_QUIZ, ["a", "b"])
+    subs = [_take(api, quiz, student, [UNSURE]) for student in students]
+    for sub, student in zip(subs, students, strict=True):
+        home, other = _home(str(student["student_id"]))
+        sql = "SELECT count(*) FROM review_flags WHERE submission_id = :s AND status = 'open'"
+        assert _count(cluster.direct[home], sql, s=sub) == 1
+        assert _count(cluster.direct[other], sql, s=sub) == 0 and _count(cluster.direct["dir"], sql, s=sub) == 0
+    listed = api.client.get("/v1/flags", headers=teacher).json()
+    assert {f["submission_id"]: f["student"] for f in listed} == {
+        sub: student["username"] for sub, student in zip(subs, students, strict=True)}
+    per_quiz = api.client.get(f"/v1/quizzes/{quiz['id']}/flags", headers=teacher).json()
+    assert sorted(f["submission_id"] for f in per_quiz) == sorted(subs)
+    assert api.client.get("/v1/flags", headers=api.login(_api_user(api, "teacher", "elsewhere"))).json() == []
+    # Resolve the flag of the student on b: the override lands on b, once.
+    flag = next(f for f in listed if f["submission_id"] == subs[1])
+    stranger = api.login(_api_user(api, "teacher", "elsewhere"))
+    assert api.client.post(f"/v1/flags/{flag['id']}/resolve", headers=stranger,
+                           json={"reason": "r", "score": 2}).status_code == 404
+    out = api.client.post(f"/v1/flags/{flag['id']}/resolve", headers=teacher,
+                          json={"reason": "Full marks: the negation was a typo.", "score": 2})
+    assert out.status_code == 200, out.text
+    assert out.json()["overridden"] is True and out.json()["submission_score"] == 2
+    assert api.client.post(f"/v1/flags/{flag['id']}/resolve", headers=teacher,
+                           json={"reason": "again", "score": 0}).status_code == 409
+    assert api.client.post("/v1/flags/99999999/resolve", headers=teacher, json={"reason": "r"}).status_code == 404
+    b = cluster.direct["b"]
+    assert _count(b, "SELECT count(*) FROM review_flags WHERE id = :f AND status = 'resolved'", f=flag["id"]) == 1
+    assert _count(b, "SELECT score FROM submission_results WHERE submission_id = :s", s=subs[1]) == 2
+    assert _count(cluster.direct["a"], "SELECT count(*) FROM review_flags WHERE status = 'resolved' AND "
+                                       "submission_id = :s", s=subs[0]) == 0
+    view = api.client.get(f"/v1/submissions/{subs[1]}", headers=api.login(students[1])).json()
+    assert view["score"] == 2 and "Reviewed by your teacher" in view["questions"][0]["feedback"]
+    still = api.client.get("/v1/flags", headers=teacher).json()
+    assert [f["submission_id"] for f in still] == [subs[0]]
+    done = api.client.get("/v1/flags", headers=teacher, params={"status": "resolved"}).json()
+    assert [(f["id"], f["override_score"]) for f in done] == [(flag["id"], 2)]
+
+
+CHOICE_QUIZ = {"title": "Signs", "subject": "math", "questions": [
+    {"kind": "choice", "prompt": "-2 x -3?", "topic": "order-of-operations",
+     "spec": {"choices": {"a": "6", "b": "-6"}, "answer": "a"}},
+    {"kind": "choice", "prompt": "-2 + -3?", "topic": "order-of-operations",
+     "spec": {"choices": {"a": "5", "b": "-5", "c": "1"}, "answer": "b"}}]}
+HOMES = ["a", "b", "a", "b", "b", "a"]  # with ANSWERS: on each database, two of three miss q2
+
+
+def _single_database(cluster: Cluster, ids: list[str], read: Callable[[Session], T]) -> T:
+    """`read` over the students' rows gathered into one database (the directory, rolled back after)."""
+    copied = [("students", "id IN :ids"), ("submissions", "student_id IN :ids"),
+              ("submission_results", "submission_id IN (SELECT id FROM submissions WHERE student_id IN :ids)"),
+              ("question_results", "submission_id IN (SELECT id FROM submissions WHERE student_id IN :ids)")]
+    with cluster.direct["dir"].begin() as dst:
+        for name in ("a", "b"):
+            with cluster.direct[name].connect() as src:
+                for table, where in copied:
+                    rows = [dict(r._mapping) for r in src.execute(select(Base.metadata.tables[table]).where(
+                        text(where).bindparams(bindparam("ids", expanding=True))), {"ids": tuple(ids)})]
+                    if rows:
+                        dst.execute(insert(Base.metadata.tables[table]).on_conflict_do_nothing(), rows)
+        with Session(bind=dst) as s:
+            found = read(s)
+        dst.rollback()
+    return found
+
+
+def test_item_report_combines_every_shards_answers_and_reteach(sharded: Settings, cluster: Cluster,
+                                                                start_api: Callable[..., Api]) -> None:
+    api = start_api(reteach_min_answers="2")  # the 60% rule fires on each database's three answers
+    teacher, quiz, students = _class(api, CHOICE_QUIZ, HOMES)
+    for student, answers in zip(students, ANSWERS, strict=True):
+        _take(api, quiz, student, list(answers))
+    ids = [str(s["student_id"]) for s in students]
+    cohort = next(iter({s["cohort"] for s in students}))
+    got = api.client.get(f"/v1/quizzes/{quiz['id']}/report", headers=teacher)
+    assert got.status_code == 200, got.text
+    items = got.json()["items"]
+    assert [i["attempts"] for i in items] == [6, 6] and [i["correct"] for i in items] == [4, 2]
+    assert {c["key"]: c["count"] for c in items[0]["choices"]} == {"a": 4, "b": 2}
+    assert {c["key"]: c["count"] for c in items[1]["choices"]} == {"a": 2, "b": 2, "c": 2}
+    assert items[0]["discrimination"] is not None and items[1]["wrong_share"] == round(4 / 6, 3)
+    # The rule ran on each shard (two of its three missed q2): both explanations, to the four who missed it.
+    reteach = items[1]["reteach"]
+    assert len(reteach) == 2 and sum(e["students_sent"] for e in reteach) == 4, reteach
+    assert {e["cohort"] for e in reteach} == {cohort} and items[0]["reteach"] == []
+    # The same rows in one database give the same report (less the shards' own re-teach rows).
+    single = _single_database(cluster, ids, lambda s: analysis.item_report(s, quiz["id"], cohort=cohort))
+    assert [{k: v for k, v in i.items() if k != "reteach"} for i in items] == [
+        {k: v for k, v in i.items() if k != "reteach"} for i in single]
+
+
+def test_quiz_list_counts_and_a_students_assignment_status_come_from_their_shards(
+        sharded: Settings, cluster: Cluster, start_api: Callable[..., Api]) -> None:
+    api = start_api(sharded)
+    teacher, quiz, students = _class(api, CHOICE_QUIZ, ["a", "b", "b", "a"])
+    subs = [_take(api, quiz, s, ["a", "b"]) for s in students[:2]]
+    queued = _take(api, quiz, students[2], ["b", "a"], grade=False)
+    assert {_home(str(s["student_id"]))[0] for s in students[:3]} == {"a", "b"}
+    listed = api.client.get("/v1/quizzes", headers=teacher).json()
+    mine = next(q for q in listed if q["id"] == quiz["id"])
+    assert (mine["submissions"], mine["graded"]) == (3, 2)
+    admin = next(q for q in api.client.get("/v1/quizzes", headers=api.login(api.user("admin", None))).json()
+                 if q["id"] == quiz["id"])
+    assert (admin["submissions"], admin["graded"]) == (3, 2)
+    expected = [("graded", subs[0], 2.0), ("graded", subs[1], 2.0), ("queued", queued, None), ("todo", None, None)]
+    for student, (status, sub, score) in zip(students, expected, strict=True):
+        [row] = api.client.get("/v1/me/assignments", headers=api.login(student)).json()
+        assert (row["status"], row["submission_id"], row["score"]) == (status, sub, score), student
+
+
+# -- a student's rows during a move: export, erasure and staff views take the shard's lock -------------------
+@contextmanager
+def _frozen(cluster: Cluster, logical: int) -> Iterator[None]:
+    """Hold a logical shard as a move's final copy does: state `frozen`, its lock taken exclusively."""
+    mover = ShardRouter(cluster.urls["dir"], ttl_s=0.2)
+    shard_ops._set_state(mover, logical, "frozen")
+    time.sleep(0.3)  # every router's map (TTL 0.2 s) shows it
+    try:
+        with mover.directory.begin() as lock:
+            lock_exclusive(lock, logical, 5)
+            yield
+    finally:
+        shard_ops._set_state(mover, logical, "active")
+        time.sleep(0.3)
+
+
+def test_export_erasure_and_staff_views_wait_out_a_frozen_shard(sharded: Settings, cluster: Cluster,
+                                                                start_api: Callable[..., Api],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    api = start_api(sharded)
+    store = get_store(sharded)
+    cohort = f"c{uuid.uuid4().hex[:6]}"
+    held, free = _api_user(api, "student", cohort, "a"), _api_user(api, "student", cohort, "b")
+    ids = [str(held["student_id"]), str(free["student_id"])]
+    for sid in ids:
+        store.plan(sid, "math", today=TODAY)
+        for k in range(3):
+            store.record_practice(student_id=sid, thread_id=f"t-{sid}", item=ITEM, answer=f"a{k}", grade=WRONG,
+                                  p_before=0.3, p_after=0.2, reply="not yet")
+    admin, teacher = api.login(api.user("admin", None)), api.login(_api_user(api, "teacher", cohort))
+    router = store.router
+    assert router is not None
+    monkeypatch.setattr(router, "freeze_wait_s", 0.5)
+    with _frozen(cluster, logical_shard(ids[0])), store.sessions() as s:
+        with pytest.raises(ShardBusy):
+            privacy.export_student(str(held["username"]), sharded)
+        with pytest.raises(ShardBusy):
+            privacy.erase_student(str(held["username"]), sharded, actor="test")
+        with pytest.raises(ShardBusy):
+            dashboards.struggling(s, cohort, router=router)
+        with pytest.raises(ShardBusy):
+            dashboards.mastery_history(s, ids[0], router=router)
+        got = api.client.get(f"/v1/admin/students/{held['username']}/export", headers=admin)
+        assert got.status_code == 503 and got.headers["Retry-After"] == "1", got.text
+        got = api.client.get(f"/v1/dashboards/cohorts/{cohort}", headers=teacher)
+        assert got.status_code == 503 and got.headers["Retry-After"] == "1", got.text
+        # A student of another shard is not held up.
+        assert privacy.export_student(str(free["username"]), sharded)["data"]["mastery"]
+        assert len(dashboards.mastery_history(s, ids[1], router=router)) == 3
+    # Nothing was erased while frozen; afterwards everything works.
+    assert _rows(cluster.direct["a"], "mastery", ids[0]) == 1
+    assert _count(cluster.direct["dir"], "SELECT count(*) FROM users WHERE id = :u", u=held["id"]) == 1
+    assert privacy.export_student(str(held["username"]), sharded)["data"]["mastery"]
+    with store.sessions() as s:
+        assert {r["student_id"] for r in dashboards.struggling(s, cohort, router=router)} == set(ids)
+    assert api.client.get(f"/v1/dashboards/cohorts/{cohort}", headers=teacher).status_code == 200
+
+
+def test_an_erasure_during_a_moves_freeze_erases_on_the_new_database(sharded: Settings, cluster: Cluster,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    store = get_store(sharded)
+    accounts = AccountStore(store.sessions)
+    user = _user_on(accounts, "a", f"c{uuid.uuid4().hex[:6]}")
+    sid = str(user["student_id"])
+    thread = accounts.create_thread(sid)["thread_id"]
+    with open_tutor(sharded) as tutor:
+        tutor.send(sid, thread, "I want to practice linear equations", now=NOW)
+    store.open_escalation(sid, None, "stuck")
+    logical = logical_shard(sid)
+    erasing: dict[str, Any] = {"on": True}
+    flip = shard_ops._flip
+
+    def erase() -> None:
+        try:
+            erasing["report"] = privacy.erase_student(str(user["username"]), sharded, actor="test")
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            erasing["error"] = exc
+
+    def flip_once_an_erasure_waits(c: Any, n: int, database: str | None, state: str) -> None:
+        if erasing["on"] and n == logical and database == "b":  # under the lock, after the final delta
+            erasing["on"] = False
+            erasing["thread"] = threading.Thread(target=erase)
+            erasing["thread"].start()
+            time.sleep(1.0)  # the erasure started during the freeze
+        flip(c, n, database, state)
+
+    monkeypatch.setattr(shard_ops, "_flip", flip_once_an_erasure_waits)
+    mover = ShardRouter(cluster.urls["dir"], ttl_s=0.2)
+    try:
+        move(mover, logical, "b", settle_s=0.5)
+        erasing["thread"].join(timeout=30)
+        assert "error" not in erasing, erasing.get("error")
+        report = erasing["report"]
+        assert report.removed["users"] == 1 and report.removed["escalations"] == 1 and report.findings == []
+        for name in ("dir", "a", "b"):
+            for table in ("students", "profiles", "mastery", "learning_sessions", "escalations", "attempts"):
+                assert _rows(cluster.direct[name], table, sid) == 0, (name, table)
+            assert _count(cluster.direct[name], "SELECT count(*) FROM checkpoints WHERE thread_id = :t", t=thread) == 0
+        assert _count(cluster.direct["dir"], "SELECT count(*) FROM users WHERE id = :u", u=user["id"]) == 0
+    finally:
+        move(mover, logical, "a", settle_s=0.5)  # reset the map for reruns in this module
+
+
+# -- the event-delivery sweep and a moving shard -----------------------------------------------------------
+def _undelivered(cluster: Cluster, sid: str) -> int:
+    return _count(cluster.direct[_home(sid)[0]], "SELECT count(*) FROM assessment_events WHERE student_id = :s AND "
+                                                  "delivered_at IS NULL", s=sid)
+
+
+def test_event_delivery_leaves_a_moving_shard_to_the_next_sweep_and_holds_its_lock(
+        sharded: Settings, cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    accounts = AccountStore(get_store(sharded).sessions)
+    exams = AssessmentStore(sessionmaker_for(sharded))
+    quiz_id, cohort, ids = _quiz_for(accounts, sharded, ["a", "b", "a"])
+    outcomes = {}
+    for sid, (q1, q2) in zip(ids, ANSWERS, strict=False):
+        sub = exams.submit(quiz_id, student_id=sid, cohort=cohort, answers={f"{quiz_id}.q1": q1, f"{quiz_id}.q2": q2})
+        outcomes[sid] = (sub, exams.grade(sub)["event_ids"])  # graded; its events not delivered yet
+    assert [_undelivered(cluster, sid) for sid in ids] == [1, 1, 1]
+    mover = ShardRouter(cluster.urls["dir"], ttl_s=0.2)
+    moving = logical_shard(ids[0])
+    shard_ops._set_state(mover, moving, "moving")
+    time.sleep(0.3)  # the store's router (TTL 0.2 s) sees it
+    try:
+        exams.relay_stuck(older_than_s=0)
+        # The moving shard's event is left for the next sweep; the others' (on a too, and on b) are delivered.
+        assert [_undelivered(cluster, sid) for sid in ids] == [int(logical_shard(sid) == moving) for sid in ids]
+        # Delivering a moving shard's events directly (the worker, after grading) holds its lock meanwhile:
+        # a mover asking for it exclusively must wait, so its final copy cannot miss what the consumers write.
+        probe: list[bool] = []
+        learn = events.student_learns_from_quiz
+
+        def learn_and_probe(s: Session, event: Any) -> list[Any]:
+            with mover.directory.begin() as c:
+                try:
+                    lock_exclusive(c, moving, 0.2)
+                    probe.append(True)
+                except OperationalError:
+                    probe.append(False)
+            return learn(s, event)
+
+        monkeypatch.setitem(events.SUBSCRIBERS, "quiz_complete",
+                            [("student_agent", learn_and_probe), *events.SUBSCRIBERS["quiz_complete"][1:]])
+        sub, event_ids = outcomes[ids[0]]
+        assert exams.relay(sub, event_ids) >= 1
+        assert probe == [False], probe  # the mover could not take the lock while the event was delivered
+        assert _undelivered(cluster, ids[0]) == 0
+    finally:
+        shard_ops._set_state(mover, moving, "active")
+    receipts = "SELECT count(*) FROM event_receipts WHERE event_id = ANY(:ids)"
+    assert _count(cluster.direct["a"], receipts, ids=outcomes[ids[0]][1]) == 2  # both agents, on the student's shard
+
+
+def test_staff_views_count_a_shard_copied_by_a_move_once(sharded: Settings, cluster: Cluster,
+                                                         start_api: Callable[..., Api]) -> None:
+    """Mid-move a shard's rows are on two databases; the map names the one that counts."""
+    api = start_api(sharded)
+    teacher, quiz, [student] = _class(api, OPEN_QUIZ, ["a"])
+    sub = _take(api, quiz, student, [UNSURE])
+    sid = str(student["student_id"])
+    copied = [("students", "id = :sid"), ("submissions", "student_id = :sid"),
+              ("submission_results", "submission_id = :sub"), ("question_results", "submission_id = :sub"),
+              ("review_flags", "submission_id = :sub")]
+    with cluster.direct["a"].connect() as src, cluster.direct["b"].begin() as dst:  # what a move's copy writes
+        for table, where in copied:
+            rows = [dict(r._mapping) for r in src.execute(select(Base.metadata.tables[table]).where(text(where)),
+                                                          {"sid": sid, "sub": sub})]
+            dst.execute(insert(Base.metadata.tables[table]).on_conflict_do_nothing(), rows)
+    try:
+        assert _count(cluster.direct["b"], "SELECT count(*) FROM review_flags WHERE submission_id = :s", s=sub) == 1
+        assert [f["submission_id"] for f in api.client.get("/v1/flags", headers=teacher).json()] == [sub]
+        assert [f["submission_id"] for f in api.client.get(f"/v1/quizzes/{quiz['id']}/flags",
+                                                           headers=teacher).json()] == [sub]
+        listed = next(q for q in api.client.get("/v1/quizzes", headers=teacher).json() if q["id"] == quiz["id"])
+        assert (listed["submissions"], listed["graded"]) == (1, 1)
+        [item] = api.client.get(f"/v1/quizzes/{quiz['id']}/report", headers=teacher).json()["items"]
+        assert item["attempts"] == 1
+    finally:
+        with cluster.direct["b"].begin() as c:
+            for table, where in reversed(copied):
+                c.execute(text(f"DELETE FROM {table} WHERE {where}"), {"sid": sid, "sub": sub})

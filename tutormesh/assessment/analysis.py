@@ -48,7 +48,7 @@ def point_biserial(n: int, k: int, total: float, total_sq: float, total_right: f
 
 def item_sums(s: Session, quiz_id: str, *, cohort: str | None = None) -> ItemSums:
     """The sums item analysis needs from one database, per question: [n, k, total, total_sq, total_right],
-    and the count of each wrong answer. Sums from several databases add up (see `merge_sums`)."""
+    and the count of each wrong answer (over several databases: `answer_rows` and `sums_of`)."""
     right = case((QuestionResult.correct, 1), else_=0)
     where = [QuestionResult.quiz_id == quiz_id]
     if cohort is not None:
@@ -66,18 +66,6 @@ def item_sums(s: Session, quiz_id: str, *, cohort: str | None = None) -> ItemSum
     for r in s.execute(joined.add_columns(answer.label("answer"), func.count().label("times"))
                        .where(QuestionResult.correct.is_(False)).group_by(QuestionResult.question_id, answer)):
         wrong.setdefault(r.question_id, Counter())[str(r.answer)] += int(r.times)
-    return sums, wrong
-
-
-def merge_sums(parts: list[ItemSums]) -> ItemSums:
-    """Add up the item sums of several databases (each student's rows are on exactly one)."""
-    sums: dict[str, list[float]] = {}
-    wrong: dict[str, Counter[str]] = {}
-    for part_sums, part_wrong in parts:
-        for qid, values in part_sums.items():
-            sums[qid] = [a + b for a, b in zip(sums.get(qid, [0.0] * 5), values, strict=True)]
-        for qid, counts in part_wrong.items():
-            wrong.setdefault(qid, Counter()).update(counts)
     return sums, wrong
 
 
@@ -180,23 +168,63 @@ def _choice_key(answer: str, choices: dict[str, str]) -> str | None:
     return None
 
 
-def item_report(s: Session, quiz_id: str, *, cohort: str | None = None) -> list[dict[str, Any]]:
-    """Item analysis for the console: per question, % correct, every choice's share, discrimination,
-    whether the 60% rule fired, and the re-teach it sent (explanation text and how many students got it).
-    """
-    settings = get_settings()
-    rows = item_analysis(s, quiz_id, cohort=cohort)
-    questions = {q.id: q for q in s.scalars(select(QuizQuestion).where(QuizQuestion.quiz_id == quiz_id))}
-    where = [QuestionResult.quiz_id == quiz_id]
+# One graded answer as the staff reads use it: student, question, correct, answer, the answer as
+# counted among the wrong ones (lower(trim(...)) in SQL, as `item_sums` counts it) and the quiz total.
+AnswerRow = tuple[str, str, bool, str, str, float]
+
+
+def answer_rows(s: Session, quiz_id: str, *, cohort: str | None = None) -> list[AnswerRow]:
+    """Every graded answer to the quiz on one database (sharded: each database holds its students')."""
+    query = (select(Submission.student_id, QuestionResult.question_id, QuestionResult.correct, QuestionResult.answer,
+                    func.lower(func.trim(QuestionResult.answer)), SubmissionResult.score)
+             .join(SubmissionResult, SubmissionResult.submission_id == QuestionResult.submission_id)
+             .join(Submission, Submission.id == QuestionResult.submission_id).where(QuestionResult.quiz_id == quiz_id))
     if cohort is not None:
-        where.append(Submission.cohort == cohort)
+        query = query.where(Submission.cohort == cohort)
+    return [(str(sid), str(qid), bool(ok), str(answer), str(key), float(total or 0))
+            for sid, qid, ok, answer, key, total in s.execute(query)]
+
+
+def sums_of(rows: list[AnswerRow]) -> ItemSums:
+    """The sums of `item_sums`, from answers gathered over several databases."""
+    sums: dict[str, list[float]] = {}
+    wrong: dict[str, Counter[str]] = {}
+    for _, qid, correct, _, key, total in rows:
+        right = 1.0 if correct else 0.0
+        for n, value in enumerate((1.0, right, total, total * total, right * total)):
+            sums.setdefault(qid, [0.0] * 5)[n] += value
+        if not correct:
+            wrong.setdefault(qid, Counter())[key] += 1
+    return sums, wrong
+
+
+def explanations(s: Session, quiz_id: str, cohort: str | None) -> list[dict[str, Any]]:
+    """The re-teach explanations the 60% rule wrote for the quiz on one database (for one cohort, or all)."""
+    query = select(Explanation).where(Explanation.quiz_id == quiz_id).order_by(Explanation.id)
+    if cohort is not None:
+        query = query.where(Explanation.cohort == cohort)
+    return [{"id": e.id, "question_id": e.question_id, "cohort": e.cohort or None, "text": e.text, "source": e.source,
+             "wrong_share": round(e.wrong_share, 3), "answers": e.answers} for e in s.scalars(query)]
+
+
+def explained(s: Session, quiz_id: str) -> list[tuple[str, str]]:
+    """(explanation id, student) of each explanation sent for the quiz on one database."""
+    return [(key.split(":")[1], str(student)) for key, student in s.execute(
+        select(AssessmentEvent.key, AssessmentEvent.student_id).where(
+            AssessmentEvent.quiz_id == quiz_id, AssessmentEvent.key.like("explain:%")))]
+
+
+def report_rows(questions: list[QuizQuestion], rows: list[AnswerRow], sent: list[dict[str, Any]],
+                reached: Counter[str]) -> list[dict[str, Any]]:
+    """Finish the console's item report from the quiz's answers, its explanations and whom each reached."""
+    settings = get_settings()
+    out = item_rows(questions, sums_of(rows))
     answers: dict[str, list[str]] = {}
-    for question_id, answer in s.execute(select(QuestionResult.question_id, QuestionResult.answer)
-                                         .join(Submission, Submission.id == QuestionResult.submission_id)
-                                         .where(*where)):
+    for _, question_id, _, answer, _, _ in rows:
         answers.setdefault(question_id, []).append(answer)
-    for row in rows:
-        question = questions[row["question_id"]]
+    by_id = {q.id: q for q in questions}
+    for row in out:
+        question = by_id[row["question_id"]]
         row["prompt"] = question.prompt
         if question.kind == "choice":
             choices = {str(k): str(v) for k, v in question.spec["choices"].items()}
@@ -215,12 +243,16 @@ def item_report(s: Session, quiz_id: str, *, cohort: str | None = None) -> list[
         wrong = row["attempts"] - row["correct"]
         row["wrong_share"] = round(wrong / row["attempts"], 3) if row["attempts"] else None
         row["reteach_threshold"] = settings.reteach_wrong_share
-        explanations = list(s.scalars(select(Explanation).where(
-            Explanation.question_id == question.id,
-            *([Explanation.cohort == cohort] if cohort is not None else []))))
-        row["reteach"] = [{"cohort": e.cohort or None, "text": e.text, "source": e.source,
-                           "wrong_share": round(e.wrong_share, 3), "answers": e.answers,
-                           "students_sent": s.scalar(select(func.count()).where(
-                               AssessmentEvent.key.like(f"explain:{e.id}:%"))) or 0}
-                          for e in explanations]
-    return rows
+        row["reteach"] = [{**{k: v for k, v in e.items() if k not in ("id", "question_id")},
+                           "students_sent": reached[str(e["id"])]} for e in sent if e["question_id"] == question.id]
+    return out
+
+
+def item_report(s: Session, quiz_id: str, *, cohort: str | None = None) -> list[dict[str, Any]]:
+    """Item analysis for the console, from one database: per question, % correct, every choice's share,
+    discrimination, whether the 60% rule fired, and the re-teach it sent (explanation text and how many
+    students got it). Sharded, `AssessmentStore.item_report` gathers the same parts from every database.
+    """
+    reached = Counter(explanation for explanation, _ in explained(s, quiz_id))
+    return report_rows(questions_of(s, quiz_id), answer_rows(s, quiz_id, cohort=cohort),
+                       explanations(s, quiz_id, cohort), reached)

@@ -80,12 +80,12 @@ SUBSCRIBERS: dict[str, list[tuple[str, Consumer]]] = {
 }
 
 
-def _deliver_one(sessions: sessionmaker[Session], event_id: int) -> list[int]:
+def _deliver_one(sessions: sessionmaker[Session], event_id: int, keep: Callable[[str], bool]) -> list[int]:
     """Run every consumer of an event that has no receipt yet; return events the consumers raised."""
     raised: list[int] = []
     with sessions() as s:
         event = s.get(AssessmentEvent, event_id)
-        if event is None or event.delivered_at is not None:
+        if event is None or event.delivered_at is not None or not keep(str(event.student_id)):
             return raised
         consumers = SUBSCRIBERS.get(event.kind, [])
     for name, consume in consumers:
@@ -106,16 +106,21 @@ def _deliver_one(sessions: sessionmaker[Session], event_id: int) -> list[int]:
 
 
 def relay(sessions: sessionmaker[Session], event_ids: list[int] | None = None, *, older_than_s: float = 0.0,
-          limit: int = 200) -> int:
-    """Deliver the given events (or undelivered ones older than `older_than_s`) and what they raise."""
+          limit: int = 200, settled: Callable[[str], bool] | None = None) -> int:
+    """Deliver the given events (or undelivered ones older than `older_than_s`) and what they raise.
+
+    `settled(student_id)` false: the student's shard is being moved; their events (the consumers write
+    their learner model) wait for the next sweep rather than being written behind the mover's back.
+    """
+    keep = settled or (lambda _student: True)
     if event_ids is None:
         cutoff = utcnow() - timedelta(seconds=older_than_s)
         with sessions() as s:
-            event_ids = list(s.scalars(select(AssessmentEvent.id).where(
-                AssessmentEvent.delivered_at.is_(None), AssessmentEvent.created_at <= cutoff)
-                .order_by(AssessmentEvent.id).limit(limit)))
+            event_ids = [event for event, student in s.execute(select(AssessmentEvent.id, AssessmentEvent.student_id)
+                         .where(AssessmentEvent.delivered_at.is_(None), AssessmentEvent.created_at <= cutoff)
+                         .order_by(AssessmentEvent.id).limit(limit)) if keep(str(student))]
     queue, delivered = list(event_ids), 0
     while queue:
-        queue += _deliver_one(sessions, queue.pop(0))
+        queue += _deliver_one(sessions, queue.pop(0), keep)
         delivered += 1
     return delivered

@@ -29,8 +29,9 @@ def _iso(ts: datetime | None) -> str | None:
 
 def flags(s: Session, cohorts: Collection[str] | None, *, status: str = "open", quiz_id: str | None = None,
           limit: int = 200) -> list[dict[str, Any]]:
-    """List review flags in scope with the answer, its grade and the student's username."""
-    query = (select(ReviewFlag, Submission.cohort, User.username, QuestionResult, QuizQuestion.prompt)
+    """List review flags in scope with the answer, its grade and the student (id and username)."""
+    query = (select(ReviewFlag, Submission.cohort, Submission.student_id, User.username, QuestionResult,
+                    QuizQuestion.prompt)
              .join(Submission, Submission.id == ReviewFlag.submission_id)
              .outerjoin(User, User.student_id == Submission.student_id)
              .join(QuestionResult, (QuestionResult.submission_id == ReviewFlag.submission_id)
@@ -42,12 +43,24 @@ def flags(s: Session, cohorts: Collection[str] | None, *, status: str = "open", 
     if quiz_id is not None:
         query = query.where(ReviewFlag.quiz_id == quiz_id)
     return [{"id": f.id, "quiz_id": f.quiz_id, "submission_id": f.submission_id, "question_id": f.question_id,
-             "prompt": prompt, "student": username, "cohort": cohort, "reason": f.reason, "status": f.status,
-             "answer": r.answer, "score": r.score, "max_points": r.max_points, "correct": r.correct,
+             "prompt": prompt, "student": username, "student_id": student_id, "cohort": cohort, "reason": f.reason,
+             "status": f.status, "answer": r.answer, "score": r.score, "max_points": r.max_points, "correct": r.correct,
              "confidence": r.confidence, "grader": r.grader, "feedback": r.feedback,
              "created_at": _iso(f.created_at), "resolved_at": _iso(f.resolved_at), "resolution": f.resolution,
              "override_score": f.override_score}
-            for f, cohort, username, r, prompt in s.execute(query)]
+            for f, cohort, student_id, username, r, prompt in s.execute(query)]
+
+
+def quiz_flags(s: Session, quiz_id: str, cohort: str | None) -> list[dict[str, Any]]:
+    """A quiz's open flags: answers for a human and submissions whose grading failed (`question_id` "")."""
+    query = (select(ReviewFlag, Submission.cohort, Submission.student_id)
+             .join(Submission, Submission.id == ReviewFlag.submission_id)
+             .where(ReviewFlag.quiz_id == quiz_id, ReviewFlag.status == "open").order_by(ReviewFlag.id))
+    if cohort is not None:
+        query = query.where(Submission.cohort == cohort)
+    return [{"id": f.id, "submission_id": f.submission_id, "question_id": f.question_id, "reason": f.reason,
+             "cohort": cohort, "student_id": student_id, "created_at": _iso(f.created_at)}
+            for f, cohort, student_id in s.execute(query)]
 
 
 def _passes(question: QuizQuestion, score: float, max_points: float) -> bool:

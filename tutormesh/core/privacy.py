@@ -73,7 +73,7 @@ from tutormesh.core.models.assessment import (
     SubmissionResult,
 )
 from tutormesh.core.settings import Settings, get_settings
-from tutormesh.core.shards import get_router, router_of
+from tutormesh.core.shards import Database, get_router, router_of
 
 log = logging.getLogger("tutormesh.privacy")
 # Strings shorter than this are too common to tell a student's apart from anyone else's ("x = 3").
@@ -127,13 +127,16 @@ class Erasure:
 # -- finding the student -------------------------------------------------------------------------
 def _places(sessions: sessionmaker[Session], student_id: str,
             settings: Settings | None = None) -> list[sessionmaker[Session]]:
-    """The databases that may hold a student's rows: the one database, or the directory and their shard."""
+    """The databases that may hold a student's rows: the one database, or the directory and their shard.
+
+    Inside `_holding` the shard is the one held (the map read under the shard's lock).
+    """
     router = router_of(sessions, settings)
     return [sessions] if router is None else [sessions, router.sessionmaker_for(student_id)]
 
 
-def find_subject(sessions: sessionmaker[Session], username: str) -> DataSubject:
-    """Resolve a username (a login, or a learner record's name) to everything that identifies them."""
+def _student(sessions: sessionmaker[Session], username: str) -> tuple[User | None, str]:
+    """The login (if any) and the learner id of a username; NotFound for staff or nobody."""
     with sessions() as s:
         user = s.scalar(select(User).where(User.username == username))
         if user is not None and user.role != "student":
@@ -142,6 +145,29 @@ def find_subject(sessions: sessionmaker[Session], username: str) -> DataSubject:
             Student.name == username))
         if student_id is None:
             raise NotFound(f"no student named {username!r}")
+        return user, str(student_id)
+
+
+@contextmanager
+def _holding(sessions: sessionmaker[Session], username: str, settings: Settings) -> Iterator[Database | None]:
+    """Hold the student's shard for an export or erasure, as other per-student calls do (`ShardRouter.using`).
+
+    During a move it waits out the freeze (ShardBusy, 503, past `shard_freeze_wait_s`) and then uses the
+    database the map names: an export never reads a half-copied shard, an erasure never misses the copy.
+    Yields that database (None: not sharded).
+    """
+    router = router_of(sessions, settings)
+    if router is None:
+        yield None
+        return
+    _, student_id = _student(sessions, username)
+    with router.using(student_id) as db:
+        yield db
+
+
+def find_subject(sessions: sessionmaker[Session], username: str) -> DataSubject:
+    """Resolve a username (a login, or a learner record's name) to everything that identifies them."""
+    user, student_id = _student(sessions, username)
     places = _places(sessions, student_id)
     threads: set[str] = set()
     raw: list[str] = []
@@ -255,13 +281,14 @@ def export_student(username: str, settings: Settings | None = None) -> dict[str,
     """Return everything the platform holds about one student, as JSON-ready data."""
     settings = settings or get_settings()
     sessions = sessionmaker_for(settings)
-    who = find_subject(sessions, username)
     data: dict[str, Any] = {}
-    for place in _places(sessions, who.student_id, settings):
-        with place() as s:
-            for key, value in _sql_export(s, who).items():  # rows of each database; one account, one learner
-                data[key] = data.get(key, []) + value if isinstance(value, list) else data.get(key) or value
-    data["checkpoints"] = _checkpoint_export(settings, who.student_id, who.thread_ids)
+    with _holding(sessions, username, settings):  # sharded: their shard, held (a move waits, or we wait it out)
+        who = find_subject(sessions, username)
+        for place in _places(sessions, who.student_id, settings):
+            with place() as s:
+                for key, value in _sql_export(s, who).items():  # rows of each database; one account, one learner
+                    data[key] = data.get(key, []) + value if isinstance(value, list) else data.get(key) or value
+        data["checkpoints"] = _checkpoint_export(settings, who.student_id, who.thread_ids)
     data["semantic_cache"] = _cache(settings).entries_for(who.texts)
     return {"format": "tutormesh-student-export", "version": ARCHIVE_VERSION,
             "exported_at": datetime.now(UTC).isoformat(), "username": username, "student_id": who.student_id,
@@ -380,27 +407,29 @@ def erase_student(username: str, settings: Settings | None = None, *, actor: str
     """
     settings = settings or get_settings()
     sessions = sessionmaker_for(settings)
-    who = find_subject(sessions, username)
     report = Erasure(reference=uuid.uuid4().hex[:16])
-    report.removed["checkpoint_threads"] = _checkpoints_erase(settings, who.student_id, who.thread_ids)
-    report.removed["semantic_cache"] = _cache(settings).forget_questions(who.texts)
-    report.removed["rate_limit_keys"] = _rate_limit_keys(settings, who.user_id, remove=True)
-    # Sharded: the shard first, the directory (login, registry row) last, so a rerun still finds them.
-    for place in reversed(_places(sessions, who.student_id, settings)):
-        with place.begin() as s:
-            sqlite = s.get_bind().dialect.name == "sqlite"
-            if sqlite:  # overwrite deleted content instead of leaving it in free pages
-                s.execute(sql_text("PRAGMA secure_delete=ON"))
-            removed, kept = _sql_erase(s, who, report.reference)
-        if sqlite:
-            with place() as s:
-                s.execute(sql_text("PRAGMA wal_checkpoint(TRUNCATE)"))  # and out of the write-ahead log
-        for counts, into in ((removed, report.removed), (kept, report.deidentified)):
-            for name, n in counts.items():
-                into[name] = into.get(name, 0) + n
+    with _holding(sessions, username, settings) as shard:  # sharded: their shard, held for the erasure
+        who = find_subject(sessions, username)
+        report.removed["checkpoint_threads"] = _checkpoints_erase(settings, who.student_id, who.thread_ids)
+        report.removed["semantic_cache"] = _cache(settings).forget_questions(who.texts)
+        report.removed["rate_limit_keys"] = _rate_limit_keys(settings, who.user_id, remove=True)
+        # Sharded: the shard first, the directory (login, registry row) last, so a rerun still finds them.
+        for place in reversed(_places(sessions, who.student_id, settings)):
+            with place.begin() as s:
+                sqlite = s.get_bind().dialect.name == "sqlite"
+                if sqlite:  # overwrite deleted content instead of leaving it in free pages
+                    s.execute(sql_text("PRAGMA secure_delete=ON"))
+                removed, kept = _sql_erase(s, who, report.reference)
+            if sqlite:
+                with place() as s:
+                    s.execute(sql_text("PRAGMA wal_checkpoint(TRUNCATE)"))  # and out of the write-ahead log
+            for counts, into in ((removed, report.removed), (kept, report.deidentified)):
+                for name, n in counts.items():
+                    into[name] = into.get(name, 0) + n
     audit(sessions, "erase", actor, {"removed": report.removed, "deidentified": report.deidentified},
           reference=report.reference)
-    report.findings, report.not_scanned = scan(who, settings)
+    # The scan runs after the shard is let go (it reads every text column: long), on the database erased.
+    report.findings, report.not_scanned = scan(who, settings, shard=shard)
     log.info("student erased reference=%s findings=%d", report.reference, len(report.findings))
     return report
 
@@ -468,17 +497,22 @@ def _scan_postgres_checkpoints(url: str, needles: dict[str, str]) -> list[Findin
     return findings
 
 
-def scan(who: DataSubject, settings: Settings | None = None) -> tuple[list[Finding], list[str]]:
-    """Search every store for the student's identifiers and texts; return findings and stores not scanned."""
+def scan(who: DataSubject, settings: Settings | None = None, *,
+         shard: Database | None = None) -> tuple[list[Finding], list[str]]:
+    """Search every store for the student's identifiers and texts; return findings and stores not scanned.
+
+    Sharded, the directory and the student's shard: `shard` (the one an erasure held), else the map's.
+    """
     settings = settings or get_settings()
     identifiers = {who.student_id, who.username, *(who.thread_ids), *([who.user_id] if who.user_id else [])}
     needles = {n: ("identifier" if n in identifiers else "text") for n in who.needles()}
     sessions = sessionmaker_for(settings)
-    findings = [f for place in _places(sessions, who.student_id, settings) for f in _scan_sql(place, needles)]
+    places = [sessions, shard.sessions] if shard is not None else _places(sessions, who.student_id, settings)
+    findings = [f for place in places for f in _scan_sql(place, needles)]
     url = settings.checkpoints_url
     router = get_router(settings)
     if router is not None:
-        findings += _scan_postgres_checkpoints(router.database_for(who.student_id).url, needles)
+        findings += _scan_postgres_checkpoints((shard or router.database_for(who.student_id)).url, needles)
     if url.startswith("postgresql"):
         findings += _scan_postgres_checkpoints(url, needles)
     else:

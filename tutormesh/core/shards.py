@@ -225,8 +225,15 @@ class ShardRouter:
 
     # -- routing -----------------------------------------------------------------------------
     def database_for(self, student_id: str) -> Database:
-        """Return the database holding the student's rows now (no freeze protocol: for reads)."""
-        return self.database(self.map().database[logical_shard(student_id)])
+        """Return the database holding the student's rows now (no freeze protocol: for reads).
+
+        Inside `using` for this student, the database that call holds (read from the map under the lock).
+        """
+        logical = logical_shard(student_id)
+        held = _held.get()
+        if held is not None and held[0] == logical:
+            return held[1]
+        return self.database(self.map().database[logical])
 
     def engine_for(self, student_id: str) -> Engine:
         """Return the engine of the student's database."""
@@ -295,10 +302,27 @@ class ShardRouter:
         return out
 
     def for_students(self, student_ids: Sequence[str], work: Callable[[Session, list[str]], list[T]]) -> list[T]:
-        """Run `work(session, ids)` on each database with the ids it holds; concatenate the results."""
+        """Run `work(session, ids)` on each database with the ids it holds; concatenate the results.
+
+        Students of a shard being moved are read apart, under its lock (`using_logical`): the read waits
+        out the freeze and goes to the database the map names then, never to a half-copied target or a
+        source whose rows are about to be deleted.
+        """
+        snapshot = self.map()
+        settled: dict[str, list[str]] = {}
+        moving: dict[int, list[str]] = {}
+        for sid in student_ids:
+            logical = logical_shard(sid)
+            if snapshot.state[logical] == "active":
+                settled.setdefault(snapshot.database[logical], []).append(sid)
+            else:
+                moving.setdefault(logical, []).append(sid)
         out: list[T] = []
-        for name, ids in self.group(student_ids).items():
+        for name, ids in settled.items():
             with self.database(name).sessions() as s:
+                out.extend(work(s, ids))
+        for logical, ids in moving.items():
+            with self.using_logical(logical) as db, db.sessions() as s:
                 out.extend(work(s, ids))
         return out
 
@@ -370,16 +394,39 @@ class Placement:
                 return work(s, list(ids))
         return self.router.for_students(ids, work)
 
+    def gather(self, work: Callable[[Session], list[T]], student_of: Callable[[T], str] | None) -> list[T]:
+        """Run the read `work` on every database; keep each row only from its student's database.
+
+        The staff views over student rows (review flags, a quiz's answers and submissions): a shard being
+        moved has copies on two databases (the target while it fills, the source until its rows are
+        deleted), and the map names the one that counts, so no row is missed or counted twice.
+        `student_of` None: rows owned by no student (not moved), every database's are kept.
+        """
+        if self.router is None:
+            with self.sessions() as s:
+                return work(s)
+        snapshot = self.router.map()
+        out: list[T] = []
+        for name in sorted(set(snapshot.database)):
+            with self.router.database(name).sessions() as s:
+                out += [row for row in work(s)
+                        if student_of is None or snapshot.database[logical_shard(student_of(row))] == name]
+        return out
+
     def settled(self, database: Database, student_id: str) -> bool:
         """Whether `database` is where the student's rows live and their shard is not being moved.
 
         Sweeps over every database write only such rows: a row of a moving shard is left for the
-        next sweep rather than written behind the mover's back.
+        next sweep rather than written behind the mover's back. A shard this call holds (`on`, during a
+        move) counts as settled on the database held: its lock keeps the mover waiting.
         """
         if self.router is None:
             return True
-        snapshot = self.router.map()
         logical = logical_shard(student_id)
+        held = _held.get()
+        if held is not None and held[0] == logical:
+            return held[1].name == database.name
+        snapshot = self.router.map()
         return snapshot.database[logical] == database.name and snapshot.state[logical] == "active"
 
 

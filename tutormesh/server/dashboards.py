@@ -49,15 +49,16 @@ def students(s: Session, cohort: str) -> list[tuple[str, str, str]]:
 
 def _on_students(s: Session, ids: list[str], router: ShardRouter | None,
                  work: Callable[[Session, list[str]], list[T]]) -> list[T]:
-    """`work(session, ids)` on the directory's session, or on each shard with the ids it holds."""
+    """`work(session, ids)` on the directory's session, or on each shard with the ids it holds (a moving
+    shard's after its freeze, see `ShardRouter.for_students`)."""
     return work(s, ids) if router is None else router.for_students(ids, work)
 
 
 def _on_student(s: Session, student_id: str, router: ShardRouter | None, work: Callable[[Session], T]) -> T:
-    """`work(session)` on the database holding the student's rows."""
+    """`work(session)` on the database holding the student's rows (during a move: after its freeze)."""
     if router is None:
         return work(s)
-    with router.sessionmaker_for(student_id)() as shard:
+    with router.using(student_id) as db, db.sessions() as shard:
         return work(shard)
 
 

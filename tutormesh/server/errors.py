@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
 from tutormesh.core.errors import Locked, RateLimited, TutorMeshError
+from tutormesh.core.shards import ShardBusy
 
 log = logging.getLogger("tutormesh.server.errors")
 
@@ -22,9 +23,9 @@ CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_fo
 
 
 def error_response(exc: TutorMeshError) -> JSONResponse:
-    """Render a domain error (with Retry-After for rate limits, WWW-Authenticate for 401)."""
+    """Render a domain error (with Retry-After for rate limits and shard moves, WWW-Authenticate for 401)."""
     headers: dict[str, str] = {}
-    if isinstance(exc, RateLimited | Locked):
+    if isinstance(exc, RateLimited | Locked | ShardBusy):
         headers["Retry-After"] = str(exc.retry_after)
     if exc.status == 401:
         headers["WWW-Authenticate"] = "Bearer"
@@ -35,7 +36,7 @@ def error_response(exc: TutorMeshError) -> JSONResponse:
 async def on_domain_error(_request: Request, exc: Exception) -> JSONResponse:
     """Map a TutorMeshError to its status and code."""
     assert isinstance(exc, TutorMeshError)
-    if isinstance(exc, RateLimited):  # overload answered with Retry-After is expected, not a fault
+    if isinstance(exc, RateLimited | ShardBusy):  # answered with Retry-After: expected, not a fault
         log.warning("shed %s: %s", exc.code, exc.message)
     elif exc.status >= 500:
         log.error("domain error %s: %s", exc.code, exc.message)

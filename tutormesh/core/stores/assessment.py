@@ -13,6 +13,7 @@ Submission ids name their shard (`owned_id`), so a task carrying only the id fin
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection
 from functools import partial
 from typing import Any
@@ -20,10 +21,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tutormesh.assessment import analysis, events, grading, quizzes
+from tutormesh.assessment import analysis, events, grading, quizzes, reviews
 from tutormesh.core.errors import NotFound
 from tutormesh.core.models import User
-from tutormesh.core.models.assessment import Quiz, QuizQuestion, Submission, SubmissionResult
+from tutormesh.core.models.assessment import Quiz, QuizQuestion, ReviewFlag, Submission, SubmissionResult
 from tutormesh.core.shards import Database, Placement, ShardRouter, owned_id, router_of
 
 
@@ -110,8 +111,17 @@ class AssessmentStore:
                                             min_confidence=min_confidence)
 
     def relay(self, submission_id: str, event_ids: list[int]) -> int:
-        """Deliver a graded submission's events on its database (the consumers find the student's thread there)."""
-        return events.relay(self.sessions_of(submission_id), event_ids)
+        """Deliver a graded submission's events on its database (the consumers find the student's thread there).
+
+        The submission's shard is held for the call, as grading holds it: a move waits for the consumers'
+        writes. Events they raise for students of a shard being moved are left to the sweep.
+        """
+        place = self.placement.on_owned(submission_id)
+        if place is None:  # an old id without a shard suffix: the database it is found on
+            sessions = self.sessions_of(submission_id)
+            return events.relay(sessions, event_ids)
+        with place as db:
+            return events.relay(db.sessions, event_ids, settled=partial(self.placement.settled, db))
 
     # -- sweeps over every database -------------------------------------------------------------
     def claim_stale(self, *, older_than_s: float, max_dispatches: int = 10) -> list[str]:
@@ -123,18 +133,98 @@ class AssessmentStore:
         return claimed
 
     def relay_stuck(self, *, older_than_s: float) -> int:
-        """Deliver undelivered events older than `older_than_s` on every database."""
-        return sum(events.relay(db.sessions, older_than_s=older_than_s) for db in self.placement.databases())
+        """Deliver undelivered events older than `older_than_s` on every database (moving shards' wait)."""
+        return sum(events.relay(db.sessions, older_than_s=older_than_s, settled=partial(self.placement.settled, db))
+                   for db in self.placement.databases())
+
+    # -- review flags, on the students' shards ----------------------------------------------------
+    def usernames(self, student_ids: Collection[str]) -> dict[str, str]:
+        """The directory's usernames of these students (the shards hold no logins)."""
+        if not student_ids:
+            return {}
+        with self.sessions() as s:
+            return {str(sid): str(name) for sid, name in s.execute(select(User.student_id, User.username).where(
+                User.student_id.in_(list(student_ids))))}
+
+    def flags(self, cohorts: Collection[str] | None, *, status: str = "open", quiz_id: str | None = None,
+              limit: int = 200) -> list[dict[str, Any]]:
+        """Review flags in scope from every database (see `reviews.flags`), oldest first, named by username."""
+        rows = self.placement.gather(lambda s: reviews.flags(s, cohorts, status=status, quiz_id=quiz_id, limit=limit),
+                                     lambda row: str(row["student_id"]))
+        rows = sorted(rows, key=lambda r: (r["created_at"] or "", r["id"]))[:limit]
+        names = self.usernames({r["student_id"] for r in rows})
+        return [{**r, "student": names.get(r["student_id"], r["student"])} for r in rows]
+
+    def quiz_flags(self, quiz_id: str, cohort: str | None) -> list[dict[str, Any]]:
+        """A quiz's open flags from every database (see `reviews.quiz_flags`), oldest first."""
+        rows = self.placement.gather(lambda s: reviews.quiz_flags(s, quiz_id, cohort),
+                                     lambda row: str(row["student_id"]))
+        return sorted(rows, key=lambda r: (r["created_at"] or "", r["id"]))
+
+    def resolve_flag(self, flag_id: int, cohorts: Collection[str] | None, *, user_id: str, reason: str,
+                     score: float | None = None) -> dict[str, Any]:
+        """Resolve a flag where its student's rows are (see `reviews.resolve`); NotFound when it is nowhere.
+
+        Flag ids are unique over the databases (each has its own id range); the student's database is
+        held for the call, so a move of their shard waits for the override and carries it.
+        """
+        def owner(s: Session) -> list[str]:
+            return [str(sid) for sid in s.scalars(select(Submission.student_id).join(
+                ReviewFlag, ReviewFlag.submission_id == Submission.id).where(ReviewFlag.id == flag_id))]
+
+        found = self.placement.gather(owner, str)
+        if not found:
+            raise NotFound("review flag not found")
+        with self.placement.on(found[0]) as db, db.sessions.begin() as s:
+            return reviews.resolve(s, flag_id, cohorts, user_id=user_id, reason=reason, score=score)
+
+    # -- quiz progress -------------------------------------------------------------------------------
+    def submission_counts(self, quiz_ids: Collection[str],
+                          cohorts: Collection[str] | None) -> dict[str, tuple[int, int]]:
+        """(submissions, graded) per quiz over every database, each submission counted once."""
+        def read(s: Session) -> list[tuple[str, str, str]]:
+            query = select(Submission.quiz_id, Submission.student_id, Submission.status).where(
+                Submission.quiz_id.in_(list(quiz_ids)))
+            if cohorts is not None:
+                query = query.where(Submission.cohort.in_(list(cohorts)))
+            return [(str(q), str(sid), str(status)) for q, sid, status in s.execute(query)]
+
+        counts: dict[str, tuple[int, int]] = {}
+        for quiz_id, _, status in self.placement.gather(read, lambda row: row[1]):
+            n, graded = counts.get(quiz_id, (0, 0))
+            counts[quiz_id] = (n + 1, graded + (status == "graded"))
+        return counts
+
+    def submissions_of(self, student_id: str,
+                       quiz_ids: Collection[str]) -> dict[str, tuple[Submission, SubmissionResult | None]]:
+        """A student's submissions to these quizzes with their totals (None: not graded), from their shard."""
+        with self.placement.on(student_id) as db, db.sessions() as s:
+            return {sub.quiz_id: (sub, total) for sub, total in s.execute(
+                select(Submission, SubmissionResult).outerjoin(
+                    SubmissionResult, SubmissionResult.submission_id == Submission.id)
+                .where(Submission.student_id == student_id, Submission.quiz_id.in_(list(quiz_ids))))}
 
     # -- staff reads, merged over the databases --------------------------------------------------
     def item_analysis(self, quiz_id: str, *, cohort: str | None = None) -> list[dict[str, Any]]:
-        """Item analysis over every database: the per-database sums added, then finished once."""
-        parts = []
-        for db in self.placement.databases():
-            with db.sessions() as s:
-                parts.append(analysis.item_sums(s, quiz_id, cohort=cohort))
+        """Item analysis over every database: the answers gathered (each once), summed and finished here."""
+        rows = self.placement.gather(lambda s: analysis.answer_rows(s, quiz_id, cohort=cohort),
+                                     lambda row: row[0])
         with self.sessions() as s:
-            return analysis.item_rows(analysis.questions_of(s, quiz_id), analysis.merge_sums(parts))
+            return analysis.item_rows(analysis.questions_of(s, quiz_id), analysis.sums_of(rows))
+
+    def item_report(self, quiz_id: str, *, cohort: str | None = None) -> list[dict[str, Any]]:
+        """The console's item report (see `analysis.item_report`) over every database's answers and re-teach.
+
+        The answers and the explanation events are each counted once (from their student's database); the
+        explanations are the rule's rows on each database (it runs where the submission was graded).
+        """
+        rows = self.placement.gather(lambda s: analysis.answer_rows(s, quiz_id, cohort=cohort),
+                                     lambda row: row[0])
+        sent = self.placement.gather(lambda s: analysis.explanations(s, quiz_id, cohort), None)
+        reached = Counter(e for e, _ in self.placement.gather(lambda s: analysis.explained(s, quiz_id),
+                                                               lambda row: row[1]))
+        with self.sessions() as s:
+            return analysis.report_rows(analysis.questions_of(s, quiz_id), rows, sent, reached)
 
     def results(self, quiz_id: str, cohorts: Collection[str] | None) -> list[tuple[Submission, Any, str | None]]:
         """(submission, its total or None, the student's username) per submission, by username.

@@ -13,11 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from tutormesh.assessment import analysis, quizzes
+from tutormesh.assessment import quizzes
 from tutormesh.core.db import sessionmaker_for
 from tutormesh.core.errors import Forbidden, Invalid, NotFound
 from tutormesh.core.models import User, utcnow
-from tutormesh.core.models.assessment import Quiz, QuizAssignment, QuizQuestion, Submission, SubmissionResult
+from tutormesh.core.models.assessment import Quiz, QuizAssignment, QuizQuestion
 from tutormesh.core.stores.assessment import AssessmentStore
 from tutormesh.server.deps import CurrentUser, ServicesDep
 from tutormesh.server.fields import CohortQuery
@@ -135,21 +135,21 @@ async def list_quizzes(user: Teaching, services: ServicesDep) -> list[QuizSummar
     scope = scope_of(services, user)
 
     def rows(s: Session) -> list[QuizSummary]:
-        out = []
         ids = _visible_quiz_ids(s, scope, user.id)
-        for quiz in s.scalars(select(Quiz).where(Quiz.id.in_(ids)).order_by(Quiz.created_at.desc()).limit(200)):
+        found = list(s.scalars(select(Quiz).where(Quiz.id.in_(ids)).order_by(Quiz.created_at.desc()).limit(200)))
+        # Sharded: the submissions are on the students' shards, counted over every database.
+        counts = AssessmentStore(sessionmaker_for(services.settings)).submission_counts([q.id for q in found], scope)
+        out = []
+        for quiz in found:
             assignments = s.scalars(select(QuizAssignment).where(QuizAssignment.quiz_id == quiz.id)
                                     .order_by(QuizAssignment.id))
-            subs = select(func.count()).select_from(Submission).where(Submission.quiz_id == quiz.id)
-            if scope is not None:
-                subs = subs.where(Submission.cohort.in_(list(scope)))
+            submissions, graded = counts.get(quiz.id, (0, 0))
             out.append(QuizSummary(
                 id=quiz.id, title=quiz.title, subject=quiz.subject, created_at=quiz.created_at.isoformat(),
                 questions=s.scalar(select(func.count()).where(QuizQuestion.quiz_id == quiz.id)) or 0,
                 assignments=[_assignment_out(s, a) for a in assignments
                              if scope is None or a.cohort in scope or a.student_id is not None],
-                submissions=s.scalar(subs) or 0,
-                graded=s.scalar(subs.where(Submission.status == "graded")) or 0))
+                submissions=submissions, graded=graded))
         return out
 
     return await _in_db(services, rows)
@@ -209,12 +209,15 @@ async def my_assignments(user: CurrentUser, services: ServicesDep) -> list[MyAss
         who = [QuizAssignment.student_id == student_id]
         if user.cohort:
             who.append(QuizAssignment.cohort == user.cohort)
+        assigned = list(s.execute(select(QuizAssignment, Quiz).join(Quiz, Quiz.id == QuizAssignment.quiz_id)
+                                  .where(or_(*who)).order_by(QuizAssignment.id)))
+        # Sharded: the student's submissions are on their shard, the assignments in the directory.
+        done = AssessmentStore(sessionmaker_for(services.settings)).submissions_of(
+            student_id, {quiz.id for _, quiz in assigned})
         out: dict[str, MyAssignment] = {}
-        for a, quiz in s.execute(select(QuizAssignment, Quiz).join(Quiz, Quiz.id == QuizAssignment.quiz_id)
-                                 .where(or_(*who)).order_by(QuizAssignment.id)):
+        for a, quiz in assigned:
             view = quizzes.assignment_view(a)
-            sub = s.scalar(select(Submission).where(Submission.quiz_id == quiz.id, Submission.student_id == student_id))
-            total = s.get(SubmissionResult, sub.id) if sub else None
+            sub, total = done.get(quiz.id, (None, None))
             status = "graded" if total else "queued" if sub else "todo" if view["open"] else "missed"
             previous = out.get(quiz.id)
             if previous is not None and previous.open and not view["open"]:
@@ -260,9 +263,7 @@ async def quiz_report(quiz_id: QuizId, user: Teaching, services: ServicesDep,
     if cohort is not None:
         check_cohort(scope, cohort)
 
-    def run(s: Session) -> ItemReport:
-        quiz = _quiz_in_scope(s, quiz_id, scope, user.id)
-        return ItemReport(quiz_id=quiz_id, title=quiz.title, cohort=cohort,
-                          items=analysis.item_report(s, quiz_id, cohort=cohort))
-
-    return await _in_db(services, run)
+    title = await _in_db(services, lambda s: _quiz_in_scope(s, quiz_id, scope, user.id).title)
+    items = await anyio.to_thread.run_sync(  # sharded: every shard's answers and re-teach rows
+        lambda: AssessmentStore(sessionmaker_for(services.settings)).item_report(quiz_id, cohort=cohort))
+    return ItemReport(quiz_id=quiz_id, title=title, cohort=cohort, items=items)

@@ -23,7 +23,6 @@ from tutormesh.assessment import quizzes
 from tutormesh.core.db import sessionmaker_for
 from tutormesh.core.errors import Forbidden, NotFound
 from tutormesh.core.models import User
-from tutormesh.core.models.assessment import ReviewFlag, Submission
 from tutormesh.core.stores.assessment import AssessmentStore
 from tutormesh.server import worker
 from tutormesh.server.deps import CurrentUser, Principal, ServicesDep, Staff, cohort_scope
@@ -291,13 +290,5 @@ async def review_flags(quiz_id: Id, user: Staff, services: ServicesDep) -> list[
     """Answers flagged for a human, and submissions whose grading failed, with the reason (teachers: their cohort's)."""
     if user.role == "teacher" and user.cohort is None:
         return []
-
-    def rows(s: Session) -> list[dict[str, Any]]:
-        query = select(ReviewFlag, Submission.cohort).join(Submission, Submission.id == ReviewFlag.submission_id)
-        query = query.where(ReviewFlag.quiz_id == quiz_id, ReviewFlag.status == "open")
-        if user.role == "teacher":
-            query = query.where(Submission.cohort == user.cohort)
-        return [{"submission_id": f.submission_id, "question_id": f.question_id, "reason": f.reason,
-                 "cohort": cohort} for f, cohort in s.execute(query.order_by(ReviewFlag.id))]
-
-    return await _in_db(services, rows)
+    cohort = user.cohort if user.role == "teacher" else None  # sharded: every shard's flags of the quiz
+    return await anyio.to_thread.run_sync(lambda: _store(services).quiz_flags(quiz_id, cohort))

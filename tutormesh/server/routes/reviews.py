@@ -8,10 +8,9 @@ import anyio.to_thread
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
-from sqlalchemy.orm import Session
 
-from tutormesh.assessment import reviews
 from tutormesh.core.db import sessionmaker_for
+from tutormesh.core.stores.assessment import AssessmentStore
 from tutormesh.server.deps import ServicesDep
 from tutormesh.server.staff import ConsoleUser, audit, scope_of
 
@@ -69,10 +68,9 @@ async def list_flags(user: ConsoleUser, services: ServicesDep,
                      status: Annotated[Literal["open", "resolved"], Query()] = "open",
                      quiz_id: Annotated[str | SkipJsonSchema[None], Query(max_length=64)] = None) -> list[FlagOut]:
     """List review flags of your cohorts' submissions (admins: all)."""
-    def rows() -> list[dict[str, Any]]:
+    def rows() -> list[dict[str, Any]]:  # sharded: every shard's flags, usernames from the directory
         scope = scope_of(services, user)
-        with sessionmaker_for(services.settings)() as s:
-            return reviews.flags(s, scope, status=status, quiz_id=quiz_id)
+        return AssessmentStore(sessionmaker_for(services.settings)).flags(scope, status=status, quiz_id=quiz_id)
 
     return [FlagOut(**r) for r in await anyio.to_thread.run_sync(rows)]
 
@@ -82,11 +80,9 @@ async def resolve_flag(flag_id: FlagId, body: ResolveFlagIn, user: ConsoleUser,
                        services: ServicesDep) -> FlagResolution:
     """Resolve a flag; with `score`, override the grade (result, learner model and item analysis, once)."""
     def run() -> dict[str, Any]:
-        scope = scope_of(services, user)
-        session: Session
-        with sessionmaker_for(services.settings).begin() as session:
-            out = reviews.resolve(session, flag_id, scope, user_id=user.id, reason=body.reason.strip(),
-                                  score=body.score)
+        scope = scope_of(services, user)  # sharded: on the student's shard, held for the call
+        out = AssessmentStore(sessionmaker_for(services.settings)).resolve_flag(
+            flag_id, scope, user_id=user.id, reason=body.reason.strip(), score=body.score)
         audit(services, user, "override_grade" if out["overridden"] else "resolve_flag", student_id=out["student_id"],
               target=f"flag:{flag_id}")
         return out
