@@ -7,10 +7,12 @@ grades and engagement signals, the thread and its messages, a negotiation with i
 adaptation, a checkpoint of about 2 KB per thread). While `shard_ops.move` takes that shard from
 database a to b, --writers threads keep recording practice answers for its students through the
 learner store (the router, the freeze and ShardBusy as the API uses them), and one control writer
-does the same for a shard that stays on a. Afterwards every acknowledged answer is counted on b:
-writes lost or doubled must be 0.
+does the same for a shard that stays on a. With --deleters N, N more threads delete filled attempts
+of those students (each with its grade, by cascade) through the router, as a prune or an erase
+would. Afterwards every acknowledged answer is counted on b: writes lost or doubled must be 0, and
+no deleted attempt may be left on b.
 
-    python benchmarks/bench_shard_move.py [--students 10000] [--writers 4] [--logical 4]
+    python benchmarks/bench_shard_move.py [--students 10000] [--writers 4] [--deleters 0] [--logical 4]
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ def _admin(url: str, sql: str) -> None:
 
 
 def _students_of(logical: int, n: int, salt: str) -> list[str]:
-    out, k = [], 0
+    out: list[str] = []
+    k = 0
     while len(out) < n:
         sid = f"{salt}{k:08d}"
         if logical_shard(sid) == logical:
@@ -122,7 +125,7 @@ def _fill(engine: Engine, students: list[str], id_base: int) -> int:
         with engine.begin() as c:
             for model, values in tables.items():
                 if values:
-                    c.execute(insert(model), values)  # type: ignore[call-overload]
+                    c.execute(insert(model), values)  # type: ignore[call-overload, arg-type]
                     rows += len(values)
             c.execute(text("INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, type, checkpoint, "
                            "metadata) VALUES (:thread_id, :checkpoint_ns, :checkpoint_id, :type, "
@@ -166,6 +169,32 @@ class Writer:
             n += 1
 
 
+@dataclass
+class Deleter:
+    """Deletes filled attempts (and so their grades) of some students, remembering each acknowledged one."""
+
+    router: ShardRouter
+    students: list[str]
+    deleted: list[int] = field(default_factory=list)
+    busy: int = 0
+
+    def run(self, stop: threading.Event) -> None:
+        n = 0
+        while not stop.is_set():
+            sid = self.students[n % len(self.students)]
+            try:
+                with self.router.using(sid) as db, db.engine.begin() as c:
+                    gone = c.scalar(text("DELETE FROM attempts WHERE id = (SELECT min(id) FROM attempts WHERE "
+                                         "student_id = :sid AND answer LIKE 'fill-%') RETURNING id"), {"sid": sid})
+            except ShardBusy:
+                self.busy += 1
+                continue
+            if gone is not None:
+                self.deleted.append(int(gone))
+            n += 1
+            time.sleep(0.005)
+
+
 def _pct(values: list[float], q: float) -> float:
     if not values:
         return 0.0
@@ -182,6 +211,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=10_000)
     parser.add_argument("--writers", type=int, default=4)
+    parser.add_argument("--deleters", type=int, default=0, help="threads deleting filled attempts meanwhile")
     parser.add_argument("--logical", type=int, default=4, help="the logical shard to fill and move (even: on a)")
     parser.add_argument("--postgres-url", default=os.environ.get("TUTORMESH_TEST_POSTGRES_URL",
                                                                  "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
@@ -229,8 +259,11 @@ def _run(args: argparse.Namespace, urls: dict[str, str]) -> int:
     per = max(1, len(students) // args.writers)
     writers = [Writer(store, students[k * per:(k + 1) * per], f"w{k}") for k in range(args.writers)]
     writers.append(Writer(store, control, "ctl"))
+    assert store.router is not None
+    deleters = [Deleter(store.router, students[k::args.deleters]) for k in range(args.deleters)]
     stop = threading.Event()
-    threads = [threading.Thread(target=w.run, args=(stop,)) for w in writers]
+    runs = [w.run for w in writers] + [d.run for d in deleters]
+    threads = [threading.Thread(target=run, args=(stop,)) for run in runs]
     for t in threads:
         t.start()
     marks: dict[str, float] = {}
@@ -261,6 +294,9 @@ def _run(args: argparse.Namespace, urls: dict[str, str]) -> int:
                          {"ids": students}).all()
         moved_attempts = _count(c, "SELECT count(*) FROM attempts WHERE student_id = ANY(:ids) "
                                    "AND answer LIKE 'fill-%'", ids=students)
+        deleted = [aid for d in deleters for aid in d.deleted]
+        survived = _count(c, "SELECT count(*) FROM attempts WHERE id = ANY(:ids)", ids=deleted)
+        survived += _count(c, "SELECT count(*) FROM grades WHERE attempt_id = ANY(:ids)", ids=deleted)
     with direct[source].connect() as c:
         left = _count(c, "SELECT count(*) FROM attempts WHERE student_id = ANY(:ids)", ids=students)
     found = {sid: (n, distinct) for sid, n, distinct in rows}
@@ -282,10 +318,14 @@ def _run(args: argparse.Namespace, urls: dict[str, str]) -> int:
           f"{sum(w.errors for w in movers)}; longest time with no write acknowledged {gap * 1000:.0f} ms")
     print(f"control writer (a shard staying on {source}): {len(ctl.spans)} writes, {len(ctl_frozen)} during "
           f"the freeze, max {max(ctl_frozen, default=0) * 1000:.0f} ms")
-    print(f"verified on {target}: {moved_attempts:,} filled attempts (expected {len(students) * ATTEMPTS:,}), "
+    if deleters:
+        print(f"deleters: {len(deleted)} filled attempts deleted during the move, ShardBusy "
+              f"{sum(d.busy for d in deleters)}; deleted attempts or grades left on {target}: {survived}")
+    expected = len(students) * ATTEMPTS - len(deleted)
+    print(f"verified on {target}: {moved_attempts:,} filled attempts (expected {expected:,}), "
           f"{sum(n for n, _ in found.values())} written during the run; on {source}: {left} left; "
           f"writes lost {lost}, doubled {doubled}, stored but unacknowledged {unacknowledged}")
-    ok = lost == 0 and doubled == 0 and left == 0 and moved_attempts == len(students) * ATTEMPTS
+    ok = lost == 0 and doubled == 0 and left == 0 and moved_attempts == expected and survived == 0
     for engine in direct.values():
         engine.dispose()
     if store.router is not None:

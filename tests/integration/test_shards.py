@@ -6,12 +6,14 @@ dropped afterwards. Under CI a missing Postgres or PgBouncer fails these tests (
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import psycopg
 import pytest
@@ -22,9 +24,12 @@ from tests.factories import make_draft
 from tests.pgbouncer import pgbouncer, pgbouncer_url  # noqa: F401  (fixtures)
 from tutormesh.cli import main
 from tutormesh.content import publish
+from tutormesh.core import shard_ops
 from tutormesh.core.db import sessionmaker_for
+from tutormesh.core.errors import Conflict
 from tutormesh.core.settings import Settings
-from tutormesh.core.shard_ops import move
+from tutormesh.core.shard_ops import OWNED_TABLES, move
+from tutormesh.core.shard_removals import TRIGGER, capturing
 from tutormesh.core.shards import ShardBusy, ShardRouter, logical_shard, owned_id, student_scope
 from tutormesh.core.stores.accounts import AccountStore
 from tutormesh.core.stores.content import ContentStore
@@ -311,3 +316,88 @@ def test_a_move_carries_rows_changed_and_removed_between_its_copies(sharded: Set
     assert _count(b, "SELECT count(*) FROM attempts WHERE student_id = :sid AND answer = 'late'", sid=kept) == 1
     assert _count(a, "SELECT count(*) FROM mastery WHERE student_id = :sid", sid=kept) == 0
     move(mover, 8, "a", settle_s=0.5)  # reset for reruns in the same module
+
+
+def test_removals_are_logged_only_while_a_move_captures_them(sharded: Settings, cluster: Cluster) -> None:
+    """The trigger of migration 0011 logs deleted keys during a move and costs no write otherwise."""
+    store = get_store(sharded)
+    sid = _student(12)
+    store.ensure_student(sid)
+    store.set_mastery(sid, ITEM["skill"], 0.3)
+    store.set_mastery(sid, "evaluating-expressions", 0.3)
+    a = cluster.direct["a"]
+    with a.connect() as c:
+        triggered = set(c.scalars(text("SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = :n"),
+                                  {"n": TRIGGER}))
+    assert {t.name for t in OWNED_TABLES} <= triggered  # the checkpoint tables too (`shards init`)
+    with a.begin() as c:
+        c.execute(text("DELETE FROM mastery WHERE student_id = :sid AND skill = :k"), {"sid": sid, "k": ITEM["skill"]})
+    assert _count(a, "SELECT count(*) FROM shard_removals") == 0
+    names = [t.name for t in OWNED_TABLES]
+    with capturing(a, "a", names, 5.0):
+        with pytest.raises(Conflict):  # one move at a time reads a database's removals
+            with capturing(a, "a", names, 5.0):
+                pass
+        with a.begin() as c:
+            txid = int(c.scalar(text("SELECT pg_current_xact_id()::text::bigint")) or 0)
+            c.execute(text("DELETE FROM students WHERE id = :sid"), {"sid": sid})  # cascades
+        with a.connect() as c:
+            logged = {(r.table_name, r.txid, json.dumps(r.key, sort_keys=True)) for r in c.execute(
+                text("SELECT table_name, txid, key FROM shard_removals"))}
+    assert logged == {("students", txid, json.dumps({"id": sid})), ("profiles", txid, json.dumps({"student_id": sid})),
+                      ("mastery", txid, json.dumps({"skill": "evaluating-expressions", "student_id": sid},
+                                                   sort_keys=True))}
+    assert _count(a, "SELECT count(*) FROM shard_removals") == 0  # cleared when the move ends
+
+
+def test_a_row_deleted_during_a_catch_up_copy_does_not_survive_on_the_target(
+        sharded: Settings, cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows deleted while a catch-up copy runs (after its snapshot) are deleted on the target by a later copy."""
+    store = get_store(sharded)
+    practised, erased, redone = (_student(14) for _ in range(3))
+    for sid in (practised, erased, redone):
+        store.ensure_student(sid)
+        store.set_mastery(sid, ITEM["skill"], 0.1)
+    for answer in ("first", "second"):
+        store.record_practice(student_id=practised, thread_id=f"t-{practised}", item=ITEM, answer=answer,
+                              grade=GRADE, p_before=0.1, p_after=0.2, reply="ok")
+    a, b = cluster.direct["a"], cluster.direct["b"]
+    with a.begin() as c:
+        c.execute(text("INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, type, checkpoint, metadata)"
+                       " VALUES (:t, '', :c, 'json', '{}', '{}')"),
+                  [{"t": f"t-{practised}", "c": c} for c in ("c1", "c2")])
+    first_attempt = _count(a, "SELECT min(id) FROM attempts WHERE student_id = :sid", sid=practised)
+    real_copy, calls = shard_ops._copy_delta, []
+
+    def copy_delta_with_deletes(*args: Any, **kwargs: Any) -> int:
+        calls.append(1)
+        if len(calls) == 1:  # the first catch-up copy: its snapshot is taken, these come after it
+            with a.begin() as c:
+                c.execute(text("DELETE FROM attempts WHERE id = :id"), {"id": first_attempt})  # and its grade
+                c.execute(text("DELETE FROM checkpoints WHERE thread_id = :t AND checkpoint_id = 'c1'"),
+                          {"t": f"t-{practised}"})  # a prune: no foreign key
+                c.execute(text("DELETE FROM students WHERE id = :sid"), {"sid": erased})  # cascades
+                c.execute(text("DELETE FROM mastery WHERE student_id = :sid"), {"sid": redone})
+            with a.begin() as c:  # the same key written again: it must stay, with its new value
+                c.execute(text("INSERT INTO mastery (student_id, skill, p_known, attempts, correct, streak, "
+                               "fail_streak, time_on_task_s, hints_used, misconception_hits, updated_at) VALUES "
+                               "(:sid, :k, 0.9, 0, 0, 0, 0, 0, 0, 0, now())"), {"sid": redone, "k": ITEM["skill"]})
+        return real_copy(*args, **kwargs)
+
+    monkeypatch.setattr(shard_ops, "_copy_delta", copy_delta_with_deletes)
+    mover = ShardRouter(cluster.urls["dir"], ttl_s=0.2)
+    report = move(mover, 14, "b", settle_s=0.5)
+    assert len(calls) >= 2 and report.students == 3
+    assert _count(b, "SELECT count(*) FROM attempts WHERE id = :id", id=first_attempt) == 0
+    assert _count(b, "SELECT count(*) FROM grades WHERE attempt_id = :id", id=first_attempt) == 0
+    assert _count(b, "SELECT count(*) FROM attempts WHERE student_id = :sid", sid=practised) == 1
+    assert _count(b, "SELECT count(*) FROM checkpoints WHERE thread_id = :t", t=f"t-{practised}") == 1
+    assert _count(b, "SELECT count(*) FROM checkpoints WHERE checkpoint_id = 'c1' AND thread_id = :t",
+                  t=f"t-{practised}") == 0
+    for table, column in (("students", "id"), ("profiles", "student_id"), ("mastery", "student_id")):
+        assert _count(b, f"SELECT count(*) FROM {table} WHERE {column} = :sid", sid=erased) == 0, table
+    with b.connect() as c:
+        assert c.scalar(text("SELECT p_known FROM mastery WHERE student_id = :sid"), {"sid": redone}) == 0.9
+    assert _count(a, "SELECT count(*) FROM attempts WHERE student_id = :sid", sid=practised) == 0
+    monkeypatch.setattr(shard_ops, "_copy_delta", real_copy)
+    move(mover, 14, "a", settle_s=0.5)  # reset for reruns in the same module

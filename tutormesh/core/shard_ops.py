@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, MetaData, Table, bindparam, delete, func, insert, select, text, tuple_, update
+from sqlalchemy import Connection, Engine, MetaData, Table, bindparam, delete, func, insert, select, text, update
 
 from tutormesh.core.errors import Invalid
+from tutormesh.core.shard_removals import capturing, delete_removed, removed_since
 from tutormesh.core.shards import (
     SHARDS,
     ShardRouter,
@@ -256,55 +257,28 @@ def _written_since(conn: Connection, table: Table, spec: OwnedTable, ids: list[s
     return list(conn.execute(query))
 
 
-def _counts(conn: Connection, specs: Sequence[OwnedTable], ids: list[str]) -> list[int]:
-    """Rows of `ids` per table, in one statement (the id array is sent once)."""
-    if not ids or not specs:
-        return [0] * len(specs)
-    counts = ", ".join(f'(SELECT count(*) FROM "{s.name}" WHERE {s.where})' for s in specs)
-    return [int(n) for n in conn.execute(text(f"SELECT {counts}"), {"ids": ids}).one()]
-
-
-def _keys(conn: Connection, table: Table, spec: OwnedTable, ids: list[str]) -> set[tuple[Any, ...]]:
-    pk = ", ".join(f'"{c.name}"' for c in table.primary_key.columns)
-    return {tuple(r) for r in conn.execute(text(f'SELECT {pk} FROM "{table.name}" WHERE {spec.where}'),
-                                           {"ids": ids})}
-
-
 def _copy_delta(src: Connection, dst: Connection, tables: dict[str, Table], ids: list[str],
                 since: int, xmax: int) -> int:
     """Bring the target's rows of `ids` from the previous copy's source snapshot up to this one.
 
-    The last one runs while the shard's writers wait, so its work follows what was written since
-    the previous copy (`since`: that snapshot's xmin), not the shard's size: the source's row
-    versions written since are fetched and inserted or updated on the target. A row removed on the
-    source leaves nothing to find, so each table's rows are counted on both sides: the target holds
-    the previous snapshot's rows, so the counts agree after the new ones exactly when nothing was
-    removed; only then are the two sides' keys compared.
+    The last one runs while the shard's writers wait, so its work follows what changed since the
+    previous copy (`since`: that snapshot's xmin), not the shard's size: the keys deleted since are
+    read from the removal log (`shard_removals`) and deleted on the target, then the row versions
+    written since are fetched and inserted or updated there.
     """
     changed = 0
     present = [s for s in OWNED_TABLES if s.name in tables]
     pks = {s.name: [c.name for c in tables[s.name].primary_key.columns] for s in present}
-    fresh: dict[str, list[Any]] = {}
-    known: dict[str, set[tuple[Any, ...]]] = {}
-    stale: dict[str, list[tuple[Any, ...]]] = {}
-    counted = zip(present, _counts(src, present, ids), _counts(dst, present, ids), strict=True)
-    for spec, on_src, on_dst in counted:
-        table, pk = tables[spec.name], pks[spec.name]
-        fresh[spec.name] = rows = _written_since(src, table, spec, ids, since, xmax)
-        known[spec.name] = _present_keys(dst, table, [tuple(r._mapping[c] for c in pk) for r in rows])
-        if on_dst + len(rows) - len(known[spec.name]) != on_src:
-            stale[spec.name] = list(_keys(dst, table, spec, ids) - _keys(src, table, spec, ids))
+    fresh = {s.name: _written_since(src, tables[s.name], s, ids, since, xmax) for s in present}
+    removed = removed_since(src, since)
     for spec in reversed(present):  # removals first, children before parents
-        table = tables[spec.name]
-        gone = stale.get(spec.name, [])
-        for n in range(0, len(gone), 1000):
-            changed += dst.execute(delete(table).where(tuple_(*table.primary_key.columns).in_(
-                gone[n:n + 1000]))).rowcount
+        if removed.get(spec.name):
+            changed += delete_removed(src, dst, tables[spec.name], spec.where, ids, removed[spec.name])
     for spec in present:
-        table, pk = tables[spec.name], pks[spec.name]
-        there = known[spec.name]
-        changed += _insert(dst, table, [r for r in fresh[spec.name] if tuple(r._mapping[c] for c in pk) not in there])
-        changed_rows = [r for r in fresh[spec.name] if tuple(r._mapping[c] for c in pk) in there]
+        table, pk, rows = tables[spec.name], pks[spec.name], fresh[spec.name]
+        there = _present_keys(dst, table, [tuple(r._mapping[c] for c in pk) for r in rows])
+        changed += _insert(dst, table, [r for r in rows if tuple(r._mapping[c] for c in pk) not in there])
+        changed_rows = [r for r in rows if tuple(r._mapping[c] for c in pk) in there]
         others = [c for c in table.columns if c.name not in pk]
         if changed_rows and others:
             # UPDATE, not delete + insert: a deleted parent row would cascade to its children.
@@ -332,34 +306,13 @@ def _present_keys(conn: Connection, table: Table, keys: list[tuple[Any, ...]]) -
             for r in conn.execute(query, {"firsts": firsts[n:n + 10_000]})} & wanted
 
 
-def move(router: ShardRouter, logical: int, target: str, *, settle_s: float | None = None,
-         lock_wait_s: float = 30.0, log: Callable[[str], None] = lambda _line: None) -> MoveReport:
-    """Move logical shard `logical` to database `target` while its students keep working.
-
-    1. mark it `moving` (epoch + 1) and wait `settle_s` (two map TTLs) so every process guards it;
-    2. copy its rows and checkpoints to the target (writes continue on the source), then copy what
-       changed meanwhile, up to `CATCH_UP_PASSES` times, so the last delta is small;
-    3. mark it `frozen`, take its lock exclusively (writers wait), copy the delta, point the map at
-       the target (`active`, epoch + 1) and commit: the writers resume, on the target;
-    4. wait `settle_s` again (readers with an old map) and delete the rows from the source.
-    Rerunning after a crash is safe: the target's rows of the shard are replaced from scratch.
-    """
-    if not 0 <= logical < SHARDS:
-        raise Invalid(f"logical shard must be 0..{SHARDS - 1}")
-    settle = 2 * router.ttl_s if settle_s is None else settle_s
-    source = router.refresh().database[logical]
-    if target == source:
-        raise Invalid(f"logical shard {logical} is already on {target!r}")
-    dst_db, src_db = router.database(target), router.database(source)
-    report = MoveReport(logical, source, target)
-    started = time.monotonic()
-    _set_state(router, logical, "moving")
-    log(f"shard {logical}: moving {source} -> {target}; waiting {settle:.1f}s for every process to see it")
-    time.sleep(settle)
+def _copy_and_flip(router: ShardRouter, logical: int, source: Engine, target: Engine, report: MoveReport,
+                   lock_wait_s: float, log: Callable[[str], None]) -> tuple[dict[str, Table], list[str]]:
+    """Steps 2 and 3 of `move`: the bulk copy, the catch-up copies, the freeze and the flip."""
     copy_started = datetime.now(UTC) - SKEW
     # One snapshot of the source per copy: a child row never arrives without its parent.
-    snapshot = src_db.engine.execution_options(isolation_level="REPEATABLE READ")
-    with snapshot.connect() as src, dst_db.engine.begin() as dst:
+    snapshot = source.execution_options(isolation_level="REPEATABLE READ")
+    with snapshot.connect() as src, target.begin() as dst:
         since, _ = _snapshot(src)
         tables = _tables(dst)
         ids = _student_ids(src, logical)
@@ -369,11 +322,18 @@ def move(router: ShardRouter, logical: int, target: str, *, settle_s: float | No
                 report.copied += _insert(dst, tables[spec.name], _rows(src, tables[spec.name], spec, ids))
         src.rollback()
     log(f"shard {logical}: copied {report.copied} rows of {len(ids)} students")
+    known = set(ids)
+
+    def add_new_students(src: Connection) -> None:
+        new = [sid for sid in _student_ids(src, logical, copy_started) if sid not in known]
+        ids.extend(new)
+        known.update(new)
+
     previous = report.copied
     for _ in range(CATCH_UP_PASSES):  # writes go on meanwhile; each pass is shorter than the one before
-        with snapshot.connect() as src, dst_db.engine.begin() as dst:
+        with snapshot.connect() as src, target.begin() as dst:
             taken, xmax = _snapshot(src)
-            ids.extend(sid for sid in _student_ids(src, logical, copy_started) if sid not in set(ids))
+            add_new_students(src)
             caught = _copy_delta(src, dst, tables, ids, since, xmax)
             src.rollback()
         since = taken
@@ -387,14 +347,46 @@ def move(router: ShardRouter, logical: int, target: str, *, settle_s: float | No
     with router.directory.begin() as lock:
         lock_exclusive(lock, logical, lock_wait_s)
         paused = time.monotonic()
-        with snapshot.connect() as src, dst_db.engine.begin() as dst:
+        with snapshot.connect() as src, target.begin() as dst:
             _, xmax = _snapshot(src)
-            new = [sid for sid in _student_ids(src, logical, copy_started) if sid not in set(ids)]
-            ids.extend(new)
+            add_new_students(src)
             report.delta = _copy_delta(src, dst, tables, ids, since, xmax)
             src.rollback()
-        _flip(lock, logical, target, "active")
+        _flip(lock, logical, report.target, "active")
         report.pause_s = time.monotonic() - paused  # the commit below releases the writers
+    return tables, ids
+
+
+def move(router: ShardRouter, logical: int, target: str, *, settle_s: float | None = None,
+         lock_wait_s: float = 30.0, log: Callable[[str], None] = lambda _line: None) -> MoveReport:
+    """Move logical shard `logical` to database `target` while its students keep working.
+
+    1. mark it `moving` (epoch + 1) and wait `settle_s` (two map TTLs) so every process guards it;
+    2. copy its rows and checkpoints to the target (writes continue on the source), then copy what
+       changed meanwhile, up to `CATCH_UP_PASSES` times, so the last delta is small;
+    3. mark it `frozen`, take its lock exclusively (writers wait), copy the delta, point the map at
+       the target (`active`, epoch + 1) and commit: the writers resume, on the target;
+    4. wait `settle_s` again (readers with an old map) and delete the rows from the source.
+    From step 1 to the flip the source logs its removals (`shard_removals.capturing`), so each
+    copy deletes exactly the keys removed since the one before; one move at a time reads a
+    database's removals (another one from the same source raises Conflict). Rerunning after a
+    crash is safe: the target's rows of the shard are replaced from scratch.
+    """
+    if not 0 <= logical < SHARDS:
+        raise Invalid(f"logical shard must be 0..{SHARDS - 1}")
+    settle = 2 * router.ttl_s if settle_s is None else settle_s
+    source = router.refresh().database[logical]
+    if target == source:
+        raise Invalid(f"logical shard {logical} is already on {target!r}")
+    dst_db, src_db = router.database(target), router.database(source)
+    report = MoveReport(logical, source, target)
+    started = time.monotonic()
+    # Removals on the source are logged from here until the flip (shard_removals.py).
+    with capturing(src_db.engine, source, [t.name for t in OWNED_TABLES], lock_wait_s):
+        _set_state(router, logical, "moving")
+        log(f"shard {logical}: moving {source} -> {target}; waiting {settle:.1f}s for every process to see it")
+        time.sleep(settle)
+        tables, ids = _copy_and_flip(router, logical, src_db.engine, dst_db.engine, report, lock_wait_s, log)
     report.students = len(ids)
     router.refresh()
     log(f"shard {logical}: on {target} (pause {report.pause_s * 1000:.0f} ms, delta {report.delta} rows);"

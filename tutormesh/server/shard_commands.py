@@ -30,7 +30,8 @@ def prepare_shard(url: str, base: int) -> None:
     """Migrate one shard database to head, seed its curriculum copy and set its id base."""
     from tutormesh.core.checkpoints import open_postgres_saver
     from tutormesh.core.db import _sessionmaker_for, engine_for, migrate
-    from tutormesh.core.shard_ops import set_id_base
+    from tutormesh.core.shard_ops import OWNED_TABLES, set_id_base
+    from tutormesh.core.shard_removals import install_removal_triggers
     from tutormesh.tools.store import seed_curriculum
 
     migrate(url)
@@ -39,6 +40,7 @@ def prepare_shard(url: str, base: int) -> None:
     with open_postgres_saver(url):
         pass  # the checkpoint tables, so a move finds them on every database
     with engine_for(url).begin() as c:
+        install_removal_triggers(c, [t.name for t in OWNED_TABLES])  # the checkpoint tables are new here
         set_id_base(c, base)
 
 
