@@ -6,15 +6,18 @@ Scores over the runs of evals/simulation.py (both arms meet the same learners):
   fixed arm);
 - style_recovery: the share of learners whose best content type in the profile after
   `RECOVER_BY` turns (`learner_model.preferred(profile)[0]`) is their hidden preference;
+- style_recovery_of_ceiling: style_recovery over `style_ceiling`, the share an observer who knows
+  every other hidden parameter names right from the same answers (`most_likely_preferred`): how
+  much of what the answers tell the profile finds;
 - negotiation_success: agreements committed and kept at their review, over every negotiation that
   reached a verdict (kept, renegotiated or escalated); the fixed sequence does not negotiate;
 - negotiation_loops: negotiations still open after the run, with more proposals than the round
   limit, or opened on a skill whose agreement was still under review or escalated (must be 0).
 Each score has an absolute target (`TARGETS`, from the issue); a run of the baseline's size and seed
 must also stay within TOLERANCE of baselines/simulated_learners.json (the run is deterministic, so a
-move means a change). style_recovery does not reach its 0.80 target yet (docs/simulated-learners.md
-has the figures): until it does, the gate holds it to the baseline and to `FLOORS`, well above the
-fixed sequence's chance level (a quarter of the learners prefer text, which it always shows).
+move means a change). style_recovery does not reach its 0.80 target, which lies above its ceiling
+(docs/simulated-learners.md has the figures): the gate holds it to the baseline and to `FLOORS`, well
+above the fixed sequence's chance level (a quarter of the learners prefer text, which it always shows).
 """
 
 from __future__ import annotations
@@ -30,12 +33,16 @@ from tutormesh.core.settings import get_settings
 from tutormesh.evals import simulation
 
 BASELINE = Path(__file__).resolve().parent / "baselines" / "simulated_learners.json"
-TARGETS = {"item_reduction": 0.30, "style_recovery": 0.80, "negotiation_success": 0.80}
+# style_recovery_of_ceiling: recovery over what the answers allow (`style_ceiling`), the target proposed
+# in docs/simulated-learners.md because 0.80 lies above that ceiling for this tutor in 20 turns.
+TARGETS = {"item_reduction": 0.30, "style_recovery": 0.80, "style_recovery_of_ceiling": 0.90,
+           "negotiation_success": 0.80}
 NOT_MET = {"style_recovery"}  # reported against TARGETS, gated on FLOORS and the baseline
-FLOORS = {"style_recovery": 0.40}
+FLOORS = {"style_recovery": 0.55}
 TOLERANCE = 0.03
 MEANING = {"item_reduction": "adaptation saves fewer items against the fixed sequence",
            "style_recovery": "the profile finds fewer learners' preferred content type",
+           "style_recovery_of_ceiling": "the profile finds fewer preferred types than the answers allow",
            "negotiation_success": "fewer agreements are kept (more renegotiated or escalated)"}
 VERDICTS = ("kept", "renegotiated", "escalated")
 
@@ -69,6 +76,8 @@ def scores(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         "item_reduction": {"score": round(1 - adaptive["items_mean"] / fixed["items_mean"], 4)
                            if fixed["items_mean"] else 0.0, "n": adaptive["learners"]},
         "style_recovery": {"score": adaptive["style_recovery"], "n": adaptive["learners"]},
+        "style_recovery_of_ceiling": {"score": round(adaptive["style_recovery"] / adaptive["style_ceiling"], 4)
+                                      if adaptive["style_ceiling"] else 0.0, "n": adaptive["learners"]},
         "negotiation_loops": {"score": adaptive["loops"], "n": adaptive["negotiations"]},
     }
     if adaptive["negotiation_success"] is not None:
