@@ -3,9 +3,12 @@
 A quieter figure than bench_api.py's for work on the hot path: each turn is a real
 `POST /v1/threads/{id}/messages` through the middleware, auth, routing, thread hop, student graph,
 SQLite and checkpointer, called as ASGI from this process one at a time. Answers (3 right : 1 wrong)
-are looked up before each timed call. Prints CPU time (all threads) and wall time per turn.
+are looked up before each timed call. Prints CPU time (all threads) and wall time per turn;
+`--count-sql` also counts the SQL statements SQLAlchemy sends per timed turn (the learner store's;
+the checkpointer's own sqlite3 connection is not SQLAlchemy and not counted).
 
     python benchmarks/bench_api_cpu.py --turns 1000
+    python benchmarks/bench_api_cpu.py --turns 200 --count-sql
 """
 
 from __future__ import annotations
@@ -47,9 +50,10 @@ async def call(app: Any, path: str, headers: dict[str, str], body: bytes) -> int
     return status
 
 
-async def measure(turns: int, students: int) -> None:
+async def measure(turns: int, students: int, count_sql: bool = False) -> None:
     """Warm up `students` threads, then time `turns` practice answers."""
     from bench_api import make_students
+    from sqlalchemy import Engine, event
 
     from tutormesh.server.app import create_app
     from tutormesh.tools.curriculum import load_curriculum
@@ -71,20 +75,36 @@ async def measure(turns: int, students: int) -> None:
             assert await call(app, f"/v1/threads/{student['thread']}/messages", student["headers"], body) == 200
         cpu: list[float] = []
         wall: list[float] = []
+        statements = {"timed": False, "n": 0, "select": 0}
+
+        def counted(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+            if statements["timed"]:
+                statements["n"] += 1
+                statements["select"] += sql.lstrip().upper().startswith("SELECT")
+
+        if count_sql:
+            event.listen(Engine, "before_cursor_execute", counted)
         for i in range(turns + students):
             student = people[i % students]
             body = next_body(student)
+            statements["timed"] = i >= students
             w, c = time.perf_counter(), time.process_time()
             status = await call(app, f"/v1/threads/{student['thread']}/messages", student["headers"], body)
             if i >= students:  # the first round warms caches and connections
                 cpu.append(time.process_time() - c)
                 wall.append(time.perf_counter() - w)
             assert status == 200, status
+        statements["timed"] = False
+        if count_sql:
+            event.remove(Engine, "before_cursor_execute", counted)
     cpu.sort()
     wall.sort()
     print(f"{turns} practice turns, one at a time: CPU per turn mean {sum(cpu) / turns * 1000:.2f} ms, "
           f"p50 {cpu[turns // 2] * 1000:.2f} ms; wall p50 {wall[turns // 2] * 1000:.2f} ms, "
           f"p95 {wall[int(turns * 0.95)] * 1000:.2f} ms")
+    if count_sql:
+        print(f"SQL statements per turn (SQLAlchemy, counter on): {statements['n'] / turns:.2f} "
+              f"({statements['select'] / turns:.2f} SELECTs)")
 
 
 def main() -> None:
@@ -92,12 +112,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=1000)
     parser.add_argument("--students", type=int, default=50)
+    parser.add_argument("--count-sql", action="store_true",
+                        help="count SQLAlchemy statements per timed turn (the listener adds a little CPU)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tm-bench-") as tmp:
         os.environ.update(TUTORMESH_DATA_DIR=tmp, TUTORMESH_JWT_SECRET=secrets.token_urlsafe(48),
                           TUTORMESH_RATE_LIMIT_USER="1000000/second", TUTORMESH_RATE_LIMIT_IP="1000000/second")
         sys.path.insert(0, str(Path(__file__).resolve().parent))
-        asyncio.run(measure(args.turns, args.students))
+        asyncio.run(measure(args.turns, args.students, args.count_sql))
 
 
 if __name__ == "__main__":
