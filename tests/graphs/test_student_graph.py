@@ -160,3 +160,34 @@ def test_free_form_question_streams_tokens_from_the_explain_node(profile: Settin
     tokens = [e for e in events if e["event"] == "token"]
     assert tokens and all(e["node"] == "explain" for e in tokens)
     assert events[-1]["event"] == "state" and "".join(e["text"] for e in tokens).strip()
+
+
+def test_answers_learn_from_the_same_engagement_rows_the_store_holds(tutor: Tutor) -> None:
+    """The state's window of earlier answers is the store's latest rows, also after answers in another thread."""
+    store = get_store()
+    student_id = make_learner(store, week=5, covered=7)
+    curriculum = load_curriculum()
+    given = {"n": 0}
+
+    def answer(thread: str) -> dict[str, Any]:
+        """Answer the open problem (two right, one wrong) until the answer is graded."""
+        for _ in range(4):
+            item = curriculum.item(tutor.state(thread)["current_item"]["id"])
+            given["n"] += 1
+            state = tutor.send(student_id, thread, WRONG if given["n"] % 3 == 0 else item.answer, now=NOW)
+            if state["understanding"]["is_attempt"]:
+                return state
+        raise AssertionError("no answer was graded")
+
+    for thread in ("t1", "t2"):
+        tutor.send(student_id, thread, "I want to practice linear equations", now=NOW)
+    for _ in range(9):  # more answers than the window holds
+        state = answer("t1")
+        assert state["answer_window"]["rows"] == store.recent_engagement(student_id, limit=7)
+    for _ in range(2):
+        answer("t2")
+    stale = tutor.state("t1")["answer_window"]
+    state = answer("t1")  # the window t1 carries misses t2's answers: the turn reads the store
+    rows = store.recent_engagement(student_id, limit=7)
+    assert state["answer_window"]["rows"] == rows and rows[:-1] != stale["rows"][1:]
+    assert state["answer_window"]["answers"] == sum(r["attempts"] for r in store.mastery(student_id).values()) == 12

@@ -8,7 +8,7 @@ docs/learner-model.md explains every rule.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tutormesh.agents.messages import say
@@ -20,6 +20,7 @@ from tutormesh.tools.curriculum import Item
 
 SUPPORT_UNTIL_STREAK = 2  # support content comes with each new item until two right answers in a row
 AGREED_VISUALS = 2  # "2 more visual examples per concept": the first two items of each topic carry a picture
+EARLIER_ANSWERS = lm.PACE_WINDOW - 1  # the previous answers' signals one answer learns from, with its own
 
 
 def draw_index(stats: Mapping[str, Mapping[str, Any]]) -> int:
@@ -84,14 +85,18 @@ def recap_on_mastery(plan: Mapping[str, Any], profile: Mapping[str, Any], *, ada
 
 def learn_from_answer(store: LearnerStore, student_id: str, profile: Mapping[str, Any],
                       stats: Mapping[str, Mapping[str, Any]], signals: Mapping[str, Any], correct: bool,
-                      language: str, *, skill: str = "", known: float = 0.5,
-                      params: BKTParams | None = None) -> tuple[dict[str, Any], list[str]]:
+                      language: str, *, skill: str = "", known: float = 0.5, params: BKTParams | None = None,
+                      earlier: Sequence[Mapping[str, Any]] | None = None) -> tuple[dict[str, Any], list[str]]:
     """Update the profile from one graded answer; return it and the lines that tell the student what changed.
 
     `signals` are this answer's (not stored yet: the practice write stores them with the attempt);
     `known` is the mastery estimate on `skill` before the answer, `params` the skill's tracing parameters.
+    `earlier` are the previous answers' signals as `LearnerStore.recent_engagement` returns them (the
+    graph state carries them); None reads them from the store.
     """
-    recent = [*store.recent_engagement(student_id, limit=lm.PACE_WINDOW - 1), {**signals, "correct": correct}]
+    if earlier is None:
+        earlier = store.recent_engagement(student_id, limit=EARLIER_ANSWERS)
+    recent = [*earlier, {**signals, "correct": correct}]
     fields, changes = lm.learn(profile, stats, recent, signals["shown_before"], correct, skill=skill, known=known,
                                params=params, first_try=not signals.get("retry"))
     store.adapt(student_id, fields, [{"kind": c.kind, "before": c.before, "after": c.after, "reason": c.reason}

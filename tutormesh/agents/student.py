@@ -306,6 +306,26 @@ def _signals(current: Mapping[str, Any], state: Mapping[str, Any], now: Any, str
             "retry": current.get("tries", 0) > 0, "streak": streak}
 
 
+def earlier_answers(state: Mapping[str, Any], answers: int) -> list[dict[str, Any]] | None:
+    """The previous answers' signals the state carries, if they end with the student's latest answer.
+
+    `answers` is how many answers the student has given by the mastery rows this turn loaded; the
+    carried rows are current only when they were taken after that many. None: read the store (a thread
+    without them, or an answer given since in another thread or by a non-adaptive run).
+    """
+    carried = state.get("answer_window") or {}
+    if carried.get("answers") != answers or "rows" not in carried:
+        return None
+    return [dict(row) for row in carried["rows"]]
+
+
+def answer_row(current: Mapping[str, Any], grade: Mapping[str, Any], signals: Mapping[str, Any]) -> dict[str, Any]:
+    """One answer's signals as `LearnerStore.recent_engagement` returns the row the practice write stores."""
+    return {"skill": current["skill"], "shown_before": list(signals["shown_before"]), "correct": bool(grade["correct"]),
+            "reason": grade["reason"], "seconds": signals["seconds"], "idle_s": signals["idle_s"],
+            "hints_used": signals["hints_used"], "retry": signals["retry"], "streak": signals["streak"]}
+
+
 def practice(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict[str, Any]:
     """Grade an attempt at the open problem (or help with it), learn from it, serve the next item."""
     store, settings, ctx = get_store(), get_settings(), _context(runtime)
@@ -344,6 +364,7 @@ def practice(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict
         params = bkt.BKTParams(**topic.bkt.model_dump())
         p_after = bkt.update(p_before, result["correct"], params) if credit else p_before
         was_mastered = mastered(topic, stats)
+        answers = adaptation.draw_index(stats)  # before this one
         signals = _signals(current, state, now, row["streak"] + 1 if result["correct"] else 0)
         stats[item.skill] = row = {
             **row, "p_known": p_after, "attempts": row["attempts"] + 1,
@@ -370,10 +391,15 @@ def practice(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict
             lines.append(rendering.worked_solution(item, language))
         lines.append(say("mastery_line", language, topic=topic.title, percent=f"{p_after:.0%}"))
         if ctx.adaptive:
+            earlier = earlier_answers(state, answers)
+            if earlier is None:
+                earlier = store.recent_engagement(student_id, limit=adaptation.EARLIER_ANSWERS)
             profile, told = adaptation.learn_from_answer(store, student_id, profile, stats, signals,
                                                          result["correct"], language, skill=item.skill,
-                                                         known=p_before, params=params)
+                                                         known=p_before, params=params, earlier=earlier)
             lines += told
+            rows = [*earlier, answer_row(current, result, signals)][-adaptation.EARLIER_ANSWERS:]
+            update["answer_window"] = {"answers": answers + 1, "rows": rows}
         if mastered(topic, stats) and (not was_mastered or result["correct"]):  # a review ends on a right answer
             done = topic
             topic = focus_topic(subject, stats, [], current=topic.slug, **_preferences(ctx, profile, now))

@@ -48,6 +48,11 @@ class StudentState(StudentInput, total=False):
     # alone adds nothing. `since_answer` gathers them until the next graded answer, which learns from them.
     shown: list[str]
     since_answer: list[str]
+    # The latest answers' engagement signals, as `LearnerStore.recent_engagement` returns them (at most
+    # adaptation.EARLIER_ANSWERS rows, oldest first), and how many answers the student had given after
+    # the last of them: a practice turn learns from them without reading them again while that count
+    # is the fresh mastery rows' (an answer in another thread makes it read the store).
+    answer_window: dict[str, Any]
     # Sessions (agents/reflection.py): a goodbye ends one; a turn after it, or after an idle gap, opens
     # the next, which acts on the latest reflection (`opening`: its lead content type and review topic).
     session_over: bool
