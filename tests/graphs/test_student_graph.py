@@ -191,3 +191,23 @@ def test_answers_learn_from_the_same_engagement_rows_the_store_holds(tutor: Tuto
     rows = store.recent_engagement(student_id, limit=7)
     assert state["answer_window"]["rows"] == rows and rows[:-1] != stale["rows"][1:]
     assert state["answer_window"]["answers"] == sum(r["attempts"] for r in store.mastery(student_id).values()) == 12
+
+
+def test_an_answer_is_written_in_one_transaction_with_what_it_taught(tutor: Tutor) -> None:
+    """Attempt, grade, engagement, mastery, the learned profile and its adaptations: one commit."""
+    from sqlalchemy import event
+
+    store = get_store()
+    student_id = make_learner(store, week=5, covered=7)
+    served = tutor.send(student_id, "t1", "I want to practice linear equations", now=NOW)
+    item = load_curriculum().item(served["current_item"]["id"])
+    commits: list[int] = []
+    listener = lambda conn: commits.append(1)  # noqa: E731
+    event.listen(store.engine, "commit", listener)
+    try:
+        state = tutor.send(student_id, "t1", item.answer, now=NOW)
+    finally:
+        event.remove(store.engine, "commit", listener)
+    assert state["last_grade"]["correct"] is True and len(commits) == 1
+    stored = store.profile(student_id)
+    assert stored["style_counts"] == state["profile"]["style_counts"] != served["profile"]["style_counts"]

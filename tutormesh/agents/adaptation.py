@@ -9,7 +9,7 @@ docs/learner-model.md explains every rule.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from tutormesh.agents.messages import say
 from tutormesh.agents.sme import RECAP_SUPPORT, VISUAL_SUPPORT
@@ -83,11 +83,21 @@ def recap_on_mastery(plan: Mapping[str, Any], profile: Mapping[str, Any], *, ada
     return adaptive and (RECAP_SUPPORT in plan.get("adjustments", []) or lm.preferred(profile)[:1] == ["recap"])
 
 
-def learn_from_answer(store: LearnerStore, student_id: str, profile: Mapping[str, Any],
-                      stats: Mapping[str, Mapping[str, Any]], signals: Mapping[str, Any], correct: bool,
-                      language: str, *, skill: str = "", known: float = 0.5, params: BKTParams | None = None,
-                      earlier: Sequence[Mapping[str, Any]] | None = None) -> tuple[dict[str, Any], list[str]]:
-    """Update the profile from one graded answer; return it and the lines that tell the student what changed.
+class Learned(NamedTuple):
+    """What one graded answer taught: the profile after it, its changed fields, their adaptation rows
+    (as `LearnerStore.adapt` takes them) and the lines that tell the student."""
+
+    profile: dict[str, Any]
+    fields: dict[str, Any]
+    adaptations: list[dict[str, Any]]
+    lines: list[str]
+
+
+def learned_from_answer(store: LearnerStore, student_id: str, profile: Mapping[str, Any],
+                        stats: Mapping[str, Mapping[str, Any]], signals: Mapping[str, Any], correct: bool,
+                        language: str, *, skill: str = "", known: float = 0.5, params: BKTParams | None = None,
+                        earlier: Sequence[Mapping[str, Any]] | None = None) -> Learned:
+    """What one graded answer changes in the profile, not written yet (the practice write stores it).
 
     `signals` are this answer's (not stored yet: the practice write stores them with the attempt);
     `known` is the mastery estimate on `skill` before the answer, `params` the skill's tracing parameters.
@@ -99,8 +109,6 @@ def learn_from_answer(store: LearnerStore, student_id: str, profile: Mapping[str
     recent = [*earlier, {**signals, "correct": correct}]
     fields, changes = lm.learn(profile, stats, recent, signals["shown_before"], correct, skill=skill, known=known,
                                params=params, first_try=not signals.get("retry"))
-    store.adapt(student_id, fields, [{"kind": c.kind, "before": c.before, "after": c.after, "reason": c.reason}
-                                     for c in changes])
     lines = []
     for change in changes:
         if change.kind == "pace":
@@ -112,4 +120,20 @@ def learn_from_answer(store: LearnerStore, student_id: str, profile: Mapping[str
             # neutral prior), not to a type with no evidence that moved up because another fell.
             if liked and liked[:1] != was[:1] and change.after[liked[0]] > lm.PREFER_THRESHOLD:
                 lines.append(say("adapted_style", language, kinds=say(f"content_{liked[0]}", language)))
-    return {**profile, **fields}, lines
+    rows = [{"kind": c.kind, "before": c.before, "after": c.after, "reason": c.reason} for c in changes]
+    return Learned({**profile, **fields}, fields, rows, lines)
+
+
+def learn_from_answer(store: LearnerStore, student_id: str, profile: Mapping[str, Any],
+                      stats: Mapping[str, Mapping[str, Any]], signals: Mapping[str, Any], correct: bool,
+                      language: str, *, skill: str = "", known: float = 0.5, params: BKTParams | None = None,
+                      earlier: Sequence[Mapping[str, Any]] | None = None) -> tuple[dict[str, Any], list[str]]:
+    """Update the profile from one graded answer and write it; return it and the lines that tell the student.
+
+    `learned_from_answer` and `LearnerStore.adapt` in one call (the practice node writes the adaptation
+    with the attempt instead).
+    """
+    learned = learned_from_answer(store, student_id, profile, stats, signals, correct, language, skill=skill,
+                                  known=known, params=params, earlier=earlier)
+    store.adapt(student_id, learned.fields, learned.adaptations)
+    return learned.profile, learned.lines

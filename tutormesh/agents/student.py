@@ -394,10 +394,12 @@ def practice(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict
             earlier = earlier_answers(state, answers)
             if earlier is None:
                 earlier = store.recent_engagement(student_id, limit=adaptation.EARLIER_ANSWERS)
-            profile, told = adaptation.learn_from_answer(store, student_id, profile, stats, signals,
-                                                         result["correct"], language, skill=item.skill,
-                                                         known=p_before, params=params, earlier=earlier)
-            lines += told
+            learned = adaptation.learned_from_answer(store, student_id, profile, stats, signals,
+                                                     result["correct"], language, skill=item.skill,
+                                                     known=p_before, params=params, earlier=earlier)
+            profile = learned.profile
+            lines += learned.lines
+            attempt.update(learned=learned.fields, adaptations=learned.adaptations)  # written with the attempt
             rows = [*earlier, answer_row(current, result, signals)][-adaptation.EARLIER_ANSWERS:]
             update["answer_window"] = {"answers": answers + 1, "rows": rows}
         if mastered(topic, stats) and (not was_mastered or result["correct"]):  # a review ends on a right answer
@@ -408,6 +410,9 @@ def practice(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict
                 if adaptation.recap_on_mastery(plan, profile, adaptive=ctx.adaptive):
                     lines.append(rendering.recap(done, language))
                     shown.append("recap")
+                if plan.get("slow_topics_left") and attempt.get("learned") is not None:
+                    # The end of a slowdown writes the pace: after what the answer learned, as before.
+                    store.adapt(student_id, attempt.pop("learned"), attempt.pop("adaptations"))
                 plan = _spend_slow_topic(store, student_id, plan)
         # The fixed sequence has no plan to renegotiate (it would ignore an agreed pace and support).
         if ctx.adaptive and row["fail_streak"] >= settings.struggle_threshold and not under_agreement(

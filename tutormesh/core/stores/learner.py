@@ -6,9 +6,10 @@ return plain dicts so graph state and API responses can use them directly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, RowMapping, bindparam, func, insert, select, update
@@ -104,6 +105,28 @@ _UPDATE_MASTERY = {
         misconception_hits=Mastery.misconception_hits + bindparam("new_misconception"), updated_at=bindparam("new_at"))
     for correct in (True, False)
 }
+_INSERT_ADAPTATION = insert(AdaptationRow)
+_RECENT_ENGAGEMENT = select(Engagement.__table__).where(Engagement.student_id == bindparam("student_id")).order_by(
+    Engagement.id.desc()).limit(bindparam("limit"))
+
+
+@lru_cache(maxsize=64)
+def _update_profile(names: tuple[str, ...]) -> Any:
+    """The UPDATE of these learned profile fields (a few sets recur: style every answer, pace, skills)."""
+    return update(Profile).where(Profile.student_id == bindparam("row_student_id")).values(
+        {name: bindparam(f"new_{name}") for name in (*names, "updated_at")})
+
+
+def _write_adaptation(c: Connection, student_id: str, fields: Mapping[str, Any],
+                      changes: Sequence[Mapping[str, Any]], now: datetime) -> None:
+    """Learned profile fields and the adaptation rows that explain them, on an open transaction."""
+    if fields:
+        c.execute(_update_profile(tuple(sorted(fields))),
+                  {"row_student_id": student_id, "new_updated_at": now, **{f"new_{k}": v for k, v in fields.items()}})
+    if changes:
+        c.execute(_INSERT_ADAPTATION, [{**change, "student_id": student_id, "created_at": now} for change in changes])
+
+
 _TOUCH_SESSION = update(LearningSession).where(LearningSession.thread_id == bindparam("row_thread_id")).values(
     turns=LearningSession.turns + bindparam("new_turns"), status="active", last_active_at=bindparam("new_at"))
 
@@ -170,11 +193,15 @@ class LearnerStore:
         p_after: float,
         reply: str,
         signals: Mapping[str, Any] | None = None,
+        learned: Mapping[str, Any] | None = None,
+        adaptations: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         """Store an attempt, its grade, its engagement signals, the new mastery and the turn in one transaction.
 
         Core statements rather than ORM flushes: this runs on every practice turn. `signals` holds
-        `shown_before`, `seconds`, `idle_s`, `hints_used`, `retry` and `streak` (see `Engagement`).
+        `shown_before`, `seconds`, `idle_s`, `hints_used`, `retry` and `streak` (see `Engagement`);
+        `learned` and `adaptations` are what the answer taught the learner model (as `adapt` takes them),
+        written in the same transaction.
         """
         correct = bool(grade["correct"])
         now = datetime.now(UTC)
@@ -203,6 +230,7 @@ class LearnerStore:
                                             "fail_streak": int(not correct), "time_on_task_s": sig["seconds"],
                                             "hints_used": sig["hints_used"], "misconception_hits": misconception,
                                             "updated_at": now})
+            _write_adaptation(s, student_id, learned or {}, adaptations, now)
             self._add_turn(s, thread_id, student_id, answer, reply, now)
 
     # -- students and profiles -------------------------------------------------------------
@@ -244,21 +272,15 @@ class LearnerStore:
     def recent_engagement(self, student_id: str, *, limit: int = 8) -> list[dict[str, Any]]:
         """Return the student's latest answers' signals, oldest first."""
         with self._on(student_id) as db, db.engine.connect() as c:
-            rows = c.execute(select(Engagement.__table__).where(Engagement.student_id == student_id)
-                             .order_by(Engagement.id.desc()).limit(limit)).mappings().all()
+            rows = c.execute(_RECENT_ENGAGEMENT, {"student_id": student_id, "limit": limit}).mappings().all()
         return [{"skill": r["skill"], "shown_before": list(r["shown_before"]), "correct": r["correct"],
                  "reason": r["reason"], "seconds": r["seconds"], "idle_s": r["idle_s"], "hints_used": r["hints_used"],
                  "retry": r["retry"], "streak": r["streak"]} for r in reversed(rows)]
 
-    def adapt(self, student_id: str, fields: Mapping[str, Any], changes: list[Mapping[str, Any]]) -> None:
+    def adapt(self, student_id: str, fields: Mapping[str, Any], changes: Sequence[Mapping[str, Any]]) -> None:
         """Write learned profile fields and record each adaptation (kind, before, after, reason) at once."""
-        now = datetime.now(UTC)
         with self._on(student_id) as db, db.engine.begin() as c:
-            if fields:
-                c.execute(update(Profile).where(Profile.student_id == student_id).values(**fields, updated_at=now))
-            if changes:
-                c.execute(insert(AdaptationRow), [{**change, "student_id": student_id, "created_at": now}
-                                                  for change in changes])
+            _write_adaptation(c, student_id, fields, changes, datetime.now(UTC))
 
     def adaptations(self, student_id: str, *, limit: int = 10) -> list[dict[str, Any]]:
         """Return the student's latest adaptations, newest first."""
