@@ -4,7 +4,7 @@ A quieter figure than bench_api.py's for work on the hot path: each turn is a re
 `POST /v1/threads/{id}/messages` through the middleware, auth, routing, thread hop, student graph,
 SQLite and checkpointer, called as ASGI from this process one at a time. Answers (3 right : 1 wrong)
 are looked up before each timed call. Prints CPU time (all threads) and wall time per turn;
-`--count-sql` also counts the SQL statements SQLAlchemy sends per timed turn (the learner store's;
+`--count-sql` also counts the SQL statements SQLAlchemy sends per timed turn and its commits (the learner store's;
 the checkpointer's own sqlite3 connection is not SQLAlchemy and not counted).
 
     python benchmarks/bench_api_cpu.py --turns 1000
@@ -75,15 +75,19 @@ async def measure(turns: int, students: int, count_sql: bool = False) -> None:
             assert await call(app, f"/v1/threads/{student['thread']}/messages", student["headers"], body) == 200
         cpu: list[float] = []
         wall: list[float] = []
-        statements = {"timed": False, "n": 0, "select": 0}
+        statements = {"timed": False, "n": 0, "select": 0, "commits": 0}
 
         def counted(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
             if statements["timed"]:
                 statements["n"] += 1
                 statements["select"] += sql.lstrip().upper().startswith("SELECT")
 
+        def committed(conn: Any) -> None:
+            statements["commits"] += statements["timed"]
+
         if count_sql:
             event.listen(Engine, "before_cursor_execute", counted)
+            event.listen(Engine, "commit", committed)
         for i in range(turns + students):
             student = people[i % students]
             body = next_body(student)
@@ -97,6 +101,7 @@ async def measure(turns: int, students: int, count_sql: bool = False) -> None:
         statements["timed"] = False
         if count_sql:
             event.remove(Engine, "before_cursor_execute", counted)
+            event.remove(Engine, "commit", committed)
     cpu.sort()
     wall.sort()
     print(f"{turns} practice turns, one at a time: CPU per turn mean {sum(cpu) / turns * 1000:.2f} ms, "
@@ -104,7 +109,7 @@ async def measure(turns: int, students: int, count_sql: bool = False) -> None:
           f"p95 {wall[int(turns * 0.95)] * 1000:.2f} ms")
     if count_sql:
         print(f"SQL statements per turn (SQLAlchemy, counter on): {statements['n'] / turns:.2f} "
-              f"({statements['select'] / turns:.2f} SELECTs)")
+              f"({statements['select'] / turns:.2f} SELECTs), {statements['commits'] / turns:.2f} commits")
 
 
 def main() -> None:
