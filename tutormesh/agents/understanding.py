@@ -187,13 +187,11 @@ def understand(text: str, *, problem_open: bool, current_topic: str | None = Non
         current_topic: the topic being worked on (a question about the open problem stays on it).
         language_hint: the language remembered for the student (used when the text carries none).
     """
+    if problem_open and (attempt := _attempt(text)) is not None:
+        answer, language, sure = attempt
+        return Understanding("answer", is_attempt=True, answer=answer, language=language, language_sure=sure)
     norm = normalise(text)
     language = rule_language(text)
-    if problem_open and (answer := attempt_text(text)) is not None:
-        # An answer's few words name its language cheaply; a tier-1 turn never waits for an embedding.
-        by_markers, margin = marker_language(text)
-        return Understanding("answer", is_attempt=True, answer=answer, language=language or by_markers,
-                             language_sure=language is not None or margin >= 2)
     if not _letters(text):  # emoji, punctuation, bare math with nothing open: nothing to classify
         intent: Intent = "answer" if _has_math(text) else "greet"
         return Understanding(intent, language=language)
@@ -226,6 +224,21 @@ def understand(text: str, *, problem_open: bool, current_topic: str | None = Non
                          language_sure=sure,
                          topics=topics, confidence=confidence, source=source,
                          scores=dict(prediction.intents))
+
+
+@lru_cache(maxsize=1024)
+def _attempt(text: str) -> tuple[str, Language | None, bool] | None:
+    """A message read as an attempt at the open problem: the answer, its language, and whether that is sure.
+
+    None: not an attempt. An answer's few words name its language cheaply; a tier-1 turn never waits
+    for an embedding. Cached: admission (server/admission.py) reads each message before the graph does.
+    """
+    answer = attempt_text(text)
+    if answer is None:
+        return None
+    language = rule_language(text)
+    by_markers, margin = marker_language(text)
+    return answer, language or by_markers, language is not None or margin >= 2
 
 
 def _names_nothing(norm: str, intent: str) -> bool:
