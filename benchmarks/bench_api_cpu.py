@@ -5,10 +5,13 @@ A quieter figure than bench_api.py's for work on the hot path: each turn is a re
 SQLite and checkpointer, called as ASGI from this process one at a time. Answers (3 right : 1 wrong)
 are looked up before each timed call. Prints CPU time (all threads) and wall time per turn;
 `--count-sql` also counts the SQL statements SQLAlchemy sends per timed turn and its commits (the learner store's;
-the checkpointer's own sqlite3 connection is not SQLAlchemy and not counted).
+the checkpointer's own sqlite3 connection is not SQLAlchemy and not counted); `--count-calls` counts
+Python function calls per timed turn in every thread, a figure other processes' load does not move
+(its profiler hook makes the CPU figures of that run meaningless).
 
     python benchmarks/bench_api_cpu.py --turns 1000
     python benchmarks/bench_api_cpu.py --turns 200 --count-sql
+    python benchmarks/bench_api_cpu.py --turns 200 --count-calls
 """
 
 from __future__ import annotations
@@ -50,10 +53,22 @@ async def call(app: Any, path: str, headers: dict[str, str], body: bytes) -> int
     return status
 
 
-async def measure(turns: int, students: int, count_sql: bool = False) -> None:
+async def measure(turns: int, students: int, count_sql: bool = False, count_calls: bool = False) -> None:
     """Warm up `students` threads, then time `turns` practice answers."""
+    import threading
+
     from bench_api import make_students
     from sqlalchemy import Engine, event
+
+    calls = {"timed": False, "n": 0}
+
+    def called(frame: Any, event: str, arg: Any) -> None:
+        if event == "call" and calls["timed"]:
+            calls["n"] += 1
+
+    if count_calls:  # before any thread starts: the API's worker threads and LangGraph's inherit it
+        threading.setprofile(called)
+        sys.setprofile(called)
 
     from tutormesh.server.app import create_app
     from tutormesh.tools.curriculum import load_curriculum
@@ -91,14 +106,16 @@ async def measure(turns: int, students: int, count_sql: bool = False) -> None:
         for i in range(turns + students):
             student = people[i % students]
             body = next_body(student)
-            statements["timed"] = i >= students
+            statements["timed"] = calls["timed"] = i >= students
             w, c = time.perf_counter(), time.process_time()
             status = await call(app, f"/v1/threads/{student['thread']}/messages", student["headers"], body)
             if i >= students:  # the first round warms caches and connections
                 cpu.append(time.process_time() - c)
                 wall.append(time.perf_counter() - w)
             assert status == 200, status
-        statements["timed"] = False
+        statements["timed"] = calls["timed"] = False
+        sys.setprofile(None)
+        threading.setprofile(None)  # type: ignore[arg-type]
         if count_sql:
             event.remove(Engine, "before_cursor_execute", counted)
             event.remove(Engine, "commit", committed)
@@ -107,6 +124,8 @@ async def measure(turns: int, students: int, count_sql: bool = False) -> None:
     print(f"{turns} practice turns, one at a time: CPU per turn mean {sum(cpu) / turns * 1000:.2f} ms, "
           f"p50 {cpu[turns // 2] * 1000:.2f} ms; wall p50 {wall[turns // 2] * 1000:.2f} ms, "
           f"p95 {wall[int(turns * 0.95)] * 1000:.2f} ms")
+    if count_calls:
+        print(f"Python function calls per turn (all threads): {calls['n'] / turns:,.0f}")
     if count_sql:
         print(f"SQL statements per turn (SQLAlchemy, counter on): {statements['n'] / turns:.2f} "
               f"({statements['select'] / turns:.2f} SELECTs), {statements['commits'] / turns:.2f} commits")
@@ -119,12 +138,14 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=50)
     parser.add_argument("--count-sql", action="store_true",
                         help="count SQLAlchemy statements per timed turn (the listener adds a little CPU)")
+    parser.add_argument("--count-calls", action="store_true",
+                        help="count Python function calls per timed turn (a profiler hook: slows the run)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tm-bench-") as tmp:
         os.environ.update(TUTORMESH_DATA_DIR=tmp, TUTORMESH_JWT_SECRET=secrets.token_urlsafe(48),
                           TUTORMESH_RATE_LIMIT_USER="1000000/second", TUTORMESH_RATE_LIMIT_IP="1000000/second")
         sys.path.insert(0, str(Path(__file__).resolve().parent))
-        asyncio.run(measure(args.turns, args.students, args.count_sql))
+        asyncio.run(measure(args.turns, args.students, args.count_sql, args.count_calls))
 
 
 if __name__ == "__main__":
