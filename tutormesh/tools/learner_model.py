@@ -198,18 +198,17 @@ def choose_content(evidence: Mapping[str, Any], seed: int) -> str:
     Exploring shows the type whose weight is closest to 0.5, the one an answer after it tells most
     about (a type never shown stays at its prior; one shown and followed by no learning falls), so
     each type gets tried early. Once a type reaches EXPLORE_UNTIL, a hypothesis is drawn from the
-    posterior and the likeliest type it says helps is shown (if it says none helps, the least certain
-    type is). Measured in docs/simulated-learners.md: exploring first recovers more styles by turn 20
+    posterior and the likeliest type it says helps is shown (the likeliest of all if it says none
+    does). Measured in docs/simulated-learners.md: exploring first recovers more styles by turn 20
     than Thompson sampling alone.
     """
     rng = random.Random(seed)
     weights = weights_of(evidence)
-    least_certain = min(CONTENT_TYPES, key=lambda kind: (abs(weights[kind] - 0.5), rng.random()))
     if max(weights.values()) < EXPLORE_UNTIL:
-        return least_certain
+        return min(CONTENT_TYPES, key=lambda kind: (abs(weights[kind] - 0.5), rng.random()))
     drawn = rng.choices(list(HYPOTHESES), weights=posterior(evidence))[0]
     helping = [kind for kind in CONTENT_TYPES if _helps(drawn, kind)]
-    return max(helping, key=lambda kind: weights[kind]) if helping else least_certain
+    return max(helping or CONTENT_TYPES, key=lambda kind: weights[kind])
 
 
 def style_adaptation(before: Mapping[str, float], after: Mapping[str, float],
