@@ -97,8 +97,6 @@ def test_the_agreed_ramp_climbs_easier_to_harder_as_right_answers_come(tutor: Tu
         assert [r["difficulty"] for r in rows[: step * 2]] == [1] * step + [2] * step, rows
 
 
-@pytest.mark.xfail(strict=True, reason="item_content counts a skill's attempts since ever, so the struggled "
-                   "topic (3 attempts already) gets no agreed picture; see the report of this change")
 def test_agreed_visuals_arrive_on_the_struggled_topic_right_after_the_agreement(tutor: Tutor) -> None:
     student_id, state = agreed_student(tutor, "t-struggled")
     served = practise_right(tutor, student_id, "t-struggled", state, 1)

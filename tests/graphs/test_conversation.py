@@ -73,6 +73,7 @@ def test_an_answer_typed_in_words_is_graded_in_the_remembered_language(tutor: Tu
     answer = load_curriculum().item(state["current_item"]["id"]).answer.replace("x = ", "x es igual a ")
     state = tutor.send(student_id, "t-es", answer, now=NOW)
     assert state["last_grade"]["correct"] is True and "¡Correcto!" in reply(state)
+    assert "¡Correcto! Correcto." not in reply(state)  # the grader's plain verdict is not said twice
     state = tutor.send(student_id, "t-es", "x = 12345", now=NOW)  # no language in the text: remembered
     assert "Casi." in reply(state) and "Pista" in reply(state)
 

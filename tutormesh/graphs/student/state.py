@@ -48,6 +48,7 @@ class StudentState(StudentInput, total=False):
     # alone adds nothing. `since_answer` gathers them until the next graded answer, which learns from them.
     shown: list[str]
     since_answer: list[str]
+    agreed_visuals: dict[str, int]  # per topic, the pictures an agreed plan has added (at most AGREED_VISUALS)
     # Sessions (agents/reflection.py): a goodbye ends one; a turn after it, or after an idle gap, opens
     # the next, which acts on the latest reflection (`opening`: its lead content type and review topic).
     session_over: bool
