@@ -89,7 +89,7 @@ def bench_embeddings(n: int = 50) -> None:
 
 def bench_cache(cache: SemanticCache, label: str, entries: int = 500, lookups: int = 500) -> None:
     rng = np.random.default_rng(1)
-    scope = scope_of("two-step-equations", "en")
+    scope = scope_of("two-step-equations", "en", "us")
     vectors = rng.normal(size=(entries, 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     for i, vector in enumerate(vectors):

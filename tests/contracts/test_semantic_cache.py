@@ -40,7 +40,7 @@ def cache(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SemanticCa
     backend.close()
 
 
-SCOPE = scope_of("two-step-equations", "en")
+SCOPE = scope_of("two-step-equations", "en", "us")
 
 
 def test_miss_on_an_empty_scope(cache: SemanticCache) -> None:
@@ -62,7 +62,8 @@ def test_semantic_hit_above_the_threshold_only(cache: SemanticCache) -> None:
 
 def test_scopes_do_not_mix(cache: SemanticCache) -> None:
     cache.put(SCOPE, "Why?", unit(1), "en answer")
-    assert cache.lookup(scope_of("two-step-equations", "es"), "Why?", lambda: unit(1)) is None
+    assert cache.lookup(scope_of("two-step-equations", "es", "latam"), "Why?", lambda: unit(1)) is None
+    assert cache.lookup(scope_of("two-step-equations", "en", "india"), "Why?", lambda: unit(1)) is None
     assert cache.get_exact(SCOPE, question_key("why")) is not None
 
 
@@ -120,14 +121,15 @@ def test_an_unreachable_store_is_a_miss_not_an_error(backend: str, tmp_path: Pat
     assert down.lookup(SCOPE, "why?", lambda: unit(1)) is None
     assert down.remember(SCOPE, "why?", unit(1), "Because.") is False
 def test_a_students_questions_are_found_and_forgotten_in_every_scope(cache: SemanticCache) -> None:
-    cache.put(scope_of("fractions", "en"), "Why do we flip the fraction when dividing?", unit(1, 0), "Because...")
-    cache.put(scope_of("fractions", "es"), "why do we flip the fraction when dividing", unit(1, 0), "Porque...")
-    cache.put(scope_of("fractions", "en"), "What is a numerator?", unit(0, 1), "The top number.")
+    cache.put(scope_of("fractions", "en", "us"), "Why do we flip the fraction when dividing?", unit(1, 0), "Because...")
+    cache.put(scope_of("fractions", "es", "latam"), "why do we flip the fraction when dividing", unit(1, 0),
+              "Porque...")
+    cache.put(scope_of("fractions", "en", "us"), "What is a numerator?", unit(0, 1), "The top number.")
     mine = ["Why do we flip the fraction when dividing?"]
     assert sorted(e["answer"] for e in cache.entries_for(mine)) == ["Because...", "Porque..."]
     # Questions are kept only as hashes: a scan finds answers' text, never a question's.
     assert set(cache.find_texts(["flip the fraction", "top number", "not stored"])) == {"top number"}
     assert cache.forget_questions(mine) == 2
     assert cache.entries_for(mine) == []
-    assert cache.lookup(scope_of("fractions", "en"), mine[0], lambda: unit(1, 0)) is None
-    assert cache.lookup(scope_of("fractions", "en"), "What is a numerator?", lambda: unit(0, 1)) is not None
+    assert cache.lookup(scope_of("fractions", "en", "us"), mine[0], lambda: unit(1, 0)) is None
+    assert cache.lookup(scope_of("fractions", "en", "us"), "What is a numerator?", lambda: unit(0, 1)) is not None

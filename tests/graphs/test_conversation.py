@@ -58,12 +58,22 @@ def test_hindi_and_spanish_practice_requests_serve_linear_equations_in_that_lang
     assert "Problema de nivel" in reply(spanish) and spanish["profile"]["language"] == "es"
 
 
+def test_a_bare_hindi_practice_request_follows_the_goal_not_another_subject(tutor: Tutor) -> None:
+    # "मुझे अभ्यास करना है" ("I want to practise") names no topic; its embedding lies near Ohm's law.
+    student_id = make_learner(get_store(), covered=0)
+    get_store().update_profile(student_id, language="hi", goals=["two-step-equations"])
+    state = tutor.send(student_id, "t-hi-goal", "मुझे अभ्यास करना है", now=NOW)
+    assert state["intent"] == "practice" and state["subject"] == "math" and state["understanding"]["topics"] == []
+    assert state["topic"] == "order-of-operations"  # the goal's first missing prerequisite
+
+
 def test_an_answer_typed_in_words_is_graded_in_the_remembered_language(tutor: Tutor) -> None:
     student_id = make_learner(get_store(), covered=0)
     state = tutor.send(student_id, "t-es", "quiero practicar ecuaciones lineales", now=NOW)
     answer = load_curriculum().item(state["current_item"]["id"]).answer.replace("x = ", "x es igual a ")
     state = tutor.send(student_id, "t-es", answer, now=NOW)
     assert state["last_grade"]["correct"] is True and "¡Correcto!" in reply(state)
+    assert "¡Correcto! Correcto." not in reply(state)  # the grader's plain verdict is not said twice
     state = tutor.send(student_id, "t-es", "x = 12345", now=NOW)  # no language in the text: remembered
     assert "Casi." in reply(state) and "Pista" in reply(state)
 

@@ -19,6 +19,11 @@ def wrong_for(turn: dict[str, Any]) -> str:
     return WRONG if "x" in turn["current_item"]["prompt"] else "12345"
 
 
+def settled(profile: dict[str, Any]) -> dict[str, Any]:
+    """A profile without the history window's start (it moves with the clock)."""
+    return {**profile, "history": {k: v for k, v in profile["history"].items() if k != "since"}}
+
+
 def a_session(api: Api, headers: dict[str, str], thread: str, *, goodbye: str | None = "bye") -> dict[str, Any]:
     served = api.say(headers, thread, "practice linear equations")
     api.say(headers, thread, wrong_for(served))
@@ -68,11 +73,11 @@ def test_a_student_reads_and_changes_their_settings(profile: Settings, start_api
 def test_bad_settings_are_refused_with_a_reason_and_change_nothing(api: Api, body: dict[str, Any],
                                                                    reason: str) -> None:
     _, headers, _ = api.student()
-    before = api.client.get("/v1/me/profile", headers=headers).json()
+    before = settled(api.client.get("/v1/me/profile", headers=headers).json())
     refused = api.client.patch("/v1/me/profile", headers=headers, json=body)
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid"
     assert reason in refused.json()["error"]["message"], refused.json()
-    assert api.client.get("/v1/me/profile", headers=headers).json() == before
+    assert settled(api.client.get("/v1/me/profile", headers=headers).json()) == before
 
 
 def test_settings_need_a_signed_in_student(api: Api) -> None:
@@ -114,3 +119,33 @@ def test_an_idle_pause_stores_the_sessions_reflection_once(start_api: Callable[.
     assert [r["trigger"] for r in stored] == ["idle"] and stored[0]["applied_at"] is None
     assert api.services.lifecycle.sweep(datetime.now(UTC) + timedelta(minutes=30)) == []  # nothing new to pause
     assert len(api.client.get("/v1/me/reflections", headers=headers).json()) == 1
+
+
+def test_the_30_day_history_for_the_student_and_their_cohorts_teacher(api: Api) -> None:
+    student, headers, thread = api.student(cohort="9a")
+    assert api.client.get("/v1/me/profile", headers=headers).json()["history"]["sessions"] == 0
+    a_session(api, headers, thread)  # one wrong answer, then "bye"
+    served = api.say(headers, thread, "practice linear equations")  # the next session, still open
+    api.say(headers, thread, wrong_for(served))
+    mine = api.client.get("/v1/me/profile", headers=headers).json()["history"]
+    assert (mine["days"], mine["sessions"], mine["answers"], mine["right"], mine["accuracy"]) == (30, 2, 2, 0, 0.0)
+    assert [s["open"] for s in mine["recent_sessions"]] == [True, False]
+    closed = mine["recent_sessions"][1]
+    reflected = api.client.get("/v1/me/reflections", headers=headers).json()[0]["summary"]
+    assert closed["reflection"] == reflected and mine["reflections"][0]["summary"] == reflected
+    assert mine["skills"][0]["answers"] >= 1 and mine["skills"][0]["title"] != mine["skills"][0]["skill"]
+    assert mine["time_on_task_s"] >= 0 and closed["skills"]
+    path = f"/v1/dashboards/students/{student['id']}"
+    teacher, other = api.login(api.user("teacher", "9a")), api.login(api.user("teacher", "9b"))
+    record = api.client.get(path, headers=teacher)
+    assert record.status_code == 200, record.text
+    assert settled({"history": record.json()["session_history"]}) == settled({"history": mine})
+    assert "goals" in record.json()["profile"] and "strengths" in record.json()["profile"]
+    assert record.json()["profile"]["adaptations"]  # with their reasons
+    by_admin = api.client.get(path, headers=api.login(api.user("admin", None))).json()["session_history"]
+    assert settled({"history": by_admin}) == settled({"history": mine})
+    # Another cohort's teacher is answered as for a missing student (docs/api.md: existence not revealed).
+    assert api.client.get(path, headers=other).status_code == 404
+    assert api.client.get(path, headers=other).json()["error"]["message"] == api.client.get(
+        f"/v1/dashboards/students/{'0' * 32}", headers=other).json()["error"]["message"] == "student not found"
+    assert api.client.get(path, headers=headers).status_code == 403  # a student is not staff

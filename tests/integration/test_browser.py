@@ -85,6 +85,7 @@ def test_student_changes_settings_and_reads_the_sessions_reflection(tmp_path: Pa
         message.wait_for()
         reflections = page.locator("#reflections li")
         reflections.filter(has_text="Say \u201cbye\u201d when you finish").wait_for()
+        page.locator("#history-totals").filter(has_text="No practice in the last 30 days yet.").wait_for()
 
         page.locator("#settings-box summary").click()
         page.get_by_label("Names, money and places from").select_option("india")
@@ -109,6 +110,9 @@ def test_student_changes_settings_and_reads_the_sessions_reflection(tmp_path: Pa
         shown = reflections.filter(has_text="Answers this session: 1, right: 0.")
         shown.wait_for(timeout=10_000)
         assert "Next time:" in shown.inner_text()
+        # The 30-day history follows: one session, one wrong answer, on the topic practised.
+        page.locator("#history-totals").filter(has_text="1 session, 1 answer, 0% right").wait_for(timeout=10_000)
+        assert "0/1 right" in page.locator("#history-skills li").first.inner_text()
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "browser-settings-reflection.png"), full_page=True)
 

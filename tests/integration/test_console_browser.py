@@ -206,6 +206,9 @@ def test_teacher_lands_on_the_dashboard_with_charts(live: Live, browser: Any) ->
     page.get_by_role("heading", name="Student: cara").wait_for()
     page.get_by_role("region", name="Mastery per skill").wait_for()
     page.get_by_role("region", name="Session reflections, newest first").wait_for()  # none yet: "Nothing yet."
+    page.get_by_role("heading", name="Last 30 days").wait_for()  # the 30-day summary and why the agent adapted
+    page.get_by_role("region", name="Skills practised in the last 30 days").wait_for()
+    page.get_by_role("region", name="Why the agent adapted (latest first)").wait_for()
     assert page.locator(".transcript .msg.user").first.inner_text().endswith("teach me linear equations")
     shot(page, "student-record")
     accessible(page, "student record")

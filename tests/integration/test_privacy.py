@@ -52,7 +52,7 @@ def test_export_then_erase_reaches_every_store(erasure_api: Api) -> None:
     bystander, _ = _chat_as_a_student(api, f"quuxle{uuid.uuid4().hex[:6]}")
     student_id = user["student_id"]
     question = f"why does the {phrase} rule flip the sign?"
-    open_cache(settings).put(scope_of("linear-equations", "en"), question, np.ones(384, np.float32) / 384 ** 0.5,
+    open_cache(settings).put(scope_of("linear-equations", "en", "us"), question, np.ones(384, np.float32) / 384 ** 0.5,
                              f"An answer that mentions {phrase}.")  # as an earlier LLM answer would have
     get_ledger(settings).record(student_id, "gemma3-270m", 1_000, 200, purpose="explain")
     admin = api.login(api.user("admin", None))

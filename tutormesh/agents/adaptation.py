@@ -19,7 +19,7 @@ from tutormesh.tools.bkt import BKTParams
 from tutormesh.tools.curriculum import Item
 
 SUPPORT_UNTIL_STREAK = 2  # support content comes with each new item until two right answers in a row
-AGREED_VISUALS = 2  # "2 more visual examples per concept": the first two items of each topic carry a picture
+AGREED_VISUALS = 2  # "2 more visual examples per concept": the next two items of each topic carry a picture
 EARLIER_ANSWERS = lm.PACE_WINDOW - 1  # the previous answers' signals one answer learns from, with its own
 
 
@@ -42,11 +42,12 @@ def lead_content(student_id: str, profile: Mapping[str, Any], draw: int, lead: s
 
 
 def item_content(student_id: str, profile: Mapping[str, Any], plan: Mapping[str, Any], row: Mapping[str, Any], *,
-                 adaptive: bool, draw: int, lead: str | None = None) -> list[str]:
+                 adaptive: bool, draw: int, agreed_shown: int = 0, lead: str | None = None) -> list[str]:
     """Content types shown with the next practice item ([]: the item alone).
 
-    Adaptive: one type chosen over the learned weights (`lead_content`), and a picture on a topic's
-    first items when the plan agreed extra visual examples. Fixed: the text explanation. Either way
+    Adaptive: one type chosen over the learned weights (`lead_content`), and a picture on each topic's
+    next AGREED_VISUALS items once the plan agreed extra visual examples (`agreed_shown`: how many that
+    topic has had since, `agreed_visual` counts them). Fixed: the text explanation. Either way
     support fades after two right answers in a row. One type at a time keeps each answer's evidence
     about that type (a slow pace gets shorter steps instead: `short_steps`).
     """
@@ -55,9 +56,14 @@ def item_content(student_id: str, profile: Mapping[str, Any], plan: Mapping[str,
     if not adaptive:
         return ["text"]
     kinds = [lead_content(student_id, profile, draw, lead)]
-    if VISUAL_SUPPORT in plan.get("adjustments", []) and int(row.get("attempts", 0)) < AGREED_VISUALS:
+    if VISUAL_SUPPORT in plan.get("adjustments", []) and agreed_shown < AGREED_VISUALS:
         kinds.append("visual")
     return list(dict.fromkeys(kinds))
+
+
+def agreed_visual(plan: Mapping[str, Any], kinds: list[str]) -> bool:
+    """Whether the content of an item counts as one of the plan's agreed visual examples."""
+    return "visual" in kinds and VISUAL_SUPPORT in plan.get("adjustments", [])
 
 
 def short_steps(item: Item, language: str, *, pace: str, adaptive: bool) -> str | None:
@@ -112,8 +118,8 @@ def learned_from_answer(store: LearnerStore, student_id: str, profile: Mapping[s
     lines = []
     for change in changes:
         if change.kind == "pace":
-            lines.append(say("adapted_pace", language, pace=say(f"pace_{change.after}", language),
-                             reason=change.reason))
+            reason = say("pace_facts", language, **change.facts) if change.facts else change.reason
+            lines.append(say("adapted_pace", language, pace=say(f"pace_{change.after}", language), reason=reason))
         elif change.kind == "learning_style":
             liked, was = lm.preferred({"learning_style": change.after}), lm.preferred({"learning_style": change.before})
             # Tell the student when their best type changes to one their answers favour (above the

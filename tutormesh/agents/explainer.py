@@ -238,7 +238,7 @@ def explain(state: Mapping[str, Any], runtime: Runtime[StudentContext], config: 
     item = curriculum.item(current["id"]) if current else None
     question = next((str(m.content) for m in reversed(state["messages"]) if isinstance(m, HumanMessage)), "")
     visual = is_visual_learner(profile)
-    scope = scope_of(topic.slug, language)
+    scope = scope_of(topic.slug, language, curriculum.culture)  # answers follow the student's context
     vector: list[np.ndarray] = []
 
     def query_vector() -> np.ndarray:

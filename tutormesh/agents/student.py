@@ -271,8 +271,11 @@ def _help(item: Item, current: dict[str, Any], language: str) -> tuple[str, dict
 
 
 def serve(state: Mapping[str, Any], ctx: StudentContext, topic_slug: str, stats: Mapping[str, Mapping[str, Any]],
-          plan: Mapping[str, Any], profile: Mapping[str, Any], shown: list[str]) -> tuple[list[str], dict[str, Any]]:
+          plan: Mapping[str, Any], profile: Mapping[str, Any], shown: list[str],
+          agreed: dict[str, int]) -> tuple[list[str], dict[str, Any]]:
     """The next practice item with the content that comes with it; `shown` gains the content types.
+
+    `agreed` counts per topic the pictures an agreement added (state `agreed_visuals`); it gains this one.
 
     Returns the reply lines and the item's state. An agreed easier-to-harder ramp says where it is.
     """
@@ -284,8 +287,10 @@ def serve(state: Mapping[str, Any], ctx: StudentContext, topic_slug: str, stats:
                      retired=experiments.retired_variants(get_store().sessions), culture_slug=curriculum.culture)
     row = stats.get(topic.skill, {})
     kinds = adaptation.item_content(student_id, profile, plan, row, adaptive=ctx.adaptive,
-                                    draw=adaptation.draw_index(stats),
+                                    draw=adaptation.draw_index(stats), agreed_shown=agreed.get(topic.slug, 0),
                                     lead=(state.get("opening") or {}).get("first_content"))
+    if adaptation.agreed_visual(plan, kinds):
+        agreed[topic.slug] = agreed.get(topic.slug, 0) + 1
     lines = [rendering.support(topic, kinds, language)] if kinds else []
     shown.extend(k for k in kinds if k not in shown)
     if ctx.adaptive and plan.get("difficulty_ramp"):
@@ -379,7 +384,7 @@ def practice(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict
         update["last_grade"] = {**result, "item_id": item.id, "p_known": round(p_after, 4), "retry": retry}
         feedback = result["feedback"].strip()
         if result["correct"]:
-            plain = feedback.strip(" .!").lower() in ("", "correct")
+            plain = feedback.strip(" .!¡।").lower() in ("", "correct", say("correct", language).strip(" .!¡।").lower())
             lines.append(say("correct", language) if plain else say("correct_with_feedback", language,
                                                                       feedback=feedback))
         elif not retry and item.hints and row["fail_streak"] < settings.struggle_threshold:
@@ -406,7 +411,8 @@ def practice(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict
             done = topic
             topic = focus_topic(subject, stats, [], current=topic.slug, **_preferences(ctx, profile, now))
             if not was_mastered:
-                lines.append(say("mastered", language, topic=curriculum.topic(item.topic).title, next=topic.title))
+                lines.append(say("mastered", language, topic=curriculum.topic(item.topic).title,
+                                 next=curriculum.topic(topic.slug).title))
                 if adaptation.recap_on_mastery(plan, profile, adaptive=ctx.adaptive):
                     lines.append(rendering.recap(done, language))
                     shown.append("recap")
@@ -427,7 +433,9 @@ def practice(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict
         lines.append(say("no_open_problem", language))
     open_now = update.get("current_item")
     if not update.get("pending_negotiation") and not open_now:  # else the renegotiated plan picks the item
-        served, update["current_item"] = serve(state, ctx, topic.slug, stats, plan, profile, shown)
+        agreed = dict(state.get("agreed_visuals") or {})
+        served, update["current_item"] = serve(state, ctx, topic.slug, stats, plan, profile, shown, agreed)
+        update["agreed_visuals"] = agreed
         lines += served
     ai = "\n".join(lines)
     if attempt:
@@ -547,8 +555,10 @@ def after_negotiation(state: Mapping[str, Any], negotiation_id: str, *, ctx: Stu
                               "mastery": _mastery_view(stats)}
     if state.get("intent") in PRACTICE_INTENTS:  # the agreed support arrives with the very next item
         shown = list(state.get("shown") or [])
+        agreed = dict(state.get("agreed_visuals") or {})
         lines, update["current_item"] = serve({**state, **update}, ctx, state["topic"], stats, plan,
-                                              update["profile"], shown)
+                                              update["profile"], shown, agreed)
+        update["agreed_visuals"] = agreed
         text += "\n" + "\n".join(lines)
         since = list(state.get("since_answer") or [])
         update.update(shown=shown, since_answer=[*since, *(k for k in shown if k not in since)])

@@ -39,7 +39,10 @@ TOPIC_INTENTS = ("practice", "learn", "ask")
 _DEVANAGARI = re.compile(r"[\u0900-\u097F]")
 _DEVANAGARI_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
 _SPANISH_MARKS = re.compile(r"[¿¡ñáéíóúü]", re.I)
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+# A letter, or a Devanagari vowel sign or virama (category M, which \w leaves out: without them
+# "मुझे" would read as the letters "म" and "झ").
+_LETTER = r"(?:[^\W\d_]|[\u0900-\u0903\u093a-\u094f\u0951-\u0957\u0962\u0963])"
+_WORD = re.compile(rf"{_LETTER}+(?:['’]{_LETTER}+)?", re.UNICODE)
 _MATH = re.compile(r"^[\s\w.,=<>≤≥±√π^*/+\-−×÷()\[\]{}|]*$")
 _MATH_SIGNAL = re.compile(r"\d|[=<>≤≥√^]")
 _LONE_LETTERS = re.compile(r"^[a-z]$")

@@ -134,12 +134,12 @@ def table(report: dict[str, Any], baseline: dict[str, Any]) -> str:
     lines = [f"simulated learners ({report['students']} learners x 2 arms, seed {report['seed']}, unit of "
              f"{report['unit_topics']} topics, at most {report['max_turns']} turns, adaptation "
              f"{'on' if report['adaptation'] else 'OFF'}, {report['seconds']:.0f} s)",
-             f"{'key':<22} {'n':>6} {'score':>7} {'target':>7} {'baseline':>9}", "-" * 55]
+             f"{'key':<26} {'n':>6} {'score':>7} {'target':>7} {'baseline':>9}", "-" * 59]
     for key, now in report["scores"].items():
         base = baseline.get("scores", {}).get(key, {}).get("score") if comparable else None
         target = f"{TARGETS[key]:.2f}" if key in TARGETS else "0"
         note = f"  target not met; gated at {FLOORS[key]:.2f}" if key in NOT_MET and now["score"] < TARGETS[key] else ""
-        lines.append(f"{key:<22} {now['n']:>6} {now['score']:>7.3f} {target:>7} "
+        lines.append(f"{key:<26} {now['n']:>6} {now['score']:>7.3f} {target:>7} "
                      f"{'' if base is None else f'{base:.3f}':>9}{note}")
     lines.append(f"{'arm':<9} {'items':>7} {'turns':>7} {'mastered':>9} {'truly known':>12} {'style':>6} "
                  f"{'ceiling':>8} "

@@ -11,6 +11,7 @@ import hashlib
 import re
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -20,6 +21,8 @@ from tutormesh.core import consent, llm, metrics
 from tutormesh.core.errors import Forbidden, Invalid, NotFound
 from tutormesh.core.models import Skill
 from tutormesh.server.deps import Principal, Services
+from tutormesh.tools.learner_model import HISTORY_DAYS
+from tutormesh.tools.session_history import summarise
 
 _titles: dict[str, str] = {}
 _titles_lock = threading.Lock()
@@ -75,6 +78,17 @@ def learner_view(services: Services, student_id: str) -> dict[str, Any]:
     profile = {**learner.profile(student_id), "adaptations": learner.adaptations(student_id, limit=ADAPTATIONS_SHOWN)}
     return {"profile": profile, "mastery": mastery,
             "skills": skill_titles(services, list(mastery)), "negotiations": learner.negotiations(student_id)}
+
+
+def session_history(services: Services, student_id: str, now: datetime | None = None) -> dict[str, Any]:
+    """The last `HISTORY_DAYS` of the student's sessions (tools/session_history.py), for them and their teacher."""
+    from tutormesh.agents.reflection import reflections
+
+    now = now or datetime.now(UTC)
+    answers, rows = reflections(services.learner).since(student_id, now - timedelta(days=HISTORY_DAYS))
+    mastery = services.learner.mastery(student_id)
+    titles = skill_titles(services, sorted({str(a["skill"]) for a in answers} | set(mastery)))
+    return summarise(answers, rows, now, mastery=mastery, titles=titles)
 
 
 def thread_view(services: Services, thread: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import hashlib
 import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -70,6 +70,7 @@ class Adaptation:
     before: Any
     after: Any
     reason: str
+    facts: Mapping[str, Any] = field(default_factory=dict)  # the reason's figures, for a reply in any language
 
 
 # --- style ------------------------------------------------------------------------------------
@@ -198,18 +199,17 @@ def choose_content(evidence: Mapping[str, Any], seed: int) -> str:
     Exploring shows the type whose weight is closest to 0.5, the one an answer after it tells most
     about (a type never shown stays at its prior; one shown and followed by no learning falls), so
     each type gets tried early. Once a type reaches EXPLORE_UNTIL, a hypothesis is drawn from the
-    posterior and the likeliest type it says helps is shown (if it says none helps, the least certain
-    type is). Measured in docs/simulated-learners.md: exploring first recovers more styles by turn 20
+    posterior and the likeliest type it says helps is shown (the likeliest of all if it says none
+    does). Measured in docs/simulated-learners.md: exploring first recovers more styles by turn 20
     than Thompson sampling alone.
     """
     rng = random.Random(seed)
     weights = weights_of(evidence)
-    least_certain = min(CONTENT_TYPES, key=lambda kind: (abs(weights[kind] - 0.5), rng.random()))
     if max(weights.values()) < EXPLORE_UNTIL:
-        return least_certain
+        return min(CONTENT_TYPES, key=lambda kind: (abs(weights[kind] - 0.5), rng.random()))
     drawn = rng.choices(list(HYPOTHESES), weights=posterior(evidence))[0]
     helping = [kind for kind in CONTENT_TYPES if _helps(drawn, kind)]
-    return max(helping, key=lambda kind: weights[kind]) if helping else least_certain
+    return max(helping or CONTENT_TYPES, key=lambda kind: weights[kind])
 
 
 def style_adaptation(before: Mapping[str, float], after: Mapping[str, float],
@@ -221,31 +221,41 @@ def style_adaptation(before: Mapping[str, float], after: Mapping[str, float],
         return None
     gained, lost = [k for k in now if k not in was], [k for k in was if k not in now]
     why = [f"P({kind} speeds up learning) {before[kind]:.2f} -> {after[kind]:.2f}" for kind in gained + lost]
-    verb = "now prefers " + ", ".join(gained) if gained else ""
-    verb += ("; " if verb else "") + ("less " + ", ".join(lost) if lost else "")
+    verb = "; ".join(part for part in ("now prefers " + ", ".join(gained) if gained else "",
+                                       "less " + ", ".join(lost) if lost else "") if part)
     basis = f", from how {evidence['answers']} answers followed what was shown"
     return Adaptation("learning_style", dict(before), dict(after), f"{verb}: " + "; ".join(why) + basis)
 
 
 # --- pace -------------------------------------------------------------------------------------
+def pace_facts(recent: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """Accuracy (percent) and median seconds over the last PACE_WINDOW answers; None below PACE_MIN_EVIDENCE."""
+    window = list(recent)[-PACE_WINDOW:]
+    if len(window) < PACE_MIN_EVIDENCE:
+        return None
+    right = round(100 * sum(1 for r in window if r["correct"]) / len(window))
+    seconds = sorted(float(r["seconds"]) for r in window)[len(window) // 2]  # the median resists one long pause
+    return {"right": right, "seconds": round(seconds), "answers": len(window)}
+
+
 def next_pace(current: str, recent: Sequence[Mapping[str, Any]]) -> tuple[Pace, str]:
     """Return the pace for the latest answers (each {"seconds", "correct"}) and the reason for it."""
     pace: Pace = current if current in ("slow", "moderate", "fast") else "moderate"  # type: ignore[assignment]
-    window = list(recent)[-PACE_WINDOW:]
-    if len(window) < PACE_MIN_EVIDENCE:
+    window, facts = list(recent)[-PACE_WINDOW:], pace_facts(recent)
+    if facts is None:
         return pace, f"{len(window)} answers so far (need {PACE_MIN_EVIDENCE})"
     accuracy = sum(1 for r in window if r["correct"]) / len(window)
-    seconds = sorted(float(r["seconds"]) for r in window)[len(window) // 2]  # the median resists one long pause
-    facts = f"{accuracy:.0%} right, median {seconds:.0f} s per answer over the last {len(window)}"
+    seconds = sorted(float(r["seconds"]) for r in window)[len(window) // 2]
+    why = f"{facts['right']}% right, median {facts['seconds']} s per answer over the last {facts['answers']}"
     slow_now = accuracy < SLOW_ENTER["accuracy"] or seconds > SLOW_ENTER["seconds"]
     fast_now = accuracy >= FAST_ENTER["accuracy"] and seconds <= FAST_ENTER["seconds"]
     if pace == "slow":
         leave = accuracy >= SLOW_EXIT["accuracy"] and seconds <= SLOW_EXIT["seconds"]
-        return ("fast" if fast_now else "moderate") if leave else "slow", facts
+        return ("fast" if fast_now else "moderate") if leave else "slow", why
     if pace == "fast":
         leave = accuracy < FAST_EXIT["accuracy"] or seconds > FAST_EXIT["seconds"]
-        return ("slow" if slow_now else "moderate") if leave else "fast", facts
-    return ("slow" if slow_now else "fast" if fast_now else "moderate"), facts
+        return ("slow" if slow_now else "moderate") if leave else "fast", why
+    return ("slow" if slow_now else "fast" if fast_now else "moderate"), why
 
 
 # --- strengths, weaknesses, goals ----------------------------------------------------------
@@ -310,7 +320,7 @@ def learn(profile: Mapping[str, Any], mastery: Mapping[str, Mapping[str, Any]],
     pace, why = next_pace(before, recent)
     if pace != before:
         fields["pace"] = pace
-        changes.append(Adaptation("pace", before, pace, why))
+        changes.append(Adaptation("pace", before, pace, why, pace_facts(recent) or {}))
     strengths, weaknesses = strengths_and_weaknesses(mastery)
     for kind, now in (("strengths", strengths), ("weaknesses", weaknesses)):
         was = list(profile.get(kind) or [])

@@ -57,3 +57,26 @@ def test_more_failures_on_a_skill_under_review_do_not_open_another_negotiation()
     assert under_agreement([{"skill": "b", "status": "committed"}], "b")
     assert under_agreement([{"skill": "b", "status": "escalated"}], "b")
     assert not under_agreement([{"skill": "b", "status": "kept"}, {"skill": "c", "status": "committed"}], "b")
+
+
+def test_a_pace_change_is_told_in_the_students_language_with_its_figures() -> None:
+    class SlowStore(_Store):
+        def recent_engagement(self, student_id: str, *, limit: int = 8) -> list[dict[str, Any]]:
+            return [{"correct": False, "seconds": 150.0, "skill": "b", "shown_before": []}] * 6
+
+    store = SlowStore()
+    profile = {"pace": "moderate", "learning_style": {}, "style_counts": {}, "strengths": [], "weaknesses": []}
+    signals = {"shown_before": [], "seconds": 150.0, "idle_s": 0.0, "hints_used": 0, "retry": False, "streak": 0}
+    _, lines = learn_from_answer(store, "ana", profile, {}, signals, False, "es")  # type: ignore[arg-type]
+    assert lines == ["Ritmo: lento a partir de ahora (0% de aciertos, mediana de 150 s por respuesta en las "
+                     "últimas 7)."]
+    pace = next(c for c in store.recorded if c["kind"] == "pace")
+    assert pace["reason"] == "0% right, median 150 s per answer over the last 7"  # staff read the record in English
+
+
+def test_a_gained_preference_reads_as_one_clause() -> None:
+    from tutormesh.tools import learner_model as lm
+
+    change = lm.style_adaptation({k: 0.4 for k in lm.CONTENT_TYPES}, {**{k: 0.4 for k in lm.CONTENT_TYPES},
+                                 "visual": 0.7}, {"answers": 5})
+    assert change is not None and change.reason.startswith("now prefers visual: P(visual speeds up learning)")

@@ -42,16 +42,22 @@ def test_shipped_weights_were_fitted_on_the_shipped_utterances() -> None:
 
 
 @pytest.mark.parametrize("text", ["practice", "i want to practice", "quiz me", "practice please", "अभ्यास",
-                                  "more problems"])
+                                  "more problems", "मुझे अभ्यास करना है", "मैं अभ्यास करना चाहता हूँ",
+                                  "मुझे अभ्यास चाहिए"])
 def test_a_bare_request_names_no_topic(text: str) -> None:
     read = understanding.understand(text, problem_open=False)
     assert read.intent == "practice" and read.topics == ()
+
+
+def test_devanagari_words_keep_their_vowel_signs() -> None:
+    assert understanding._words("मुझे अभ्यास करना है") == ["मुझे", "अभ्यास", "करना", "है"]
 
 
 def test_a_request_that_names_a_topic_still_names_it() -> None:
     assert understanding.understand("practice slope-intercept form", problem_open=False).topics[0] == (
         "slope-intercept-form")
     assert understanding.understand("quiero practicar ecuaciones lineales", problem_open=False).topics
+    assert understanding.understand("मुझे रैखिक समीकरण का अभ्यास करना है", problem_open=False).topics
 
 
 @pytest.mark.parametrize("text", ["bye", "that's all for today", "adiós, hasta mañana", "बस आज के लिए इतना ही"])

@@ -57,6 +57,21 @@ def test_other_language_misses_the_cache(models: ScriptedModels, student: Callab
     assert ask(student("ben"), "Why do we subtract 4 first?", language="es")["tier"] == "llm"
 
 
+def test_other_cultural_context_misses_the_cache(models: ScriptedModels, student: Callable[..., str]) -> None:
+    # An answer written for a student in India (rupees, cricket) is not served to one in the US.
+    india = "Say a cricket bat costs 4 rupees more than a ball.\n" + GOOD
+    models.answers = [india, GOOD]
+    assert ask(student("ana"), "Why do we subtract 4 first?", cultural_context="india")["tier"] == "llm"
+    us = ask(student("ben"), "Why do we subtract 4 first?", cultural_context="us")
+    assert us["tier"] == "llm" and "rupees" not in us["text"]
+    assert models.calls == 2
+    # The same context (an alias of it, or the language's default) still shares the answer.
+    same = ask(student("cai"), "Why do we subtract 4 first?", cultural_context="IN")
+    assert (same["tier"], same["reason"]) == ("cache", "exact") and "rupees" in same["text"]
+    default = ask(student("dev"), "Why do we subtract 4 first?")  # en: the us default
+    assert default["tier"] == "cache" and "rupees" not in default["text"]
+
+
 def test_over_budget_gets_the_lesson_without_a_call(models: ScriptedModels, student: Callable[..., str]) -> None:
     ana = student("ana")
     get_ledger().set_budget(ana, daily_usd=0.0, monthly_usd=0.0)

@@ -34,3 +34,15 @@ def test_the_same_item_id_always_shows_the_same_names() -> None:
     item_id = _money_item_id()
     first = load_curriculum("en", culture_slug="india").item(item_id).prompt
     assert load_curriculum("en", culture_slug="india").item(item_id).prompt == first
+
+
+def test_latam_places_match_its_currency() -> None:
+    # Amounts are Mexican pesos (MX$), so the cities are Mexican: "a taxi in Bogotá charges MX$8" mixed countries.
+    curriculum = load_curriculum("es")
+    mexican = ("Ciudad de México", "Guadalajara", "Monterrey", "Puebla", "Oaxaca")
+    with_city = [(t, v) for topic in curriculum.topics() for t in topic.templates
+                 for v, text in t.variants.items() if "{city}" in text]
+    assert with_city
+    prompts = [curriculum.item(f"{t.id}.{v}.{seed}").prompt for t, v in with_city[:6] for seed in range(12)]
+    assert all(any(city in p for city in mexican) for p in prompts if "MX$" in p), prompts
+    assert not any(city in p for p in prompts for city in ("Bogotá", "Lima", "Buenos Aires"))

@@ -164,3 +164,14 @@ def test_cli_skeleton_is_a_complete_translation_of_itself(capsys: pytest.Capture
 def _numbers(item: Item) -> Counter[str]:
     texts = [item.prompt, *item.hints, *(m.feedback for m in item.misconceptions)]
     return Counter(n for text in texts for n in _NUMBER.findall(text))
+
+
+def test_a_multiply_first_hint_shows_the_multiplication() -> None:
+    # "Multiply first: 9 + 3 = 12" (the taxi fare's second hint) named a step it did not show.
+    for language in ("en", "es", "hi"):
+        topic = load_curriculum(language=language).topic("evaluating-expressions")
+        for template in topic.templates:
+            item = load_curriculum(language=language).item(f"{template.id}.A.3")
+            for hint in item.hints:
+                if hint.startswith(("Multiply first", "Primero multiplica", "पहले गुणा करो")):
+                    assert "×" in hint, (language, hint)

@@ -19,6 +19,7 @@ from tutormesh.core.models import Attempt, Engagement, Negotiation, ReflectionRo
 from tutormesh.core.shards import Database, ShardRouter
 
 MAX_SESSION_ANSWERS = 500  # a session longer than this is reflected on from its latest answers
+MAX_HISTORY_ANSWERS = 5000  # the history summary reads at most this many of the window's latest answers
 
 
 def _iso(ts: datetime | None) -> str | None:
@@ -105,6 +106,20 @@ class ReflectionStore:
             rows = s.scalars(select(ReflectionRow).where(ReflectionRow.student_id == student_id)
                              .order_by(ReflectionRow.id.desc()).limit(limit))
             return [_reflection(r) for r in rows]
+
+    def since(self, student_id: str, since: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Return the graded answers and reflections since `since`, oldest first (tools/session_history.py)."""
+        with self._on(student_id) as db, db.sessions() as s:
+            answers = s.execute(select(Engagement.id, Engagement.skill, Engagement.correct, Engagement.seconds,
+                                       Engagement.hints_used, Engagement.created_at)
+                                .where(Engagement.student_id == student_id, Engagement.created_at >= since)
+                                .order_by(Engagement.id.desc()).limit(MAX_HISTORY_ANSWERS)).mappings().all()
+            rows = s.scalars(select(ReflectionRow).where(ReflectionRow.student_id == student_id,
+                                                         ReflectionRow.created_at >= since)
+                             .order_by(ReflectionRow.id))
+            kept = [{**_reflection(r), "first_engagement_id": r.first_engagement_id,
+                     "last_engagement_id": r.last_engagement_id} for r in rows]
+        return [{**a, "created_at": _iso(a["created_at"])} for a in reversed(answers)], kept
 
     def claim(self, student_id: str, reflection_id: int, thread_id: str) -> bool:
         """Mark a reflection as acted on by a new session; False when another session already did."""

@@ -53,6 +53,7 @@ class StudentState(StudentInput, total=False):
     # the last of them: a practice turn learns from them without reading them again while that count
     # is the fresh mastery rows' (an answer in another thread makes it read the store).
     answer_window: dict[str, Any]
+    agreed_visuals: dict[str, int]  # per topic, the pictures an agreed plan has added (at most AGREED_VISUALS)
     # Sessions (agents/reflection.py): a goodbye ends one; a turn after it, or after an idle gap, opens
     # the next, which acts on the latest reflection (`opening`: its lead content type and review topic).
     session_over: bool

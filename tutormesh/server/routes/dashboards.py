@@ -17,6 +17,7 @@ from tutormesh.core.models import User
 from tutormesh.core.shards import get_router
 from tutormesh.server import dashboards, thread_service
 from tutormesh.server.deps import ServicesDep
+from tutormesh.server.routes.profile import SessionHistory
 from tutormesh.server.routes.threads import MessageOut, ThreadOut
 from tutormesh.server.staff import ConsoleUser, Teaching, audit, check_cohort, scope_of
 
@@ -50,6 +51,9 @@ class StudentRecord(BaseModel):
     cohort: str | None
     mastery: dict[str, float]
     skills: dict[str, str]
+    profile: dict[str, Any] = Field(description="the learner profile: goals, strengths, weaknesses, pace, style, "
+                                    "cultural context and the latest adaptations with their reasons")
+    session_history: SessionHistory = Field(description="the last 30 days of sessions")
     history: list[dict[str, Any]]
     plans: list[dict[str, Any]]
     negotiations: list[dict[str, Any]]
@@ -108,10 +112,13 @@ async def student_record(user_id: UserId, user: ConsoleUser, services: ServicesD
             raise NotFound("student not found")
         sid, shards = row.student_id, get_router(services.settings)
         view = thread_service.learner_view(services, sid)
+        recent = SessionHistory.model_validate(thread_service.session_history(services, sid))
         threads = services.accounts.threads(student_id=sid)
         transcript = services.learner.history(threads[0]["thread_id"]) if threads else []
         return StudentRecord(user_id=user_id, student=row.username, cohort=row.cohort, mastery=view["mastery"],
-                             skills=view["skills"], history=dashboards.mastery_history(s, sid, router=shards),
+                             skills=view["skills"], profile=view["profile"],
+                             session_history=recent,
+                             history=dashboards.mastery_history(s, sid, router=shards),
                              plans=dashboards.plans(s, sid, router=shards),
                              negotiations=services.learner.negotiations(sid, limit=20),
                              threads=threads, transcript=transcript), sid

@@ -15,6 +15,7 @@ from tutormesh.agents.reflection import reflections
 from tutormesh.core.errors import Forbidden, NotFound
 from tutormesh.server.deps import CurrentUser, Principal, Services, ServicesDep
 from tutormesh.server.staff import Teaching, audit, scope_of
+from tutormesh.server.thread_service import session_history
 from tutormesh.tools.curriculum import load_curriculum
 from tutormesh.tools.curriculum.culture import cultures
 from tutormesh.tools.learner_model import CONTENT_TYPES
@@ -60,6 +61,51 @@ class Choices(BaseModel):
     style_override: list[Choice] = Field(description="content types; null means: learn it from my answers")
 
 
+class SkillHistory(BaseModel):
+    """One skill practised in the window."""
+
+    skill: str
+    title: str
+    answers: int
+    right: int
+    accuracy: float | None
+    time_on_task_s: float
+    hints_used: int
+    last_practised: str
+
+
+class SessionSummary(BaseModel):
+    """One session in the window: its answers, and its reflection (null: still open)."""
+
+    started_at: str
+    ended_at: str
+    open: bool = Field(description="no reflection yet (the session has not ended)")
+    answers: int
+    right: int
+    accuracy: float | None
+    time_on_task_s: float
+    hints_used: int
+    skills: list[dict[str, str]]
+    reflection: str | None
+
+
+class SessionHistory(BaseModel):
+    """The last `days` days of sessions: skills practised, accuracy, time on task, reflections, reviews due."""
+
+    days: int
+    since: str
+    sessions: int
+    answers: int
+    right: int
+    accuracy: float | None = Field(description="right / answers (null: no answers)")
+    time_on_task_s: float
+    hints_used: int
+    skills: list[SkillHistory] = Field(description="most recently practised first")
+    recent_sessions: list[SessionSummary] = Field(description="newest first")
+    reflections: list[dict[str, Any]] = Field(description="newest first: created_at, trigger, summary")
+    due_reviews: list[dict[str, str]] = Field(description="skills due a spaced review (the planner turns to them)")
+
+
 class ProfileSettings(BaseModel):
     """The settings a student controls, and what they may be set to."""
 
@@ -69,6 +115,9 @@ class ProfileSettings(BaseModel):
     style_override: str | None = Field(description="a content type that beats the learned weights; null: learned")
     pace: str = Field(description="learned from answers (read-only)")
     learning_style: dict[str, float] = Field(description="learned weight per content type (read-only)")
+    strengths: list[str] = Field(description="learned from mastery (read-only)")
+    weaknesses: list[str] = Field(description="learned from mastery and repeated mistakes (read-only)")
+    history: SessionHistory = Field(description="the last 30 days of sessions (read-only)")
     choices: Choices
 
 
@@ -126,7 +175,10 @@ def _settings(services: Services, student_id: str) -> ProfileSettings:
         style_override=[Choice(value=kind, title=kind.replace("_", " ")) for kind in CONTENT_TYPES])
     return ProfileSettings(language=profile["language"], cultural_context=profile["cultural_context"],
                            goals=profile["goals"], style_override=profile["style_override"], pace=profile["pace"],
-                           learning_style=profile["learning_style"], choices=choices)
+                           learning_style=profile["learning_style"], strengths=profile.get("strengths") or [],
+                           weaknesses=profile.get("weaknesses") or [],
+                           history=SessionHistory.model_validate(session_history(services, student_id)),
+                           choices=choices)
 
 
 @router.get("/me/profile", responses={403: {"description": "students only"}})

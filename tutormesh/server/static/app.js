@@ -373,6 +373,7 @@ async function send(text) {
     } else if (event === "state") {
       renderLearner(data);
       if (data.intent === "goodbye") loadReflections();  // the goodbye stored this session's reflection
+      if (data.intent === "goodbye" || data.last_grade) loadHistory();  // a new answer or a closed session
     }
     else if (event === "error") throw new ApiError(500, data.code, data.message);
   };

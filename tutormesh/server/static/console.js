@@ -205,6 +205,20 @@ function reflectionTable(rows) {  // null: the caller's role may not read reflec
     rows.map((x) => [when(x.created_at), x.trigger, `${x.right} / ${x.answers}`, h("span", { class: "prewrap" }, x.summary)]));
 }
 
+function historySection(r) {  // the 30-day summary and what the agent learned (GET /v1/dashboards/students/{id})
+  const hist = r.session_history, p = r.profile, title = (s) => r.skills[s] || s;
+  const totals = hist.sessions ? `${hist.sessions} session(s), ${hist.answers} answers, ${pct(hist.accuracy)} right, ` +
+    `${Math.round(hist.time_on_task_s / 60)} min on task, ${hist.hints_used} hint(s).` : "No practice in the last 30 days.";
+  return [h("h3", {}, `Last ${hist.days} days`), h("p", {}, totals),
+    h("p", {}, `Goals: ${p.goals.map(title).join(", ") || "\u2013"}. Strengths: ${p.strengths.map(title).join(", ") || "\u2013"}. ` +
+      `Weaknesses: ${p.weaknesses.map(title).join(", ") || "\u2013"}. Pace: ${p.pace}.` +
+      (hist.due_reviews.length ? ` Due a review: ${hist.due_reviews.map((d) => d.title).join(", ")}.` : "")),
+    table("Skills practised in the last 30 days", ["Skill", "Answers", "Right", "Time on task", "Last practised"],
+      hist.skills.map((k) => [k.title, k.answers, pct(k.accuracy), `${Math.round(k.time_on_task_s)} s`, when(k.last_practised)])),
+    table("Why the agent adapted (latest first)", ["When", "What", "Reason"],
+      (p.adaptations || []).map((a) => [when(a.created_at), a.kind, a.reason]))];
+}
+
 async function showStudent(userId) {
   const [r, reflections] = await Promise.all([api(`/v1/dashboards/students/${userId}`),
                                               api(`/v1/students/${userId}/reflections`).catch(() => null)]);
@@ -231,6 +245,7 @@ async function showStudent(userId) {
     h("h3", {}, "Negotiations"), ...(r.negotiations.length ? r.negotiations.map((n) => h("details", {},
       h("summary", {}, `${n.skill}: ${OUTCOME_WORDS[n.status] || n.status}, ${n.rounds} round(s)`), negotiationSteps(n)))
       : [h("p", {}, "None.")]),
+    ...historySection(r),
     h("h3", {}, "Session reflections"), reflectionTable(reflections),
     h("h3", {}, "Latest conversation"), transcriptList(r.transcript));
 }

@@ -1,4 +1,5 @@
-// The chat page's settings panel and session reflections (GET/PATCH /v1/me/profile, GET /v1/me/reflections).
+// The chat page's settings panel, session reflections and the 30-day history
+// (GET/PATCH /v1/me/profile, GET /v1/me/reflections).
 // Loaded before app.js; its functions use app.js's `api` and `$` only when called, after both loaded.
 "use strict";
 
@@ -21,9 +22,45 @@ function fillSettings(p) {
   $("set-goals").replaceChildren(...c.goals.map((x) => option(x.value, x.title, p.goals.includes(x.value))));
 }
 
+function minutes(seconds) {
+  return seconds < 60 ? `${Math.round(seconds)} s` : `${Math.round(seconds / 60)} min`;
+}
+
+function percent(accuracy) {
+  return accuracy === null ? "\u2013" : `${Math.round(accuracy * 100)}%`;
+}
+
+function fillHistory(p) {
+  const h = p.history;
+  const titles = Object.fromEntries(p.choices.goals.map((x) => [x.value, x.title]));
+  const named = (skills) => skills.map((s) => titles[s] || s).join(", ");
+  $("history-totals").textContent = h.sessions
+    ? `${h.sessions} session${h.sessions === 1 ? "" : "s"}, ${h.answers} answer${h.answers === 1 ? "" : "s"}, ${percent(h.accuracy)} right, ` +
+      `${minutes(h.time_on_task_s)} on task, ${h.hints_used} hint${h.hints_used === 1 ? "" : "s"}.`
+    : "No practice in the last 30 days yet.";
+  $("history-strengths").textContent = [p.strengths.length ? `Strong: ${named(p.strengths)}.` : "",
+    p.weaknesses.length ? `Working on: ${named(p.weaknesses)}.` : ""].filter(Boolean).join(" ");
+  $("history-skills").replaceChildren(...h.skills.slice(0, 6).map((s) => {
+    const li = document.createElement("li");
+    const note = document.createElement("small");
+    note.textContent = ` ${s.right}/${s.answers} right, ${minutes(s.time_on_task_s)}`;
+    li.append(s.title, note);
+    return li;
+  }));
+  $("history-reviews").textContent = h.due_reviews.length
+    ? `Due a review: ${h.due_reviews.map((s) => s.title).join(", ")}.` : "";
+}
+
 async function loadSettings() {
-  try { fillSettings(await api("/v1/me/profile")); }
-  catch (err) { $("settings-error").textContent = explain(err); }
+  try {
+    const p = await api("/v1/me/profile");
+    fillSettings(p);
+    fillHistory(p);
+  } catch (err) { $("settings-error").textContent = explain(err); }
+}
+
+async function loadHistory() {
+  try { fillHistory(await api("/v1/me/profile")); } catch (err) { /* the panel keeps its last figures */ }
 }
 
 async function loadReflections() {
@@ -55,7 +92,9 @@ document.getElementById("settings").addEventListener("submit", async (e) => {
   $("settings-error").textContent = "";
   $("settings-status").textContent = "Saving\u2026";
   try {
-    fillSettings(await api("/v1/me/profile", { method: "PATCH", body }));
+    const p = await api("/v1/me/profile", { method: "PATCH", body });
+    fillSettings(p);
+    fillHistory(p);
     $("settings-status").textContent = "Saved. Your next reply uses these settings.";
   } catch (err) {
     $("settings-status").textContent = "";

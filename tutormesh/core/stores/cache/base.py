@@ -1,8 +1,10 @@
 """The semantic cache interface: exact match first, then embedding similarity above a threshold.
 
-Entries are scoped by curriculum topic (or item) and language, so a cached answer is only reused
-for the same topic in the same language. The answer stored is the generic, checked one;
-personalisation (name, examples for the learner's style) is applied after retrieval.
+Entries are scoped by curriculum topic (or item), language and cultural context, so a cached answer
+is only reused for the same topic in the same language for students of the same context (an answer
+written with rupees and cricket for India is not served to a student in the US). The answer stored
+is the generic, checked one; personalisation (name, examples for the learner's style) is applied
+after retrieval.
 
 Shared across students, so it holds no student's words: an entry is the hash of the normalised
 question, the question's math signature (digits and operators only), its embedding and the
@@ -71,9 +73,13 @@ def question_key(question: str) -> str:
     return hashlib.sha256(normalise(question).encode()).hexdigest()[:32]
 
 
-def scope_of(topic: str, language: str) -> str:
-    """Return the cache scope: curriculum topic (or item id) and language."""
-    return f"{topic}|{language}"
+def scope_of(topic: str, language: str, culture: str) -> str:
+    """Return the cache scope: curriculum topic (or item id), language and cultural context slug.
+
+    `culture` is the resolved slug the answer was written for (`Curriculum.culture`: the
+    profile's context, else the language's default), so aliases of one context share entries.
+    """
+    return f"{topic}|{language}|{culture}"
 
 
 class SemanticCache(ABC):
