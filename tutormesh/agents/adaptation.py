@@ -128,18 +128,3 @@ def learned_from_answer(store: LearnerStore, student_id: str, profile: Mapping[s
                 lines.append(say("adapted_style", language, kinds=say(f"content_{liked[0]}", language)))
     rows = [{"kind": c.kind, "before": c.before, "after": c.after, "reason": c.reason} for c in changes]
     return Learned({**profile, **fields}, fields, rows, lines)
-
-
-def learn_from_answer(store: LearnerStore, student_id: str, profile: Mapping[str, Any],
-                      stats: Mapping[str, Mapping[str, Any]], signals: Mapping[str, Any], correct: bool,
-                      language: str, *, skill: str = "", known: float = 0.5, params: BKTParams | None = None,
-                      earlier: Sequence[Mapping[str, Any]] | None = None) -> tuple[dict[str, Any], list[str]]:
-    """Update the profile from one graded answer and write it; return it and the lines that tell the student.
-
-    `learned_from_answer` and `LearnerStore.adapt` in one call (the practice node writes the adaptation
-    with the attempt instead).
-    """
-    learned = learned_from_answer(store, student_id, profile, stats, signals, correct, language, skill=skill,
-                                  known=known, params=params, earlier=earlier)
-    store.adapt(student_id, learned.fields, learned.adaptations)
-    return learned.profile, learned.lines

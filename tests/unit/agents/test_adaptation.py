@@ -4,34 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from tutormesh.agents.adaptation import learn_from_answer
+from tutormesh.agents.adaptation import Learned, learned_from_answer
 
 
 class _Store:
-    """Only what learn_from_answer reads and writes."""
-
-    def __init__(self) -> None:
-        self.recorded: list[dict[str, Any]] = []
+    """Only what learned_from_answer reads."""
 
     def recent_engagement(self, student_id: str, *, limit: int = 8) -> list[dict[str, Any]]:
         return []
 
-    def adapt(self, student_id: str, fields: Any, changes: list[dict[str, Any]]) -> None:
-        self.recorded += changes
 
-
-def _answer(store: _Store, profile: dict[str, Any], shown: list[str],
-            correct: bool) -> tuple[dict[str, Any], list[str]]:
+def _answer(store: _Store, profile: dict[str, Any], shown: list[str], correct: bool, language: str = "en") -> Learned:
     signals = {"shown_before": shown, "seconds": 20.0, "idle_s": 0.0, "hints_used": 0, "retry": False, "streak": 0}
-    return learn_from_answer(store, "ana", profile, {}, signals, correct, "en")  # type: ignore[arg-type]
+    return learned_from_answer(store, "ana", profile, {}, signals, correct, language)  # type: ignore[arg-type]
 
 
 def test_one_wrong_answer_after_text_does_not_claim_pictures_work_better() -> None:
-    store = _Store()
     profile = {"pace": "moderate", "learning_style": {}, "style_counts": {}, "strengths": [], "weaknesses": []}
-    _, lines = _answer(store, profile, ["text"], correct=False)
-    assert any(c["kind"] == "learning_style" for c in store.recorded)  # the change is still recorded
-    assert lines == []  # but nothing says "you do best after pictures": pictures have no evidence yet
+    learned = _answer(_Store(), profile, ["text"], correct=False)
+    assert any(c["kind"] == "learning_style" for c in learned.adaptations)  # the change is still recorded
+    assert learned.lines == []  # but nothing says "you do best after pictures": pictures have no evidence yet
 
 
 
@@ -64,13 +56,12 @@ def test_a_pace_change_is_told_in_the_students_language_with_its_figures() -> No
         def recent_engagement(self, student_id: str, *, limit: int = 8) -> list[dict[str, Any]]:
             return [{"correct": False, "seconds": 150.0, "skill": "b", "shown_before": []}] * 6
 
-    store = SlowStore()
     profile = {"pace": "moderate", "learning_style": {}, "style_counts": {}, "strengths": [], "weaknesses": []}
     signals = {"shown_before": [], "seconds": 150.0, "idle_s": 0.0, "hints_used": 0, "retry": False, "streak": 0}
-    _, lines = learn_from_answer(store, "ana", profile, {}, signals, False, "es")  # type: ignore[arg-type]
-    assert lines == ["Ritmo: lento a partir de ahora (0% de aciertos, mediana de 150 s por respuesta en las "
-                     "últimas 7)."]
-    pace = next(c for c in store.recorded if c["kind"] == "pace")
+    learned = learned_from_answer(SlowStore(), "ana", profile, {}, signals, False, "es")  # type: ignore[arg-type]
+    assert learned.lines == ["Ritmo: lento a partir de ahora (0% de aciertos, mediana de 150 s por respuesta en "
+                             "las últimas 7)."]
+    pace = next(c for c in learned.adaptations if c["kind"] == "pace")
     assert pace["reason"] == "0% right, median 150 s per answer over the last 7"  # staff read the record in English
 
 
