@@ -228,24 +228,32 @@ def style_adaptation(before: Mapping[str, float], after: Mapping[str, float],
 
 
 # --- pace -------------------------------------------------------------------------------------
-def pace_facts(recent: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
-    """Accuracy (percent) and median seconds over the last PACE_WINDOW answers; None below PACE_MIN_EVIDENCE."""
+def _pace_window(recent: Sequence[Mapping[str, Any]]) -> tuple[float, float, int] | None:
+    """Accuracy, median seconds and size of the last PACE_WINDOW answers; None below PACE_MIN_EVIDENCE."""
     window = list(recent)[-PACE_WINDOW:]
     if len(window) < PACE_MIN_EVIDENCE:
         return None
-    right = round(100 * sum(1 for r in window if r["correct"]) / len(window))
+    accuracy = sum(1 for r in window if r["correct"]) / len(window)
     seconds = sorted(float(r["seconds"]) for r in window)[len(window) // 2]  # the median resists one long pause
-    return {"right": right, "seconds": round(seconds), "answers": len(window)}
+    return accuracy, seconds, len(window)
+
+
+def pace_facts(recent: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The pace reason's figures (percent right, median seconds, answers), for a reply in any language."""
+    measured = _pace_window(recent)
+    if measured is None:
+        return None
+    accuracy, seconds, answers = measured
+    return {"right": round(100 * accuracy), "seconds": round(seconds), "answers": answers}
 
 
 def next_pace(current: str, recent: Sequence[Mapping[str, Any]]) -> tuple[Pace, str]:
     """Return the pace for the latest answers (each {"seconds", "correct"}) and the reason for it."""
     pace: Pace = current if current in ("slow", "moderate", "fast") else "moderate"  # type: ignore[assignment]
-    window, facts = list(recent)[-PACE_WINDOW:], pace_facts(recent)
-    if facts is None:
-        return pace, f"{len(window)} answers so far (need {PACE_MIN_EVIDENCE})"
-    accuracy = sum(1 for r in window if r["correct"]) / len(window)
-    seconds = sorted(float(r["seconds"]) for r in window)[len(window) // 2]
+    measured, facts = _pace_window(recent), pace_facts(recent)
+    if measured is None or facts is None:
+        return pace, f"{len(list(recent)[-PACE_WINDOW:])} answers so far (need {PACE_MIN_EVIDENCE})"
+    accuracy, seconds, _ = measured
     why = f"{facts['right']}% right, median {facts['seconds']} s per answer over the last {facts['answers']}"
     slow_now = accuracy < SLOW_ENTER["accuracy"] or seconds > SLOW_ENTER["seconds"]
     fast_now = accuracy >= FAST_ENTER["accuracy"] and seconds <= FAST_ENTER["seconds"]
