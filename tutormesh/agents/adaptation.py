@@ -2,7 +2,7 @@
 
 The rules are pure functions in tools/learner_model.py; this module adds the committed plan (agreed
 visual examples and recaps must arrive) and the run's `adaptive` switch (off: a fixed sequence,
-text only, nothing learned), and writes what was learned, with its reasons, to the learner store.
+text only, nothing learned), and what one answer teaches, with its reasons, for the practice write to store.
 docs/learner-model.md explains every rule.
 """
 
@@ -13,7 +13,6 @@ from typing import Any, NamedTuple
 
 from tutormesh.agents.messages import say
 from tutormesh.agents.sme import RECAP_SUPPORT, VISUAL_SUPPORT
-from tutormesh.core.stores.learner import LearnerStore
 from tutormesh.tools import learner_model as lm
 from tutormesh.tools.bkt import BKTParams
 from tutormesh.tools.curriculum import Item
@@ -99,19 +98,17 @@ class Learned(NamedTuple):
     lines: list[str]
 
 
-def learned_from_answer(store: LearnerStore, student_id: str, profile: Mapping[str, Any],
-                        stats: Mapping[str, Mapping[str, Any]], signals: Mapping[str, Any], correct: bool,
-                        language: str, *, skill: str = "", known: float = 0.5, params: BKTParams | None = None,
-                        earlier: Sequence[Mapping[str, Any]] | None = None) -> Learned:
+def learned_from_answer(profile: Mapping[str, Any], stats: Mapping[str, Mapping[str, Any]],
+                        signals: Mapping[str, Any], correct: bool, language: str, *,
+                        earlier: Sequence[Mapping[str, Any]], skill: str = "", known: float = 0.5,
+                        params: BKTParams | None = None) -> Learned:
     """What one graded answer changes in the profile, not written yet (the practice write stores it).
 
     `signals` are this answer's (not stored yet: the practice write stores them with the attempt);
-    `known` is the mastery estimate on `skill` before the answer, `params` the skill's tracing parameters.
-    `earlier` are the previous answers' signals as `LearnerStore.recent_engagement` returns them (the
-    graph state carries them); None reads them from the store.
+    `earlier` the previous answers' signals as `LearnerStore.recent_engagement` returns them (at most
+    EARLIER_ANSWERS; the graph state carries them); `known` is the mastery estimate on `skill` before
+    the answer, `params` the skill's tracing parameters.
     """
-    if earlier is None:
-        earlier = store.recent_engagement(student_id, limit=EARLIER_ANSWERS)
     recent = [*earlier, {**signals, "correct": correct}]
     fields, changes = lm.learn(profile, stats, recent, signals["shown_before"], correct, skill=skill, known=known,
                                params=params, first_try=not signals.get("retry"))

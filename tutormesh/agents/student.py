@@ -399,9 +399,9 @@ def practice(state: Mapping[str, Any], runtime: Runtime[StudentContext]) -> dict
             earlier = earlier_answers(state, answers)
             if earlier is None:
                 earlier = store.recent_engagement(student_id, limit=adaptation.EARLIER_ANSWERS)
-            learned = adaptation.learned_from_answer(store, student_id, profile, stats, signals,
-                                                     result["correct"], language, skill=item.skill,
-                                                     known=p_before, params=params, earlier=earlier)
+            learned = adaptation.learned_from_answer(profile, stats, signals, result["correct"], language,
+                                                     earlier=earlier, skill=item.skill, known=p_before,
+                                                     params=params)
             profile = learned.profile
             lines += learned.lines
             attempt.update(learned=learned.fields, adaptations=learned.adaptations)  # written with the attempt

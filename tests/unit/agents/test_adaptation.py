@@ -8,7 +8,7 @@ from tutormesh.agents.adaptation import Learned, learned_from_answer
 
 
 class _Store:
-    """Only what learned_from_answer reads."""
+    """The store read whose rows learned_from_answer takes as `earlier`."""
 
     def recent_engagement(self, student_id: str, *, limit: int = 8) -> list[dict[str, Any]]:
         return []
@@ -16,7 +16,7 @@ class _Store:
 
 def _answer(store: _Store, profile: dict[str, Any], shown: list[str], correct: bool, language: str = "en") -> Learned:
     signals = {"shown_before": shown, "seconds": 20.0, "idle_s": 0.0, "hints_used": 0, "retry": False, "streak": 0}
-    return learned_from_answer(store, "ana", profile, {}, signals, correct, language)  # type: ignore[arg-type]
+    return learned_from_answer(profile, {}, signals, correct, language, earlier=store.recent_engagement("ana"))
 
 
 def test_one_wrong_answer_after_text_does_not_claim_pictures_work_better() -> None:
@@ -58,7 +58,7 @@ def test_a_pace_change_is_told_in_the_students_language_with_its_figures() -> No
 
     profile = {"pace": "moderate", "learning_style": {}, "style_counts": {}, "strengths": [], "weaknesses": []}
     signals = {"shown_before": [], "seconds": 150.0, "idle_s": 0.0, "hints_used": 0, "retry": False, "streak": 0}
-    learned = learned_from_answer(SlowStore(), "ana", profile, {}, signals, False, "es")  # type: ignore[arg-type]
+    learned = learned_from_answer(profile, {}, signals, False, "es", earlier=SlowStore().recent_engagement("ana"))
     assert learned.lines == ["Ritmo: lento a partir de ahora (0% de aciertos, mediana de 150 s por respuesta en "
                              "las últimas 7)."]
     pace = next(c for c in learned.adaptations if c["kind"] == "pace")
