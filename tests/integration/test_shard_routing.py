@@ -703,3 +703,73 @@ def test_staff_views_count_a_shard_copied_by_a_move_once(sharded: Settings, clus
         with cluster.direct["b"].begin() as c:
             for table, where in reversed(copied):
                 c.execute(text(f"DELETE FROM {table} WHERE {where}"), {"sid": sid, "sub": sub})
+
+
+# -- transcript retention and a moving shard -----------------------------------------------------------------
+def _age(cluster: Cluster, name: str, thread: str, days: int) -> None:
+    """Make a thread's messages and its last activity `days` old, on database `name`."""
+    with cluster.direct[name].begin() as c:
+        c.execute(text("UPDATE thread_messages SET created_at = now() - make_interval(days => :d) "
+                       "WHERE thread_id = :t"), {"d": days, "t": thread})
+        c.execute(text("UPDATE learning_sessions SET last_active_at = now() - make_interval(days => :d) "
+                       "WHERE thread_id = :t"), {"d": days, "t": thread})
+
+
+def _all_messages(cluster: Cluster) -> int:
+    return sum(_count(cluster.direct[name], "SELECT count(*) FROM thread_messages") for name in ("dir", "a", "b"))
+
+
+def test_retention_prune_leaves_a_moving_shard_for_the_next_run(sharded: Settings, cluster: Cluster) -> None:
+    accounts = AccountStore(get_store(sharded).sessions)
+    cohort = f"c{uuid.uuid4().hex[:6]}"
+    moving_user = _user_on(accounts, "a", cohort)
+    staying_user = _user_on(accounts, "a", cohort)
+    while logical_shard(str(staying_user["student_id"])) == logical_shard(str(moving_user["student_id"])):
+        staying_user = _user_on(accounts, "a", cohort)
+    users = [moving_user, staying_user, _user_on(accounts, "b", cohort)]
+    threads = []
+    with open_tutor(sharded) as tutor:
+        for user in users:
+            sid = str(user["student_id"])
+            thread = accounts.create_thread(sid)["thread_id"]
+            tutor.send(sid, thread, "I want to practice linear equations", now=NOW)
+            _age(cluster, _home(sid)[0], thread, 40)
+            threads.append(thread)
+    sql = "SELECT count(*) FROM thread_messages WHERE thread_id = :t"
+    ck = "SELECT count(*) FROM checkpoints WHERE thread_id = :t"
+    moving_sid, held = str(moving_user["student_id"]), threads[0]
+    kept = _count(cluster.direct["a"], sql, t=held)
+    assert kept >= 2 and _count(cluster.direct["a"], ck, t=held) >= 1
+    # What a move's copy of the moving shard has put on b so far: the thread and its messages.
+    copied = [("students", "id = :sid"), ("learning_sessions", "student_id = :sid"), ("thread_messages",
+                                                                                     "thread_id = :t")]
+    with cluster.direct["a"].connect() as src, cluster.direct["b"].begin() as dst:
+        for table, where in copied:
+            rows = [dict(r._mapping) for r in src.execute(select(Base.metadata.tables[table]).where(text(where)),
+                                                          {"sid": moving_sid, "t": held})]
+            dst.execute(insert(Base.metadata.tables[table]).on_conflict_do_nothing(), rows)
+    retention = sharded.model_copy(update={"transcript_retention_days": 30})
+    mover = ShardRouter(cluster.urls["dir"], ttl_s=0.2)
+    logical = logical_shard(moving_sid)
+    shard_ops._set_state(mover, logical, "moving")
+    time.sleep(0.3)  # the store's router (TTL 0.2 s) sees it
+    try:
+        before = _all_messages(cluster)
+        pruned = privacy.prune_transcripts(retention)
+        # Every deleted message counted once, the copy on b neither deleted nor counted.
+        assert pruned["thread_messages"] == before - _all_messages(cluster) > 0
+        for thread, user in zip(threads[1:], users[1:], strict=True):  # the other shards, on a and on b
+            home = _home(str(user["student_id"]))[0]
+            assert _count(cluster.direct[home], sql, t=thread) == 0 and _count(cluster.direct[home], ck, t=thread) == 0
+        # The moving shard's thread is untouched on the source and on the target's copy.
+        assert _count(cluster.direct["a"], sql, t=held) == kept and _count(cluster.direct["b"], sql, t=held) == kept
+        assert _count(cluster.direct["a"], ck, t=held) >= 1
+    finally:
+        shard_ops._set_state(mover, logical, "active")
+        with cluster.direct["b"].begin() as c:  # the move is abandoned: its copy goes
+            for table, where in reversed(copied):
+                c.execute(text(f"DELETE FROM {table} WHERE {where}"), {"sid": moving_sid, "t": held})
+    time.sleep(0.3)
+    # Once the shard is settled again, the next run prunes it.
+    assert privacy.prune_transcripts(retention)["thread_messages"] >= kept
+    assert _count(cluster.direct["a"], sql, t=held) == 0 and _count(cluster.direct["a"], ck, t=held) == 0
