@@ -17,7 +17,7 @@ from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import Engine, bindparam, select, text
+from sqlalchemy import Engine, bindparam, event, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -520,6 +520,40 @@ def test_quiz_list_counts_and_a_students_assignment_status_come_from_their_shard
     for student, (status, sub, score) in zip(students, expected, strict=True):
         [row] = api.client.get("/v1/me/assignments", headers=api.login(student)).json()
         assert (row["status"], row["submission_id"], row["score"]) == (status, sub, score), student
+
+
+def test_quiz_list_counts_are_grouped_in_sql_not_read_per_submission(sharded: Settings, cluster: Cluster) -> None:
+    accounts = AccountStore(get_store(sharded).sessions)
+    exams = AssessmentStore(sessionmaker_for(sharded))
+    quiz_id, cohort, _ = _quiz_for(accounts, sharded, [])
+    # Eight submissions on one logical shard of a, two graded; one on b, graded.
+    on_a = [_student(10) for _ in range(8)]
+    on_b = _student(11)
+    for n, sid in enumerate([*on_a, on_b]):
+        sub = exams.submit(quiz_id, student_id=sid, cohort=cohort, answers={f"{quiz_id}.q1": "a"})
+        if n < 2 or sid == on_b:
+            assert exams.grade(sub)["status"] == "graded"
+    router = exams.placement.router
+    assert router is not None
+    fetched: dict[str, int] = {}
+
+    def count_rows(name: str) -> Callable[..., None]:
+        def after(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+            if "FROM submissions" in statement:
+                fetched[name] = fetched.get(name, 0) + max(cursor.rowcount, 0)
+        return after
+
+    listeners = [(router.database(name).engine, count_rows(name)) for name in ("a", "b")]
+    for engine, listener in listeners:
+        event.listen(engine, "after_cursor_execute", listener)
+    try:
+        counts = exams.submission_counts([quiz_id], {cohort})
+    finally:
+        for engine, listener in listeners:
+            event.remove(engine, "after_cursor_execute", listener)
+    assert counts == {quiz_id: (9, 3)}
+    assert fetched == {"a": 1, "b": 1}, fetched  # one row per quiz and logical shard: not one per submission
+    assert exams.submission_counts([quiz_id], {"another-cohort"}) == {}
 
 
 # -- a student's rows during a move: export, erasure and staff views take the shard's lock -------------------
