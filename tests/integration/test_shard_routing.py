@@ -250,20 +250,22 @@ QUIZ = quizzes.QuizIn(title="Signs", questions=[
 ANSWERS = [("a", "b"), ("a", "a"), ("b", "c"), ("a", "b"), ("b", "a"), ("a", "c")]
 
 
-def _quiz_for(accounts: AccountStore, sharded: Settings, homes: list[str]) -> tuple[str, str, list[str]]:
+def _quiz_for(accounts: AccountStore, sharded: Settings, homes: list[str],
+              quiz: quizzes.QuizIn = QUIZ) -> tuple[str, str, list[str]]:
     """A quiz assigned to a new cohort of students on the given homes; (quiz id, cohort, student ids)."""
     cohort = f"c{uuid.uuid4().hex[:6]}"
     ids = [str(_user_on(accounts, home, cohort)["student_id"]) for home in homes]
     with sessionmaker_for(sharded).begin() as s:
-        quiz_id = str(quizzes.create_quiz(s, QUIZ, created_by="teacher")["id"])
+        quiz_id = str(quizzes.create_quiz(s, quiz, created_by="teacher")["id"])
         quizzes.assign(s, quiz_id, cohort=cohort, student_id=None, assigned_by="teacher")
     AssessmentStore(sessionmaker_for(sharded)).mirror_quiz(quiz_id)
     return quiz_id, cohort, ids
 
 
-def _submit_all(exams: AssessmentStore, quiz_id: str, cohort: str, ids: list[str]) -> list[str]:
+def _submit_all(exams: AssessmentStore, quiz_id: str, cohort: str, ids: list[str],
+                answers: list[tuple[str, str]] = ANSWERS) -> list[str]:
     subs = []
-    for sid, (q1, q2) in zip(ids, ANSWERS, strict=False):
+    for sid, (q1, q2) in zip(ids, answers, strict=False):
         sub = exams.submit(quiz_id, student_id=sid, cohort=cohort, answers={f"{quiz_id}.q1": q1, f"{quiz_id}.q2": q2})
         outcome = exams.grade(sub)
         assert outcome["status"] == "graded"
@@ -480,7 +482,7 @@ def _single_database(cluster: Cluster, ids: list[str], read: Callable[[Session],
 
 def test_item_report_combines_every_shards_answers_and_reteach(sharded: Settings, cluster: Cluster,
                                                                 start_api: Callable[..., Api]) -> None:
-    api = start_api(reteach_min_answers="2")  # the 60% rule fires on each database's three answers
+    api = start_api(sharded)
     teacher, quiz, students = _class(api, CHOICE_QUIZ, HOMES)
     for student, answers in zip(students, ANSWERS, strict=True):
         _take(api, quiz, student, list(answers))
@@ -493,9 +495,11 @@ def test_item_report_combines_every_shards_answers_and_reteach(sharded: Settings
     assert {c["key"]: c["count"] for c in items[0]["choices"]} == {"a": 4, "b": 2}
     assert {c["key"]: c["count"] for c in items[1]["choices"]} == {"a": 2, "b": 2, "c": 2}
     assert items[0]["discrimination"] is not None and items[1]["wrong_share"] == round(4 / 6, 3)
-    # The rule ran on each shard (two of its three missed q2): both explanations, to the four who missed it.
+    # The rule counts the cohort over both shards (4 of 6 missed q2; each shard alone has 3 answers, under the
+    # 5 it needs): one explanation, sent to the four who missed it on either shard.
     reteach = items[1]["reteach"]
-    assert len(reteach) == 2 and sum(e["students_sent"] for e in reteach) == 4, reteach
+    assert len(reteach) == 1 and reteach[0]["students_sent"] == 4, reteach
+    assert reteach[0]["answers"] == 6 and reteach[0]["wrong_share"] == round(4 / 6, 3)
     assert {e["cohort"] for e in reteach} == {cohort} and items[0]["reteach"] == []
     # The same rows in one database give the same report (less the shards' own re-teach rows).
     single = _single_database(cluster, ids, lambda s: analysis.item_report(s, quiz["id"], cohort=cohort))
@@ -807,3 +811,51 @@ def test_retention_prune_leaves_a_moving_shard_for_the_next_run(sharded: Setting
     # Once the shard is settled again, the next run prunes it.
     assert privacy.prune_transcripts(retention)["thread_messages"] >= kept
     assert _count(cluster.direct["a"], sql, t=held) == 0 and _count(cluster.direct["a"], ck, t=held) == 0
+
+
+# -- the 60% rule over a cohort's shards -------------------------------------------------------------------
+def _explain_events(cluster: Cluster, name: str, sid: str, *, delivered: bool | None = None) -> int:
+    done = "" if delivered is None else " AND delivered_at IS " + ("NOT NULL" if delivered else "NULL")
+    return _count(cluster.direct[name], "SELECT count(*) FROM assessment_events WHERE student_id = :s AND "
+                                        "kind = 'explanation_ready'" + done, s=sid)
+
+
+def test_the_reteach_rule_counts_the_cohort_on_every_shard_and_writes_under_each_students_lock(
+        sharded: Settings, cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    accounts = AccountStore(get_store(sharded).sessions)
+    exams = AssessmentStore(sessionmaker_for(sharded))
+    while True:  # the last submitter and another who misses q2 on a, on different logical shards
+        quiz_id, cohort, ids = _quiz_for(accounts, sharded, HOMES, quizzes.QuizIn.model_validate(CHOICE_QUIZ))
+        if logical_shard(ids[2]) != logical_shard(ids[5]):
+            break
+    missed = [ids[n] for n in (1, 2, 4, 5)]  # ANSWERS: four of six miss q2, two on each database
+    threads = {sid: accounts.create_thread(sid)["thread_id"] for sid in ids}
+    _submit_all(exams, quiz_id, cohort, ids[:5])
+    # Five answers, three wrong: under 60% of the six enrolled. No shard alone has the five answers the rule needs.
+    assert all(_explain_events(cluster, _home(sid)[0], sid) == 0 for sid in ids)
+    router = exams.placement.router
+    assert router is not None
+    monkeypatch.setattr(router, "freeze_wait_s", 0.5)
+    with _frozen(cluster, logical_shard(ids[2])):
+        # The sixth answer tips it; the rule must write the event of ids[2] (on a, frozen) under that shard's
+        # lock: it waits, the shard stays frozen, the consumer is left for the sweep. Nothing is written.
+        _submit_all(exams, quiz_id, cohort, ids[5:], ANSWERS[5:])
+        assert sum(_explain_events(cluster, name, sid) for sid in ids for name in ("a", "b")) == 0
+    exams.relay_stuck(older_than_s=0)  # the sweep: the rule runs again, then the events written elsewhere
+    exams.relay_stuck(older_than_s=0)
+    for sid in ids:
+        home, other = _home(sid)
+        assert _explain_events(cluster, home, sid, delivered=True) == int(sid in missed), sid
+        assert _explain_events(cluster, other, sid) == 0
+        posted = _count(cluster.direct[home], "SELECT count(*) FROM thread_messages WHERE thread_id = :t AND "
+                                              "role = 'assistant' AND content LIKE 'Many of you%'", t=threads[sid])
+        assert posted == int(sid in missed), sid
+    # One explanation, its copy (same id) beside the students on the other database; listed once.
+    explained = "SELECT DISTINCT id FROM explanations WHERE quiz_id = :q"
+    with cluster.direct["a"].connect() as a, cluster.direct["b"].connect() as b:
+        assert {r[0] for r in a.execute(text(explained), {"q": quiz_id})} == {
+            r[0] for r in b.execute(text(explained), {"q": quiz_id})} != set()
+    [reteach] = exams.item_report(quiz_id, cohort=cohort)[1]["reteach"]
+    assert reteach["students_sent"] == 4 and reteach["answers"] == 6
+    sub = next(s for s in exams.results(quiz_id, {cohort}) if s[0].student_id == ids[1])[0].id
+    assert [e["question_id"] for e in exams.submission(sub)[1]["explanations"]] == [f"{quiz_id}.q2"]

@@ -228,12 +228,13 @@ class AssessmentStore:
     def item_report(self, quiz_id: str, *, cohort: str | None = None) -> list[dict[str, Any]]:
         """The console's item report (see `analysis.item_report`) over every database's answers and re-teach.
 
-        The answers and the explanation events are each counted once (from their student's database); the
-        explanations are the rule's rows on each database (it runs where the submission was graded).
+        The answers and the explanation events are each counted once (from their student's database); an
+        explanation is on the database the rule wrote it and copied, same id, beside its students: listed once.
         """
         rows = self.placement.gather(lambda s: analysis.answer_rows(s, quiz_id, cohort=cohort),
                                      lambda row: row[0])
-        sent = self.placement.gather(lambda s: analysis.explanations(s, quiz_id, cohort), None)
+        found = self.placement.gather(lambda s: analysis.explanations(s, quiz_id, cohort), None)
+        sent = sorted({e["id"]: e for e in found}.values(), key=lambda e: e["id"])
         reached = Counter(e for e, _ in self.placement.gather(lambda s: analysis.explained(s, quiz_id),
                                                                lambda row: row[1]))
         with self.sessions() as s:
