@@ -7,6 +7,7 @@ each test writes through the stores, then counts rows on each database directly.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -30,7 +31,7 @@ from tutormesh.cli import main
 from tutormesh.core import privacy, shard_ops
 from tutormesh.core.db import sessionmaker_for
 from tutormesh.core.models import Base
-from tutormesh.core.settings import Settings
+from tutormesh.core.settings import Settings, get_settings
 from tutormesh.core.shard_ops import move
 from tutormesh.core.shards import ShardBusy, ShardRouter, lock_exclusive, logical_shard, owned_id
 from tutormesh.core.stores.accounts import AccountStore
@@ -757,7 +758,9 @@ def _all_messages(cluster: Cluster) -> int:
     return sum(_count(cluster.direct[name], "SELECT count(*) FROM thread_messages") for name in ("dir", "a", "b"))
 
 
-def test_retention_prune_leaves_a_moving_shard_for_the_next_run(sharded: Settings, cluster: Cluster) -> None:
+def test_retention_prune_leaves_a_moving_shard_for_the_next_run(sharded: Settings, cluster: Cluster,
+                                                                monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
     accounts = AccountStore(get_store(sharded).sessions)
     cohort = f"c{uuid.uuid4().hex[:6]}"
     moving_user = _user_on(accounts, "a", cohort)
@@ -808,8 +811,12 @@ def test_retention_prune_leaves_a_moving_shard_for_the_next_run(sharded: Setting
             for table, where in reversed(copied):
                 c.execute(text(f"DELETE FROM {table} WHERE {where}"), {"sid": moving_sid, "t": held})
     time.sleep(0.3)
-    # Once the shard is settled again, the next run prunes it.
-    assert privacy.prune_transcripts(retention)["thread_messages"] >= kept
+    # Once the shard is settled again, the next run (here `tutormesh retention prune`) prunes it.
+    monkeypatch.setenv("TUTORMESH_TRANSCRIPT_RETENTION_DAYS", "30")
+    get_settings.cache_clear()
+    capsys.readouterr()
+    assert main(["retention", "prune"]) == 0
+    assert json.loads(capsys.readouterr().out)["thread_messages"] >= kept
     assert _count(cluster.direct["a"], sql, t=held) == 0 and _count(cluster.direct["a"], ck, t=held) == 0
 
 
