@@ -7,6 +7,7 @@ each test writes through the stores, then counts rows on each database directly.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -17,7 +18,7 @@ from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import Engine, bindparam, select, text
+from sqlalchemy import Engine, bindparam, event, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -30,7 +31,7 @@ from tutormesh.cli import main
 from tutormesh.core import privacy, shard_ops
 from tutormesh.core.db import sessionmaker_for
 from tutormesh.core.models import Base
-from tutormesh.core.settings import Settings
+from tutormesh.core.settings import Settings, get_settings
 from tutormesh.core.shard_ops import move
 from tutormesh.core.shards import ShardBusy, ShardRouter, lock_exclusive, logical_shard, owned_id
 from tutormesh.core.stores.accounts import AccountStore
@@ -250,20 +251,22 @@ QUIZ = quizzes.QuizIn(title="Signs", questions=[
 ANSWERS = [("a", "b"), ("a", "a"), ("b", "c"), ("a", "b"), ("b", "a"), ("a", "c")]
 
 
-def _quiz_for(accounts: AccountStore, sharded: Settings, homes: list[str]) -> tuple[str, str, list[str]]:
+def _quiz_for(accounts: AccountStore, sharded: Settings, homes: list[str],
+              quiz: quizzes.QuizIn = QUIZ) -> tuple[str, str, list[str]]:
     """A quiz assigned to a new cohort of students on the given homes; (quiz id, cohort, student ids)."""
     cohort = f"c{uuid.uuid4().hex[:6]}"
     ids = [str(_user_on(accounts, home, cohort)["student_id"]) for home in homes]
     with sessionmaker_for(sharded).begin() as s:
-        quiz_id = str(quizzes.create_quiz(s, QUIZ, created_by="teacher")["id"])
+        quiz_id = str(quizzes.create_quiz(s, quiz, created_by="teacher")["id"])
         quizzes.assign(s, quiz_id, cohort=cohort, student_id=None, assigned_by="teacher")
     AssessmentStore(sessionmaker_for(sharded)).mirror_quiz(quiz_id)
     return quiz_id, cohort, ids
 
 
-def _submit_all(exams: AssessmentStore, quiz_id: str, cohort: str, ids: list[str]) -> list[str]:
+def _submit_all(exams: AssessmentStore, quiz_id: str, cohort: str, ids: list[str],
+                answers: list[tuple[str, str]] = ANSWERS) -> list[str]:
     subs = []
-    for sid, (q1, q2) in zip(ids, ANSWERS, strict=False):
+    for sid, (q1, q2) in zip(ids, answers, strict=False):
         sub = exams.submit(quiz_id, student_id=sid, cohort=cohort, answers={f"{quiz_id}.q1": q1, f"{quiz_id}.q2": q2})
         outcome = exams.grade(sub)
         assert outcome["status"] == "graded"
@@ -480,7 +483,7 @@ def _single_database(cluster: Cluster, ids: list[str], read: Callable[[Session],
 
 def test_item_report_combines_every_shards_answers_and_reteach(sharded: Settings, cluster: Cluster,
                                                                 start_api: Callable[..., Api]) -> None:
-    api = start_api(reteach_min_answers="2")  # the 60% rule fires on each database's three answers
+    api = start_api(sharded)
     teacher, quiz, students = _class(api, CHOICE_QUIZ, HOMES)
     for student, answers in zip(students, ANSWERS, strict=True):
         _take(api, quiz, student, list(answers))
@@ -493,9 +496,11 @@ def test_item_report_combines_every_shards_answers_and_reteach(sharded: Settings
     assert {c["key"]: c["count"] for c in items[0]["choices"]} == {"a": 4, "b": 2}
     assert {c["key"]: c["count"] for c in items[1]["choices"]} == {"a": 2, "b": 2, "c": 2}
     assert items[0]["discrimination"] is not None and items[1]["wrong_share"] == round(4 / 6, 3)
-    # The rule ran on each shard (two of its three missed q2): both explanations, to the four who missed it.
+    # The rule counts the cohort over both shards (4 of 6 missed q2; each shard alone has 3 answers, under the
+    # 5 it needs): one explanation, sent to the four who missed it on either shard.
     reteach = items[1]["reteach"]
-    assert len(reteach) == 2 and sum(e["students_sent"] for e in reteach) == 4, reteach
+    assert len(reteach) == 1 and reteach[0]["students_sent"] == 4, reteach
+    assert reteach[0]["answers"] == 6 and reteach[0]["wrong_share"] == round(4 / 6, 3)
     assert {e["cohort"] for e in reteach} == {cohort} and items[0]["reteach"] == []
     # The same rows in one database give the same report (less the shards' own re-teach rows).
     single = _single_database(cluster, ids, lambda s: analysis.item_report(s, quiz["id"], cohort=cohort))
@@ -520,6 +525,40 @@ def test_quiz_list_counts_and_a_students_assignment_status_come_from_their_shard
     for student, (status, sub, score) in zip(students, expected, strict=True):
         [row] = api.client.get("/v1/me/assignments", headers=api.login(student)).json()
         assert (row["status"], row["submission_id"], row["score"]) == (status, sub, score), student
+
+
+def test_quiz_list_counts_are_grouped_in_sql_not_read_per_submission(sharded: Settings, cluster: Cluster) -> None:
+    accounts = AccountStore(get_store(sharded).sessions)
+    exams = AssessmentStore(sessionmaker_for(sharded))
+    quiz_id, cohort, _ = _quiz_for(accounts, sharded, [])
+    # Eight submissions on one logical shard of a, two graded; one on b, graded.
+    on_a = [_student(10) for _ in range(8)]
+    on_b = _student(11)
+    for n, sid in enumerate([*on_a, on_b]):
+        sub = exams.submit(quiz_id, student_id=sid, cohort=cohort, answers={f"{quiz_id}.q1": "a"})
+        if n < 2 or sid == on_b:
+            assert exams.grade(sub)["status"] == "graded"
+    router = exams.placement.router
+    assert router is not None
+    fetched: dict[str, int] = {}
+
+    def count_rows(name: str) -> Callable[..., None]:
+        def after(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+            if "FROM submissions" in statement:
+                fetched[name] = fetched.get(name, 0) + max(cursor.rowcount, 0)
+        return after
+
+    listeners = [(router.database(name).engine, count_rows(name)) for name in ("a", "b")]
+    for engine, listener in listeners:
+        event.listen(engine, "after_cursor_execute", listener)
+    try:
+        counts = exams.submission_counts([quiz_id], {cohort})
+    finally:
+        for engine, listener in listeners:
+            event.remove(engine, "after_cursor_execute", listener)
+    assert counts == {quiz_id: (9, 3)}
+    assert fetched == {"a": 1, "b": 1}, fetched  # one row per quiz and logical shard: not one per submission
+    assert exams.submission_counts([quiz_id], {"another-cohort"}) == {}
 
 
 # -- a student's rows during a move: export, erasure and staff views take the shard's lock -------------------
@@ -703,3 +742,127 @@ def test_staff_views_count_a_shard_copied_by_a_move_once(sharded: Settings, clus
         with cluster.direct["b"].begin() as c:
             for table, where in reversed(copied):
                 c.execute(text(f"DELETE FROM {table} WHERE {where}"), {"sid": sid, "sub": sub})
+
+
+# -- transcript retention and a moving shard -----------------------------------------------------------------
+def _age(cluster: Cluster, name: str, thread: str, days: int) -> None:
+    """Make a thread's messages and its last activity `days` old, on database `name`."""
+    with cluster.direct[name].begin() as c:
+        c.execute(text("UPDATE thread_messages SET created_at = now() - make_interval(days => :d) "
+                       "WHERE thread_id = :t"), {"d": days, "t": thread})
+        c.execute(text("UPDATE learning_sessions SET last_active_at = now() - make_interval(days => :d) "
+                       "WHERE thread_id = :t"), {"d": days, "t": thread})
+
+
+def _all_messages(cluster: Cluster) -> int:
+    return sum(_count(cluster.direct[name], "SELECT count(*) FROM thread_messages") for name in ("dir", "a", "b"))
+
+
+def test_retention_prune_leaves_a_moving_shard_for_the_next_run(sharded: Settings, cluster: Cluster,
+                                                                monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    accounts = AccountStore(get_store(sharded).sessions)
+    cohort = f"c{uuid.uuid4().hex[:6]}"
+    moving_user = _user_on(accounts, "a", cohort)
+    staying_user = _user_on(accounts, "a", cohort)
+    while logical_shard(str(staying_user["student_id"])) == logical_shard(str(moving_user["student_id"])):
+        staying_user = _user_on(accounts, "a", cohort)
+    users = [moving_user, staying_user, _user_on(accounts, "b", cohort)]
+    threads = []
+    with open_tutor(sharded) as tutor:
+        for user in users:
+            sid = str(user["student_id"])
+            thread = accounts.create_thread(sid)["thread_id"]
+            tutor.send(sid, thread, "I want to practice linear equations", now=NOW)
+            _age(cluster, _home(sid)[0], thread, 40)
+            threads.append(thread)
+    sql = "SELECT count(*) FROM thread_messages WHERE thread_id = :t"
+    ck = "SELECT count(*) FROM checkpoints WHERE thread_id = :t"
+    moving_sid, held = str(moving_user["student_id"]), threads[0]
+    kept = _count(cluster.direct["a"], sql, t=held)
+    assert kept >= 2 and _count(cluster.direct["a"], ck, t=held) >= 1
+    # What a move's copy of the moving shard has put on b so far: the thread and its messages.
+    copied = [("students", "id = :sid"), ("learning_sessions", "student_id = :sid"), ("thread_messages",
+                                                                                     "thread_id = :t")]
+    with cluster.direct["a"].connect() as src, cluster.direct["b"].begin() as dst:
+        for table, where in copied:
+            rows = [dict(r._mapping) for r in src.execute(select(Base.metadata.tables[table]).where(text(where)),
+                                                          {"sid": moving_sid, "t": held})]
+            dst.execute(insert(Base.metadata.tables[table]).on_conflict_do_nothing(), rows)
+    retention = sharded.model_copy(update={"transcript_retention_days": 30})
+    mover = ShardRouter(cluster.urls["dir"], ttl_s=0.2)
+    logical = logical_shard(moving_sid)
+    shard_ops._set_state(mover, logical, "moving")
+    time.sleep(0.3)  # the store's router (TTL 0.2 s) sees it
+    try:
+        before = _all_messages(cluster)
+        pruned = privacy.prune_transcripts(retention)
+        # Every deleted message counted once, the copy on b neither deleted nor counted.
+        assert pruned["thread_messages"] == before - _all_messages(cluster) > 0
+        for thread, user in zip(threads[1:], users[1:], strict=True):  # the other shards, on a and on b
+            home = _home(str(user["student_id"]))[0]
+            assert _count(cluster.direct[home], sql, t=thread) == 0 and _count(cluster.direct[home], ck, t=thread) == 0
+        # The moving shard's thread is untouched on the source and on the target's copy.
+        assert _count(cluster.direct["a"], sql, t=held) == kept and _count(cluster.direct["b"], sql, t=held) == kept
+        assert _count(cluster.direct["a"], ck, t=held) >= 1
+    finally:
+        shard_ops._set_state(mover, logical, "active")
+        with cluster.direct["b"].begin() as c:  # the move is abandoned: its copy goes
+            for table, where in reversed(copied):
+                c.execute(text(f"DELETE FROM {table} WHERE {where}"), {"sid": moving_sid, "t": held})
+    time.sleep(0.3)
+    # Once the shard is settled again, the next run (here `tutormesh retention prune`) prunes it.
+    monkeypatch.setenv("TUTORMESH_TRANSCRIPT_RETENTION_DAYS", "30")
+    get_settings.cache_clear()
+    capsys.readouterr()
+    assert main(["retention", "prune"]) == 0
+    assert json.loads(capsys.readouterr().out)["thread_messages"] >= kept
+    assert _count(cluster.direct["a"], sql, t=held) == 0 and _count(cluster.direct["a"], ck, t=held) == 0
+
+
+# -- the 60% rule over a cohort's shards -------------------------------------------------------------------
+def _explain_events(cluster: Cluster, name: str, sid: str, *, delivered: bool | None = None) -> int:
+    done = "" if delivered is None else " AND delivered_at IS " + ("NOT NULL" if delivered else "NULL")
+    return _count(cluster.direct[name], "SELECT count(*) FROM assessment_events WHERE student_id = :s AND "
+                                        "kind = 'explanation_ready'" + done, s=sid)
+
+
+def test_the_reteach_rule_counts_the_cohort_on_every_shard_and_writes_under_each_students_lock(
+        sharded: Settings, cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    accounts = AccountStore(get_store(sharded).sessions)
+    exams = AssessmentStore(sessionmaker_for(sharded))
+    while True:  # the last submitter and another who misses q2 on a, on different logical shards
+        quiz_id, cohort, ids = _quiz_for(accounts, sharded, HOMES, quizzes.QuizIn.model_validate(CHOICE_QUIZ))
+        if logical_shard(ids[2]) != logical_shard(ids[5]):
+            break
+    missed = [ids[n] for n in (1, 2, 4, 5)]  # ANSWERS: four of six miss q2, two on each database
+    threads = {sid: accounts.create_thread(sid)["thread_id"] for sid in ids}
+    _submit_all(exams, quiz_id, cohort, ids[:5])
+    # Five answers, three wrong: under 60% of the six enrolled. No shard alone has the five answers the rule needs.
+    assert all(_explain_events(cluster, _home(sid)[0], sid) == 0 for sid in ids)
+    router = exams.placement.router
+    assert router is not None
+    monkeypatch.setattr(router, "freeze_wait_s", 0.5)
+    with _frozen(cluster, logical_shard(ids[2])):
+        # The sixth answer tips it; the rule must write the event of ids[2] (on a, frozen) under that shard's
+        # lock: it waits, the shard stays frozen, the consumer is left for the sweep. Nothing is written.
+        _submit_all(exams, quiz_id, cohort, ids[5:], ANSWERS[5:])
+        assert sum(_explain_events(cluster, name, sid) for sid in ids for name in ("a", "b")) == 0
+    exams.relay_stuck(older_than_s=0)  # the sweep: the rule runs again, then the events written elsewhere
+    exams.relay_stuck(older_than_s=0)
+    for sid in ids:
+        home, other = _home(sid)
+        assert _explain_events(cluster, home, sid, delivered=True) == int(sid in missed), sid
+        assert _explain_events(cluster, other, sid) == 0
+        posted = _count(cluster.direct[home], "SELECT count(*) FROM thread_messages WHERE thread_id = :t AND "
+                                              "role = 'assistant' AND content LIKE 'Many of you%'", t=threads[sid])
+        assert posted == int(sid in missed), sid
+    # One explanation, its copy (same id) beside the students on the other database; listed once.
+    explained = "SELECT DISTINCT id FROM explanations WHERE quiz_id = :q"
+    with cluster.direct["a"].connect() as a, cluster.direct["b"].connect() as b:
+        assert {r[0] for r in a.execute(text(explained), {"q": quiz_id})} == {
+            r[0] for r in b.execute(text(explained), {"q": quiz_id})} != set()
+    [reteach] = exams.item_report(quiz_id, cohort=cohort)[1]["reteach"]
+    assert reteach["students_sent"] == 4 and reteach["answers"] == 6
+    sub = next(s for s in exams.results(quiz_id, {cohort}) if s[0].student_id == ids[1])[0].id
+    assert [e["question_id"] for e in exams.submission(sub)[1]["explanations"]] == [f"{quiz_id}.q2"]

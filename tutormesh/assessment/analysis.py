@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import case, func, select, true
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from tutormesh.agents import reteach
+from tutormesh.core.db import sessionmaker_for
 from tutormesh.core.models import CurriculumPlan, Profile, Subject, User
 from tutormesh.core.models.assessment import (
     AssessmentEvent,
@@ -28,6 +31,7 @@ from tutormesh.core.models.assessment import (
     SubmissionResult,
 )
 from tutormesh.core.settings import get_settings
+from tutormesh.core.shards import Database, Placement, get_router
 from tutormesh.tools.curriculum import load_curriculum
 
 TOP_WRONG = 5
@@ -115,21 +119,29 @@ def adjust_plan(s: Session, event: AssessmentEvent) -> None:
 
 
 def apply_reteach_rule(s: Session, event: AssessmentEvent) -> list[AssessmentEvent]:
-    """The 60% rule for the submitter's cohort: explain hard questions again, to everyone who missed them."""
+    """The 60% rule for the submitter's cohort: explain hard questions again, to everyone who missed them.
+
+    Sharded, the cohort is counted over every shard database (its answers through `Placement.gather`, its
+    size from the directory), so the rule fires on the cohort's share, not one shard's. The explanation is
+    written once, on the database it first fires on, and copied (same id) beside each student it is sent
+    to, for their submission view. A student whose rows are on another database, or on a shard being
+    moved, gets the event there, in a transaction of its own under their shard's lock (`ShardRouter.using`,
+    which waits out a freeze); the event sweep delivers it. Returned: the events written in `s`.
+    """
     settings = get_settings()
     sub = s.get_one(Submission, event.payload["submission_id"])
     cohort = sub.cohort or ""
+    reach = _Reach.of(s)
     raised: list[AssessmentEvent] = []
     # Share of the cohort, not of the answers so far: early answers alone must not trigger the rule.
-    enrolled = s.scalar(select(func.count()).where(User.cohort == sub.cohort, User.role == "student")) or 0
-    for item in item_analysis(s, event.quiz_id, cohort=sub.cohort):
+    enrolled = reach.enrolled(sub.cohort)
+    for item in reach.items(event.quiz_id, sub.cohort):
         wrong = item["attempts"] - item["correct"]
         if not item["topic"] or not reteach.needs_reteach(wrong, max(item["attempts"], enrolled),
                                                           share=settings.reteach_wrong_share,
                                                           min_answers=settings.reteach_min_answers):
             continue
-        explanation = s.scalar(select(Explanation).where(Explanation.question_id == item["question_id"],
-                                                         Explanation.cohort == cohort))
+        explanation = reach.explanation(item["question_id"], cohort)
         if explanation is None:
             question = s.get_one(QuizQuestion, item["question_id"])
             text = reteach.in_depth_explanation(
@@ -140,19 +152,102 @@ def apply_reteach_rule(s: Session, event: AssessmentEvent) -> list[AssessmentEve
                                       answers=item["attempts"])
             s.add(explanation)
             s.flush()
-        missed = s.scalars(select(Submission.student_id).join(QuestionResult, QuestionResult.submission_id
-                                                              == Submission.id)
-                           .where(QuestionResult.question_id == item["question_id"],
-                                  QuestionResult.correct.is_(False), _same_cohort(sub.cohort)))
-        keys = {f"explain:{explanation.id}:{student}": student for student in missed}
-        sent = set(s.scalars(select(AssessmentEvent.key).where(AssessmentEvent.key.in_(keys))))
-        for key, student in keys.items():
-            if key not in sent:
-                raised.append(AssessmentEvent(key=key, kind="explanation_ready", quiz_id=event.quiz_id,
-                                              student_id=student, payload={"question_id": item["question_id"],
-                                                                           "text": explanation.text}))
+        to_send = {f"explain:{explanation.id}:{student}": AssessmentEvent(
+            key=f"explain:{explanation.id}:{student}", kind="explanation_ready", quiz_id=event.quiz_id,
+            student_id=student, payload={"question_id": item["question_id"], "text": explanation.text})
+            for student in reach.missed(item["question_id"], sub.cohort)}
+        here = {key: e for key, e in to_send.items() if reach.writes_here(str(e.student_id))}
+        sent = set(s.scalars(select(AssessmentEvent.key).where(AssessmentEvent.key.in_(here))))
+        raised += [e for key, e in here.items() if key not in sent]
+        for key, e in to_send.items():
+            if key not in here:
+                reach.send_elsewhere(e, explanation)
     s.add_all(raised)
     return raised
+
+
+@dataclass
+class _Reach:
+    """Where the 60% rule reads and writes: the consumer's database alone, or every shard of the cohort."""
+
+    s: Session
+    placement: Placement | None = None
+    here: Database | None = None  # sharded: the database `s` is on
+
+    @classmethod
+    def of(cls, s: Session) -> _Reach:
+        settings = get_settings()
+        router = get_router(settings)
+        if router is None:
+            return cls(s)
+        placement = Placement(sessionmaker_for(settings), router)
+        url = s.get_bind().engine.url
+        return cls(s, placement, next((db for db in placement.databases() if db.engine.url == url), None))
+
+    def enrolled(self, cohort: str | None) -> int:
+        """The cohort's students (logins live in the directory)."""
+        query = select(func.count()).where(User.cohort == cohort, User.role == "student")
+        if self.placement is None:
+            return self.s.scalar(query) or 0
+        with self.placement.sessions() as d:
+            return d.scalar(query) or 0
+
+    def items(self, quiz_id: str, cohort: str | None) -> list[dict[str, Any]]:
+        """Item analysis of the cohort's answers, each counted once, from every database."""
+        if self.placement is None:
+            return item_analysis(self.s, quiz_id, cohort=cohort)
+        rows = self.placement.gather(lambda t: answer_rows(t, quiz_id, cohort=cohort), lambda row: row[0])
+        return item_rows(questions_of(self.s, quiz_id), sums_of(rows))
+
+    def missed(self, question_id: str, cohort: str | None) -> list[str]:
+        """The students of the cohort who got the question wrong, from every database."""
+        def read(t: Session) -> list[str]:
+            return [str(sid) for sid in t.scalars(select(Submission.student_id).join(
+                QuestionResult, QuestionResult.submission_id == Submission.id).where(
+                QuestionResult.question_id == question_id, QuestionResult.correct.is_(False), _same_cohort(cohort)))]
+
+        return read(self.s) if self.placement is None else self.placement.gather(read, str)
+
+    def explanation(self, question_id: str, cohort: str) -> Explanation | None:
+        """The question's explanation for the cohort: on this database, else a copy of another database's."""
+        where = (Explanation.question_id == question_id, Explanation.cohort == cohort)
+        found = self.s.scalar(select(Explanation).where(*where))
+        if found is not None or self.placement is None:
+            return found
+        elsewhere = self.placement.gather(lambda t: [_detached(t, e) for e in t.scalars(select(Explanation).where(
+            *where))], None)
+        if not elsewhere:
+            return None
+        # Copied into `s` too: `send_elsewhere` then never inserts it on this database from a second
+        # transaction, which would wait on `s`'s own uncommitted row.
+        copy = self.s.merge(min(elsewhere, key=lambda e: e.id))
+        self.s.flush()
+        return copy
+
+    def writes_here(self, student_id: str) -> bool:
+        """Whether the student's event goes into `s`: their rows are on its database, on a settled shard."""
+        return self.placement is None or (self.here is not None and self.placement.settled(self.here, student_id))
+
+    def send_elsewhere(self, event: AssessmentEvent, explanation: Explanation) -> None:
+        """Write the event (and a copy of the explanation) on the student's database, under their shard's lock."""
+        if self.placement is None:
+            raise TypeError("send_elsewhere: one database, every event goes into the consumer's transaction")
+        wait_ms = int(get_settings().shard_freeze_wait_s * 1000)
+        with self.placement.on(str(event.student_id)) as db, db.sessions.begin() as t:
+            # A bounded wait for a row another consumer's open transaction is writing (deferred to the sweep).
+            t.execute(sql_text(f"SET LOCAL lock_timeout = '{wait_ms}ms'"))
+            if t.scalar(select(AssessmentEvent.id).where(AssessmentEvent.key == event.key)) is not None:
+                return
+            if (self.here is None or db.name != self.here.name) and t.scalar(select(Explanation.id).where(
+                    Explanation.question_id == explanation.question_id,
+                    Explanation.cohort == explanation.cohort)) is None:
+                t.add(Explanation(**{c.key: getattr(explanation, c.key) for c in Explanation.__table__.columns}))
+            t.add(event)
+
+
+def _detached(s: Session, row: Explanation) -> Explanation:
+    s.expunge(row)
+    return row
 
 
 def _same_cohort(cohort: str | None) -> Any:

@@ -20,6 +20,7 @@ from tutormesh.assessment import analysis
 from tutormesh.core.models import Attempt, Grade, LearningSession, Mastery, Skill, ThreadMessage
 from tutormesh.core.models.assessment import AssessmentEvent, EventReceipt
 from tutormesh.core.models.base import utcnow
+from tutormesh.core.shards import ShardBusy
 from tutormesh.tools import bkt
 from tutormesh.tools.curriculum import load_curriculum
 
@@ -97,7 +98,8 @@ def _deliver_one(sessions: sessionmaker[Session], event_id: int, keep: Callable[
                 new = consume(s, s.get_one(AssessmentEvent, event_id))
                 s.flush()
                 raised += [e.id for e in new]
-        except (IntegrityError, OperationalError) as exc:  # a concurrent consumer won; retried by the sweeper
+        # A concurrent consumer won, or a shard written to stayed frozen (the 60% rule): retried by the sweeper.
+        except (IntegrityError, OperationalError, ShardBusy) as exc:
             log.info("event %s consumer %s deferred: %s", event_id, name, exc)
             return raised
     with sessions.begin() as s:

@@ -26,10 +26,11 @@ import logging
 import sqlite3
 import uuid
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,7 @@ from tutormesh.core.models.assessment import (
     SubmissionResult,
 )
 from tutormesh.core.settings import Settings, get_settings
-from tutormesh.core.shards import Database, get_router, router_of
+from tutormesh.core.shards import Database, Placement, get_router, router_of
 
 log = logging.getLogger("tutormesh.privacy")
 # Strings shorter than this are too common to tell a student's apart from anyone else's ("x = 3").
@@ -534,11 +535,32 @@ def scan(who: DataSubject, settings: Settings | None = None, *,
 
 
 # -- retention ---------------------------------------------------------------------------------------
+def _old_messages(s: Session, cutoff: datetime, keep: Callable[[str], bool] | None) -> tuple[int, int]:
+    """Delete one database's messages older than `cutoff` of the threads `keep` allows; (deleted, left).
+
+    `keep(student_id)` false: the thread's shard is being moved (left for the next run); None: all of them.
+    """
+    old = ThreadMessage.created_at < cutoff
+    if keep is None:
+        return int(s.execute(delete(ThreadMessage).where(old)).rowcount or 0), 0  # type: ignore[attr-defined]
+    owners = s.execute(select(ThreadMessage.thread_id, LearningSession.student_id).distinct().outerjoin(
+        LearningSession, LearningSession.thread_id == ThreadMessage.thread_id).where(old)).all()
+    due = [t for t, sid in owners if sid is None or keep(sid)]  # a thread no student owns is never moved
+    deleted = 0
+    for n in range(0, len(due), 1000):
+        done = s.execute(delete(ThreadMessage).where(ThreadMessage.thread_id.in_(due[n:n + 1000]), old))
+        deleted += int(done.rowcount or 0)  # type: ignore[attr-defined]
+    return deleted, len(owners) - len(due)
+
+
 def prune_transcripts(settings: Settings | None = None, *, now: datetime | None = None) -> dict[str, int]:
     """Delete chat messages older than `transcript_retention_days` (0: keep forever); audit the run.
 
     Threads idle past the cutoff also lose their checkpoints (the state's message window); the
-    learner model (mastery, plans, grades) is not a transcript and stays.
+    learner model (mastery, plans, grades) is not a transcript and stays. Sharded, every shard database
+    is pruned as the other sweeps write (`Placement.settled`): only the threads whose student's rows live
+    there, on a shard not being moved; a moving shard's threads are left for the next run. The directory
+    holds no shard (a move never copies from it): its old messages, if any, all go.
     """
     settings = settings or get_settings()
     days = settings.transcript_retention_days
@@ -546,22 +568,29 @@ def prune_transcripts(settings: Settings | None = None, *, now: datetime | None 
         return {}
     cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
     sessions = sessionmaker_for(settings)
-    router = router_of(sessions, settings)
-    places = [sessions] if router is None else [sessions, *(router.database(n).sessions for n in router.names())]
-    messages = threads = 0
-    for place in places:
-        with place.begin() as s:
-            idle = list(s.execute(select(LearningSession.student_id, LearningSession.thread_id).where(
-                LearningSession.last_active_at < cutoff)))
-            messages += int(s.execute(delete(ThreadMessage).where(ThreadMessage.created_at < cutoff))
-                            .rowcount or 0)  # type: ignore[attr-defined]
+    placement = Placement(sessions, router_of(sessions, settings))
+    messages = threads = left = 0
+    if placement.router is not None and sessions.kw["bind"].url not in {
+            db.engine.url for db in placement.databases()}:
+        with sessions.begin() as s:
+            messages += _old_messages(s, cutoff, None)[0]
+    for db in placement.databases():
+        settled = None if placement.router is None else partial(placement.settled, db)
+        with db.sessions.begin() as s:
+            deleted, skipped = _old_messages(s, cutoff, settled)
+            messages, left = messages + deleted, left + skipped
+            idle = [(sid, t) for sid, t in s.execute(select(LearningSession.student_id, LearningSession.thread_id)
+                                                     .where(LearningSession.last_active_at < cutoff))
+                    if settled is None or settled(sid)]
         by_student: dict[str, list[str]] = {}
         for student_id, thread_id in idle:
             by_student.setdefault(student_id, []).append(thread_id)
-        if router is None:  # one saver for all of them
+        if placement.router is None:  # one saver for all of them
             by_student = {"": [t for ts in by_student.values() for t in ts]} if idle else {}
         for student_id, thread_ids in by_student.items():
             threads += _checkpoints_erase(settings, student_id, thread_ids)
+    if left:
+        log.info("retention: %d threads on shards being moved left for the next run", left)
     counts = {"thread_messages": messages, "checkpoint_threads": threads}
     if messages or threads:
         audit(sessions, "retention", "scheduler", {"older_than_days": days, **counts})

@@ -394,23 +394,25 @@ class Placement:
                 return work(s, list(ids))
         return self.router.for_students(ids, work)
 
-    def gather(self, work: Callable[[Session], list[T]], student_of: Callable[[T], str] | None) -> list[T]:
+    def gather(self, work: Callable[[Session], list[T]], student_of: Callable[[T], str] | None, *,
+               logical_of: Callable[[T], int] | None = None) -> list[T]:
         """Run the read `work` on every database; keep each row only from its student's database.
 
         The staff views over student rows (review flags, a quiz's answers and submissions): a shard being
         moved has copies on two databases (the target while it fills, the source until its rows are
         deleted), and the map names the one that counts, so no row is missed or counted twice.
-        `student_of` None: rows owned by no student (not moved), every database's are kept.
+        `student_of` None: rows owned by no student (not moved), every database's are kept, unless
+        `logical_of` names each row's logical shard (an aggregate grouped by shard, not by student).
         """
         if self.router is None:
             with self.sessions() as s:
                 return work(s)
+        shard_of = logical_of or (None if student_of is None else (lambda row: logical_shard(student_of(row))))
         snapshot = self.router.map()
         out: list[T] = []
         for name in sorted(set(snapshot.database)):
             with self.router.database(name).sessions() as s:
-                out += [row for row in work(s)
-                        if student_of is None or snapshot.database[logical_shard(student_of(row))] == name]
+                out += [row for row in work(s) if shard_of is None or snapshot.database[shard_of(row)] == name]
         return out
 
     def settled(self, database: Database, student_id: str) -> bool:

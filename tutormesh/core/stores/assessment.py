@@ -18,14 +18,14 @@ from collections.abc import Collection
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tutormesh.assessment import analysis, events, grading, quizzes, reviews
 from tutormesh.core.errors import NotFound
 from tutormesh.core.models import User
 from tutormesh.core.models.assessment import Quiz, QuizQuestion, ReviewFlag, Submission, SubmissionResult
-from tutormesh.core.shards import Database, Placement, ShardRouter, owned_id, router_of
+from tutormesh.core.shards import Database, Placement, ShardRouter, logical_shard, owned_id, router_of
 
 
 class AssessmentStore:
@@ -181,18 +181,31 @@ class AssessmentStore:
     # -- quiz progress -------------------------------------------------------------------------------
     def submission_counts(self, quiz_ids: Collection[str],
                           cohorts: Collection[str] | None) -> dict[str, tuple[int, int]]:
-        """(submissions, graded) per quiz over every database, each submission counted once."""
-        def read(s: Session) -> list[tuple[str, str, str]]:
-            query = select(Submission.quiz_id, Submission.student_id, Submission.status).where(
-                Submission.quiz_id.in_(list(quiz_ids)))
-            if cohorts is not None:
-                query = query.where(Submission.cohort.in_(list(cohorts)))
-            return [(str(q), str(sid), str(status)) for q, sid, status in s.execute(query)]
+        """(submissions, graded) per quiz over every database, each submission counted once.
+
+        Counted in SQL, per quiz and logical shard (a sharded submission id names it, see `owned_id`; an id
+        that does not is grouped by its student), so a database returns a few rows, not one per submission.
+        """
+        graded = func.count().filter(Submission.status == "graded")
+        where = [Submission.quiz_id.in_(list(quiz_ids))]
+        if cohorts is not None:
+            where.append(Submission.cohort.in_(list(cohorts)))
+        if self.placement.router is None:
+            with self.sessions() as s:
+                return {str(q): (int(n), int(g)) for q, n, g in s.execute(
+                    select(Submission.quiz_id, func.count(), graded).where(*where).group_by(Submission.quiz_id))}
+        tag = func.substring(Submission.id, r"-([0-9]{3})$")
+        owner = case((tag.is_(None), Submission.student_id))
+
+        def read(s: Session) -> list[tuple[str, int, int, int]]:
+            return [(str(q), int(t) if t is not None else logical_shard(str(sid)), int(n), int(g))
+                    for q, t, sid, n, g in s.execute(select(Submission.quiz_id, tag, owner, func.count(), graded)
+                                                     .where(*where).group_by(Submission.quiz_id, tag, owner))]
 
         counts: dict[str, tuple[int, int]] = {}
-        for quiz_id, _, status in self.placement.gather(read, lambda row: row[1]):
-            n, graded = counts.get(quiz_id, (0, 0))
-            counts[quiz_id] = (n + 1, graded + (status == "graded"))
+        for quiz_id, _, n, g in self.placement.gather(read, None, logical_of=lambda row: row[1]):
+            total, done = counts.get(quiz_id, (0, 0))
+            counts[quiz_id] = (total + n, done + g)
         return counts
 
     def submissions_of(self, student_id: str,
@@ -215,12 +228,13 @@ class AssessmentStore:
     def item_report(self, quiz_id: str, *, cohort: str | None = None) -> list[dict[str, Any]]:
         """The console's item report (see `analysis.item_report`) over every database's answers and re-teach.
 
-        The answers and the explanation events are each counted once (from their student's database); the
-        explanations are the rule's rows on each database (it runs where the submission was graded).
+        The answers and the explanation events are each counted once (from their student's database); an
+        explanation is on the database the rule wrote it and copied, same id, beside its students: listed once.
         """
         rows = self.placement.gather(lambda s: analysis.answer_rows(s, quiz_id, cohort=cohort),
                                      lambda row: row[0])
-        sent = self.placement.gather(lambda s: analysis.explanations(s, quiz_id, cohort), None)
+        found = self.placement.gather(lambda s: analysis.explanations(s, quiz_id, cohort), None)
+        sent = sorted({e["id"]: e for e in found}.values(), key=lambda e: e["id"])
         reached = Counter(e for e, _ in self.placement.gather(lambda s: analysis.explained(s, quiz_id),
                                                                lambda row: row[1]))
         with self.sessions() as s:
