@@ -15,6 +15,7 @@ share by child (uvicorn, celery, llm, supervisor).
     python benchmarks/bench_api.py --workers 2 --rates 50,100 --skip-extras   # open loop only
     python benchmarks/bench_api.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
     python benchmarks/bench_api.py --workers 2 --peers --skip-extras   # TutorMesh, floor and naive app, one run
+    python benchmarks/bench_api.py --workers 2 --peers --skip-extras --history 250 --students 100   # grown threads
     python benchmarks/bench_api.py --workers 2 --postgres postgresql+psycopg://postgres@127.0.0.1:6433/test \
         --pgbouncer-admin postgresql://postgres@127.0.0.1:6433/pgbouncer   # through PgBouncer: pool peaks per step
     python benchmarks/bench_api.py --mix 0.1 --rates 20,40 --skip-extras   # 10% free-form questions (LLM)
@@ -24,6 +25,24 @@ share by child (uvicorn, celery, llm, supervisor).
 then the local LLM server that `serve` starts); each open-loop step then prints tier 1 and tier 2
 apart, and the knee is judged on tier 1 alone (tier-2 503s are admission doing its job).
 `--no-admission` lifts the per-tier limits of server/admission.py, for a before/after comparison.
+
+`--history N` measures every app at the same thread age: after the warm-up turn and before the timed
+steps, each student's thread in each app is grown by N practice turns (3 right : 1 wrong), which are not
+timed; each app prints how long its seeding took, and each knee line the turns per thread before and
+after the steps (the steps add some). TutorMesh's and the floor's threads grow by real turns over HTTP
+(a closed loop, `--seed-concurrency` in flight), so TutorMesh's SQL rows and checkpoints grow as in use.
+The naive app's grow by state (`--naive-seed state`, the default): its N turns run through its own graph
+in the bench process without a checkpointer, and one `update_state` per thread writes what they leave.
+Its latest checkpoint, the one a turn reads and grows, is the same as after real turns (the same
+messages, mastery and open item: 115,050 bytes against 115,093 at 250 turns, measured once on SQLite);
+what differs is the older checkpoints, which are not written (real turns leave 5 rows per turn, each
+holding the conversation so far: 72 MiB for one thread at 250 turns), so its file on disk is far
+smaller. `--naive-seed turns` writes them all over HTTP instead: 23 turns/s when measured (10 students
+to 250 turns, SQLite, load 4), which would be about 18 minutes for 100 students (not measured). Either
+way the turns come seconds apart: a thread's history is one long session, not a semester of them. The
+driver takes the naive app's next item from its reply (reading its checkpoint would cost the driver more
+as it grows); TutorMesh's reply names no item id, so its item still comes from its checkpoint, which is
+a window and stays small.
 """
 
 from __future__ import annotations
@@ -472,7 +491,8 @@ async def seed(driver: Driver, students: list[dict[str, Any]], turns: int, concu
                 print(f"  seeding: {tenths * 10}% ({done} turns, {time.perf_counter() - started:.0f} s)", flush=True)
                 tenths += 1
 
-    await asyncio.gather(*(worker() for _ in range(min(concurrency, len(students)))))
+    concurrency = min(concurrency, len(students))
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
     if failed > limit:
         raise SystemExit(f"seeding stopped: {failed} turns failed ({driver.failures}); is the server overloaded?")
     elapsed = time.perf_counter() - started
@@ -488,10 +508,7 @@ def seed_naive_state(driver: Driver, students: list[dict[str, Any]], turns: int)
 
     The turns run through the naive graph itself in this process, without a checkpointer (the state is
     passed from turn to turn), answering as the driver does; one `update_state` then writes the result.
-    The thread's latest checkpoint is the one real turns leave (the same messages, mastery and open item;
-    measured at 250 turns: 115,050 bytes against 115,093), but the older ones are not written: real turns
-    leave 5 checkpoint rows per turn, each holding the conversation so far (1,255 rows and 72 MiB for one
-    thread at 250 turns), so the file on disk is far smaller. `--naive-seed turns` writes them all (slow).
+    The latest checkpoint is the one real turns leave; the older ones are not written (module docstring).
     """
     from floor_app import naive_graph, stock_saver
     from langchain_core.messages import HumanMessage
@@ -656,7 +673,8 @@ def main() -> None:
               f"profile: {'postgres' if args.postgres else 'sqlite'}, workers: {args.workers}, "
               f"mix: {args.mix:g} free-form, admission: {'off' if args.no_admission else 'on'}, "
               f"cores: {os.cpu_count()}, students: {args.students}, history: {args.history} turns per thread "
-              f"before the timed steps" + (f" (seeded, not timed: by real turns, the naive app's by {args.naive_seed})"
+              f"before the timed steps" + (" (seeded, not timed: by real turns; the naive app's by " +
+                                            ("real turns)" if args.naive_seed == "turns" else "state, see its line)")
                                             if args.history else ""))
         run_started = time.perf_counter()
         students = make_students(args.students)
