@@ -688,10 +688,14 @@ def main() -> None:
                 {"thread": f"{name}-{uuid.uuid4().hex}", "headers": st["headers"], "turns": 0} for st in students]
             with server(env, args.workers, peer=PEERS[name]) as target:
                 knees[name] = asyncio.run(drive(target, mine, args, name))
-        if args.peers and knees["floor"] and knees["naive"]:
+        if args.peers and knees["tutormesh"] and knees["floor"]:
+            lowest = args.rates[0]  # the last rate the step-down below the first step tries
+            while lowest / 2 >= 1:
+                lowest /= 2
+            naive = f"{knees['tutormesh'] / knees['naive']:.1f}x" if knees["naive"] else \
+                f"more than {knees['tutormesh'] / lowest:.0f}x (the naive app has no knee down to {lowest:g}/s)"
             print(f"knees (turns/s) at {args.history} turns of history: {knees}; "
-                  f"TutorMesh / floor {knees['tutormesh'] / knees['floor']:.0%}, "
-                  f"TutorMesh / naive {knees['tutormesh'] / knees['naive']:.1f}x")
+                  f"TutorMesh / floor {knees['tutormesh'] / knees['floor']:.0%}, TutorMesh / naive {naive}")
         print(f"whole run: {time.perf_counter() - run_started:.0f} s")
 
 
