@@ -519,7 +519,7 @@ def seed_naive_state(driver: Driver, students: list[dict[str, Any]], turns: int)
         graph = builder.compile(checkpointer=saver)
         for done, student in enumerate(students, 1):
             config = {"configurable": {"thread_id": student["thread"]}}
-            state = dict(graph.get_state(config).values)
+            state = {"messages": [], **graph.get_state(config).values}  # no messages if the warm-up failed
             known = len(state["messages"])
             for _ in range(turns):
                 text = driver.answer_to(student, state.get("current_item"))
@@ -649,8 +649,9 @@ def main() -> None:
     parser.add_argument("--peers", action="store_true",
                         help="in one run: the TutorMesh knee, then the floor's and the naive app's, and the ratios")
     parser.add_argument("--history", type=int, default=0, metavar="N",
-                        help="before the timed steps, grow each student's thread in each app by N real practice "
-                             "turns (not timed), so that every app is measured at the same thread age")
+                        help="before the timed steps, grow each student's thread in each app by N practice turns "
+                             "(not timed; real ones, the naive app's see --naive-seed), so that every app is "
+                             "measured at the same thread age")
     parser.add_argument("--seed-concurrency", type=int, default=8, metavar="K",
                         help="turns in flight while seeding --history by real turns (default %(default)s)")
     parser.add_argument("--naive-seed", choices=("state", "turns"), default="state",
