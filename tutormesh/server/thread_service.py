@@ -69,13 +69,24 @@ def skill_titles(services: Services, skills: list[str]) -> dict[str, str]:
 
 
 ADAPTATIONS_SHOWN = 10
+# The profile fields a thread, a turn and a student record show (`routes.threads.ProfileOut`). The rest
+# is the learner model's working state: `style_counts`, the style posterior, is summarised by
+# `learning_style` and stays inside.
+PROFILE_SHOWN = ("pace", "learning_style", "language", "cultural_context", "strengths", "weaknesses", "goals",
+                 "style_override")
+
+
+def shown_profile(profile: dict[str, Any]) -> dict[str, Any]:
+    """The profile fields an API response carries (`PROFILE_SHOWN`)."""
+    return {key: profile[key] for key in PROFILE_SHOWN if key in profile}
 
 
 def learner_view(services: Services, student_id: str) -> dict[str, Any]:
     """Profile, mastery per skill (with titles) and negotiations: the panel data of a student."""
     learner = services.learner
     mastery = {skill: round(row["p_known"], 4) for skill, row in learner.mastery(student_id).items()}
-    profile = {**learner.profile(student_id), "adaptations": learner.adaptations(student_id, limit=ADAPTATIONS_SHOWN)}
+    profile = {**shown_profile(learner.profile(student_id)),
+               "adaptations": learner.adaptations(student_id, limit=ADAPTATIONS_SHOWN)}
     return {"profile": profile, "mastery": mastery,
             "skills": skill_titles(services, list(mastery)), "negotiations": learner.negotiations(student_id)}
 
@@ -112,7 +123,7 @@ def turn_result(services: Services, thread: dict[str, Any], state: dict[str, Any
     mastery = dict(state.get("mastery") or {})
     return {"thread_id": thread["thread_id"], "replies": new_replies(state), "intent": state.get("intent"),
             "topic": state.get("topic"), "last_grade": grade, "current_item": current,
-            "profile": state.get("profile") or services.learner.profile(thread["student_id"]),
+            "profile": shown_profile(state.get("profile") or services.learner.profile(thread["student_id"])),
             "mastery": mastery, "skills": skill_titles(services, list(mastery)),
             "negotiations": state.get("negotiations") or []}
 

@@ -57,6 +57,7 @@ class ProfileOut(BaseModel):
     strengths: list[str]
     weaknesses: list[str]
     goals: list[str]
+    style_override: str | None = Field(default=None, description="the content type the student chose to see first")
     adaptations: list[AdaptationOut] | None = Field(
         default=None, description="the latest adaptations, newest first (GET /v1/threads/{id}; not in a turn result)")
 
