@@ -15,7 +15,7 @@ from tutormesh.agents.reflection import reflections
 from tutormesh.core.errors import Forbidden, NotFound
 from tutormesh.server.deps import CurrentUser, Principal, Services, ServicesDep
 from tutormesh.server.staff import Teaching, audit, scope_of
-from tutormesh.server.thread_service import session_history
+from tutormesh.server.thread_service import curriculum_titles, session_history
 from tutormesh.tools.curriculum import load_curriculum
 from tutormesh.tools.curriculum.culture import cultures
 from tutormesh.tools.learner_model import CONTENT_TYPES
@@ -167,17 +167,18 @@ def _student(user: Principal) -> str:
 def _settings(services: Services, student_id: str) -> ProfileSettings:
     services.learner.ensure_student(student_id)
     profile = services.learner.profile(student_id)
-    contexts = cultures()
+    contexts, translated = cultures(), curriculum_titles(profile["language"])
     choices = Choices(
         language=[Choice(value=v, title=t) for v, t in (("en", "English"), ("hi", "हिन्दी"), ("es", "Español"))],
         cultural_context=[Choice(value=slug, title=contexts[slug].title) for slug in CulturalContext.__args__],
-        goals=[Choice(value=skill, title=title) for skill, title in _skills().items()],
+        goals=[Choice(value=skill, title=translated.get(skill) or title) for skill, title in _skills().items()],
         style_override=[Choice(value=kind, title=kind.replace("_", " ")) for kind in CONTENT_TYPES])
     return ProfileSettings(language=profile["language"], cultural_context=profile["cultural_context"],
                            goals=profile["goals"], style_override=profile["style_override"], pace=profile["pace"],
                            learning_style=profile["learning_style"], strengths=profile.get("strengths") or [],
                            weaknesses=profile.get("weaknesses") or [],
-                           history=SessionHistory.model_validate(session_history(services, student_id)),
+                           history=SessionHistory.model_validate(
+                               session_history(services, student_id, language=profile["language"])),
                            choices=choices)
 
 
