@@ -29,6 +29,24 @@ async function api(path, { method = "GET", body, form, accept = "application/jso
   return accept === "application/json" ? res.json() : res;
 }
 
+// --- the page's own text in the student's language (GET /v1/page-text/{language}: the replies' catalogue) ---
+const pageText = { language: "", messages: {}, supports: {} };
+
+function t(key, slots = {}) {
+  const template = pageText.messages[key] || key;
+  return template.replace(/\{([a-z_]+)\}/g, (m, name) => (name in slots ? String(slots[name]) : m));
+}
+
+// True when the language changed (the caller re-renders what it shows).
+async function loadPageText(language) {
+  if (!language || language === pageText.language) return false;
+  try { Object.assign(pageText, await api(`/v1/page-text/${language}`)); } catch (err) { return false; }
+  document.documentElement.lang = pageText.language;
+  for (const el of document.querySelectorAll("[data-text]")) el.textContent = t(el.dataset.text);
+  for (const el of document.querySelectorAll("[data-placeholder]")) el.placeholder = t(el.dataset.placeholder);
+  return true;
+}
+
 // --- Markdown: marked renders, DOMPurify sanitises; raw HTML from the model is shown as text ------
 let markdown = null;
 function renderMarkdown(el, text) {
@@ -64,7 +82,7 @@ function addMessage(role, text, author) {
     badge.textContent = "human tutor";
     who.append(" ", badge);
   } else {
-    who.textContent = role === "user" ? "You" : "Learning agent";
+    who.textContent = role === "user" ? t("page_you") : t("page_agent");
   }
   const body = document.createElement("div");
   body.className = "text";
@@ -91,13 +109,14 @@ function planSentence(view, n) {
   const skill = prettySkill(view, n.skill);
   const last = (n.messages || [])[n.messages.length - 1] || {};
   const plan = last.plan || (n.messages || []).map((m) => m.plan).filter(Boolean).pop() || {};
-  const support = (plan.adjustments || []).join("; ");
+  const support = (plan.adjustments || []).map((a) => pageText.supports[a] || a).join("; ") || t("no_extra_support");
+  const pace = t(`pace_${plan.pace || "moderate"}`);
   switch (n.status) {
-    case "committed": return `${skill}: new plan agreed \u2013 ${plan.pace || "adjusted"} pace${support ? `, with ${support}` : ""}. It will be reviewed${n.review_at ? ` on ${new Date(n.review_at).toLocaleDateString()}` : " soon"}.`;
-    case "kept": return `${skill}: the agreed plan worked, so it stays.`;
-    case "renegotiated": return `${skill}: no improvement by the review date, so the plan was changed again.`;
-    case "escalated": return `${skill}: no plan change fitted the semester, so a human tutor was asked to help.`;
-    default: return `${skill}: your agent is working out a better plan.`;
+    case "committed": return n.review_at
+      ? t("page_plan_committed", { skill, pace, support, date: new Date(n.review_at).toLocaleDateString(pageText.language || undefined) })
+      : t("page_plan_committed_soon", { skill, pace, support });
+    case "kept": case "renegotiated": case "escalated": return t(`page_plan_${n.status}`, { skill });
+    default: return t("page_plan_open", { skill });
   }
 }
 
@@ -107,7 +126,7 @@ function renderLearner(view) {
   const skills = Object.entries(view.mastery || {});
   if (!skills.length) {
     const li = document.createElement("li");
-    li.textContent = "No practice yet. Say \u201cpractice\u201d to start.";
+    li.textContent = t("page_mastery_empty");
     list.append(li);
   }
   for (const [skill, p] of skills) {
@@ -125,7 +144,7 @@ function renderLearner(view) {
     const bar = document.createElement("div");
     bar.className = "bar";
     bar.setAttribute("role", "progressbar");
-    bar.setAttribute("aria-label", `${title} mastery`);
+    bar.setAttribute("aria-label", t("page_mastery_bar", { skill: title }));
     bar.setAttribute("aria-valuemin", "0");
     bar.setAttribute("aria-valuemax", "100");
     bar.setAttribute("aria-valuenow", String(pct));
@@ -135,12 +154,12 @@ function renderLearner(view) {
     li.append(name, bar);
     list.append(li);
   }
-  if (view.profile) $("pace").textContent = `Pace: ${view.profile.pace}`;
+  if (view.profile) $("pace").textContent = t("page_pace", { pace: t(`pace_${view.profile.pace}`) });
   const plans = $("negotiations");
   plans.replaceChildren();
   if (!(view.negotiations || []).length) {
     const li = document.createElement("li");
-    li.textContent = "None yet.";
+    li.textContent = t("page_plan_empty");
     plans.append(li);
   }
   for (const n of view.negotiations || []) {
@@ -158,7 +177,7 @@ async function loadAssignments() {
   list.replaceChildren();
   if (!work.length) {
     const li = document.createElement("li");
-    li.textContent = "Nothing assigned right now.";
+    li.textContent = t("page_work_empty");
     list.append(li);
   }
   for (const a of work) {
@@ -353,7 +372,7 @@ function parseFrames(buffer, onEvent) {
 
 async function send(text) {
   addMessage("user", text);
-  $("status").textContent = "Your agent is thinking\u2026";
+  $("status").textContent = t("page_thinking");
   const res = await api(`/v1/threads/${state.thread}/messages`,
                         { method: "POST", body: { content: text }, accept: "text/event-stream" });
   const reader = res.body.getReader();
@@ -361,7 +380,7 @@ async function send(text) {
   let buffer = "";
   let bubble = null;
   const onEvent = (event, data) => {
-    if (event === "stage" && data.status === "started") $("status").textContent = "Your agent is working\u2026";
+    if (event === "stage" && data.status === "started") $("status").textContent = t("page_working");
     else if (event === "token") {
       if (!bubble) bubble = addMessage("assistant", "");
       let raw = bubble.dataset.raw || "";
@@ -372,6 +391,7 @@ async function send(text) {
       scrollToEnd();
     } else if (event === "state") {
       renderLearner(data);
+      followLanguage(data.profile && data.profile.language).catch(() => { /* the panels keep their language */ });
       if (data.intent === "goodbye") loadReflections();  // the goodbye stored this session's reflection
       if (data.intent === "goodbye" || data.last_grade) loadHistory();  // a new answer or a closed session
     }
@@ -416,6 +436,15 @@ async function watchThread(thread) {
   }
 }
 
+// The student wrote in another language (or chose one): the panels follow, as the replies do.
+async function followLanguage(language) {
+  if (!(await loadPageText(language))) return;
+  renderLearner(await api(`/v1/threads/${state.thread}`));  // skill titles in the new language too
+  loadAssignments();
+  loadReflections();
+  loadSettings();  // the goal choices and the history name skills in the new language
+}
+
 // --- views -------------------------------------------------------------------------------
 async function openChat() {
   const me = await api("/v1/auth/me");
@@ -425,6 +454,8 @@ async function openChat() {
   const threads = await api("/v1/threads");
   state.thread = threads.length ? threads[0].thread_id : (await api("/v1/threads", { method: "POST" })).thread_id;
   const view = await api(`/v1/threads/${state.thread}`);
+  pageText.language = "";  // another student may have signed in on this page before
+  if (!(await loadPageText(view.profile.language))) await loadPageText("en");
   $("log").replaceChildren();
   state.shown.clear();
   state.lastId = 0;
