@@ -4,7 +4,7 @@
 const $ = (id) => document.getElementById(id);
 const MAX_CHARS = 2000; // the API's max_message_chars: the page says so instead of cutting text off
 const state = { token: sessionStorage.getItem("tm_token"), thread: null, busy: false, lastId: 0, watching: null,
-                shown: new Set(), quiz: null };
+                shown: new Set(), quiz: null, username: "" };
 
 class ApiError extends Error {
   constructor(status, code, message, retryAfter) {
@@ -44,6 +44,8 @@ async function loadPageText(language) {
   document.documentElement.lang = pageText.language;
   for (const el of document.querySelectorAll("[data-text]")) el.textContent = t(el.dataset.text);
   for (const el of document.querySelectorAll("[data-placeholder]")) el.placeholder = t(el.dataset.placeholder);
+  if (state.username) $("who").textContent = t("page_signed_in", { name: state.username });
+  checkLength();  // the character count in the new language
   return true;
 }
 
@@ -449,11 +451,11 @@ async function followLanguage(language) {
 async function openChat() {
   const me = await api("/v1/auth/me");
   if (me.role !== "student") { location.href = "/console"; return; }  // staff work in the console
-  $("who").textContent = `Signed in as ${me.username}`;
   $("who").hidden = $("logout").hidden = false;
   const threads = await api("/v1/threads");
   state.thread = threads.length ? threads[0].thread_id : (await api("/v1/threads", { method: "POST" })).thread_id;
   const view = await api(`/v1/threads/${state.thread}`);
+  state.username = me.username;
   pageText.language = "";  // another student may have signed in on this page before
   if (!(await loadPageText(view.profile.language))) await loadPageText("en");
   $("log").replaceChildren();
@@ -495,11 +497,11 @@ function explain(err) {
 function checkLength() {
   const n = $("message").value.length;
   const count = $("message-count");
-  count.textContent = `${n} / ${MAX_CHARS} characters`;
+  count.textContent = t("page_count", { n, max: MAX_CHARS });
   const over = n > MAX_CHARS;
   count.classList.toggle("over", over);
   $("message").setAttribute("aria-invalid", over ? "true" : "false");
-  $("message-error").textContent = over ? `Too long by ${n - MAX_CHARS} characters: shorten it to send.` : "";
+  $("message-error").textContent = over ? t("page_too_long", { n: n - MAX_CHARS }) : "";
   return over;
 }
 
@@ -526,8 +528,8 @@ $("login").addEventListener("submit", async (e) => {
 $("composer").addEventListener("submit", async (e) => {
   e.preventDefault();
   const text = $("message").value.trim();
-  if (state.busy) { $("message-error").textContent = "Wait for your agent's reply, then send the next message."; return; }
-  if (!text) { $("message-error").textContent = "Type a message first."; $("message").focus(); return; }
+  if (state.busy) { $("message-error").textContent = t("page_wait"); return; }
+  if (!text) { $("message-error").textContent = t("page_type_first"); $("message").focus(); return; }
   if (checkLength()) { $("message").focus(); return; }
   state.busy = true;
   $("send").disabled = true;
