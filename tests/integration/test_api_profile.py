@@ -149,3 +149,28 @@ def test_the_30_day_history_for_the_student_and_their_cohorts_teacher(api: Api) 
     assert api.client.get(path, headers=other).json()["error"]["message"] == api.client.get(
         f"/v1/dashboards/students/{'0' * 32}", headers=other).json()["error"]["message"] == "student not found"
     assert api.client.get(path, headers=headers).status_code == 403  # a student is not staff
+
+
+@pytest.mark.parametrize("language", ["es", "hi"])
+def test_a_students_panels_name_skills_in_their_language(api: Api, language: str) -> None:
+    from tutormesh.tools.curriculum import load_curriculum
+
+    student, headers, thread = api.student(cohort="9a")
+    assert api.client.patch("/v1/me/profile", headers=headers, json={"language": language}).status_code == 200
+    served = api.say(headers, thread, "practicar ecuaciones lineales" if language == "es" else "अभ्यास")
+    turn = api.say(headers, thread, wrong_for(served))
+    skill = served["current_item"]["skill"]
+    english = {t.skill: t.title for t in load_curriculum().topics()}[skill]
+    title = {t.skill: t.title for t in load_curriculum(language).topics()}[skill]
+    assert title != english  # the curriculum translates this topic's title
+    mine = api.client.get("/v1/me/profile", headers=headers).json()
+    assert mine["language"] == language
+    assert [s["title"] for s in mine["history"]["skills"]] == [title]
+    assert dict((g["value"], g["title"]) for g in mine["choices"]["goals"])[skill] == title
+    assert turn["skills"][skill] == title
+    assert api.client.get(f"/v1/threads/{thread}", headers=headers).json()["skills"][skill] == title
+    # Staff read the same record in English.
+    teacher = api.login(api.user("teacher", "9a"))
+    assert api.client.get(f"/v1/threads/{thread}", headers=teacher).json()["skills"][skill] == english
+    record = api.client.get(f"/v1/dashboards/students/{student['id']}", headers=teacher).json()
+    assert [s["title"] for s in record["session_history"]["skills"]] == [english]

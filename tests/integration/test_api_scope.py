@@ -141,6 +141,7 @@ def cases(w: World) -> list[tuple[str, str, dict[str, Any], dict[str, int]]]:
         ("GET", "/v1/me/profile", {}, expect(**STUDENTS_ONLY)),
         ("PATCH", "/v1/me/profile", {"json": {"goals": []}}, expect(**STUDENTS_ONLY)),
         ("GET", "/v1/me/reflections", {}, expect(**STUDENTS_ONLY)),
+        ("GET", "/v1/page-text/es", {}, expect(**EVERYONE_SIGNED_IN)),  # the chat page's labels: nobody's data
         ("GET", f"/v1/students/{ana_id}/reflections", {}, expect(**COHORT_9A)),
         ("GET", "/v1/experiments", {}, expect(**STAFF_ONLY, **STAFF_SEE_ALL)),
         # content jobs are their uploader's (and admins'): other staff get 404

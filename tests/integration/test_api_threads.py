@@ -117,3 +117,26 @@ def test_a_conversation_resumes_after_a_restart(start_api: Callable[..., Api]) -
     assert len(view["messages"]) == 2
     graded = second.say(headers, thread, answer_of(item["prompt"]))
     assert graded["intent"] == "answer" and f".{item['skill']}." in graded["last_grade"]["item_id"]
+
+
+def test_thread_and_turn_responses_keep_the_style_posterior_inside(api: Api) -> None:
+    student, headers, thread = api.student("c1")
+    served = api.say(headers, thread, "practice linear equations")
+    graded = api.say(headers, thread, answer_of(served["current_item"]["prompt"]))
+    stored = api.services.learner.profile(student["student_id"])
+    assert stored["style_counts"], "the answer taught the style posterior something"  # so it could leak
+    streamed = api.client.post(f"/v1/threads/{thread}/messages", json={"content": "practice"},
+                               headers={**headers, "Accept": "text/event-stream"})
+    state = sse_events(streamed.text)[-1][1]
+    view = api.client.get(f"/v1/threads/{thread}", headers=headers).json()
+    record = api.client.get(f"/v1/dashboards/students/{student['id']}",
+                            headers=api.login(api.user("teacher", "c1"))).json()
+    shown = {"pace", "learning_style", "language", "cultural_context", "strengths", "weaknesses", "goals",
+             "style_override"}
+    for profile in (served["profile"], graded["profile"], state["profile"]):
+        assert set(profile) == shown
+    for profile in (view["profile"], record["profile"]):  # with the latest adaptations and their reasons
+        assert set(profile) == shown | {"adaptations"}
+    assert graded["profile"]["learning_style"] == stored["learning_style"]  # the summary the student sees
+    documented = api.client.get("/openapi.json").json()["components"]["schemas"]["ProfileOut"]["properties"]
+    assert set(documented) == shown | {"adaptations"}

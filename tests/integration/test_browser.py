@@ -122,3 +122,47 @@ def test_student_changes_settings_and_reads_the_sessions_reflection(tmp_path: Pa
         assert page.get_by_label("Names, money and places from").input_value() == "india"
         assert page.get_by_label("Show me first").input_value() == "worked_example"
         page.locator("#reflections li").filter(has_text="Answers this session: 1").wait_for()
+
+
+def test_the_panels_speak_the_students_language(tmp_path: Path, chromium) -> None:  # type: ignore[no-untyped-def]
+    data = tmp_path / "data"
+    added = run_cli(data, "user", "add", "sofia", "--role", "student", "--cohort", "9a",
+                    env={"TUTORMESH_PASSWORD": PASSWORD})
+    assert added.returncode == 0, added.stderr
+    with serve(data) as live:
+        page = chromium.new_page(viewport={"width": 1200, "height": 1100})
+        page.goto(live.url + "/")
+        page.get_by_label("Username").fill("sofia")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        message = page.get_by_label("Message")
+        message.wait_for()
+        assert page.locator("#mastery-title").inner_text() == "Mastery"  # a new student's profile says English
+
+        message.fill("practicar ecuaciones lineales")  # she writes in Spanish: the panels follow the replies
+        message.press("Enter")
+        page.locator("#mastery-title").filter(has_text="Dominio").wait_for(timeout=15_000)
+        page.locator("#send:enabled").wait_for()
+        assert page.evaluate("document.documentElement.lang") == "es"
+        assert page.locator("#chat-title").inner_text() == "Tu agente de aprendizaje"
+        for _ in range(3):  # three wrong answers: the agent agrees a new plan with the SME agent
+            page.get_by_label("Mensaje").fill("x = 12345")
+            page.get_by_role("button", name="Enviar").click()
+            page.locator("#send:enabled").wait_for(timeout=15_000)
+        page.locator("#negotiations li").filter(has_text="acordamos un plan nuevo – ritmo").wait_for(timeout=10_000)
+        plan = page.locator("#negotiations li").first.inner_text()
+        assert plan.startswith("Ecuaciones de un paso:") and "pace" not in plan, plan
+        assert page.locator("#plan-title").inner_text() == "Cambios de plan"
+        totals = page.locator("#history-totals").filter(has_text="1 sesión, 3 respuestas, 0% de aciertos")
+        totals.wait_for(timeout=10_000)
+        assert page.locator("#history-skills li").first.inner_text().startswith("Ecuaciones de un paso 0/3 correctas")
+        assert page.locator("#history-title").inner_text() == "Tus últimos 30 días"
+
+        page.locator("#settings-box summary").click()
+        page.get_by_label("Idioma").select_option("hi")
+        page.get_by_role("button", name="Guardar ajustes").click()
+        page.locator("#history-title").filter(has_text="तुम्हारे पिछले 30 दिन").wait_for(timeout=10_000)
+        assert page.locator("#mastery-title").inner_text() == "महारत"
+        page.locator("#history-skills li").filter(has_text="एक चरण वाले समीकरण").wait_for(timeout=10_000)
+        page.locator("#negotiations li").filter(has_text="नई योजना तय हुई").wait_for(timeout=10_000)
+        assert page.get_by_role("status").filter(has_text="सहेज लिया").count() == 1

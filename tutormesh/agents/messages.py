@@ -33,6 +33,13 @@ def say(key: str, language: str | None = "en", **slots: object) -> str:
     return PLACEHOLDER.sub(lambda m: str(slots[m.group(1)]) if m.group(1) in slots else m.group(0), template)
 
 
+def page_text(language: str) -> dict[str, str]:
+    """The chat page's own text in `language` (English when unknown): `page_*`, `pace_*`, `no_extra_support`."""
+    lang = language if language in LANGUAGES else "en"
+    return {key: catalog(lang).get(key) or text for key, text in catalog("en").items()
+            if key.startswith(("page_", "pace_")) or key == "no_extra_support"}
+
+
 def placeholders(template: str) -> set[str]:
     """Return the slot names a template uses."""
     return set(PLACEHOLDER.findall(template))

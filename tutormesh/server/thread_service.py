@@ -60,41 +60,73 @@ def visible_thread(services: Services, user: Principal, thread_id: str, *, write
     return thread
 
 
-def skill_titles(services: Services, skills: list[str]) -> dict[str, str]:
-    """Return display titles of skills (cached per process; the curriculum rarely changes)."""
+def skill_titles(services: Services, skills: list[str], language: str = "en") -> dict[str, str]:
+    """Return display titles of skills in `language`: the curriculum's translation, else the stored title.
+
+    The stored (English) titles are cached per process; the curriculum rarely changes.
+    """
     if any(s not in _titles for s in skills):
         with services.learner.sessions() as s, _titles_lock:
             _titles.update({slug: title for slug, title in s.execute(select(Skill.slug, Skill.title))})
-    return {s: _titles.get(s, s) for s in skills}
+    translated = curriculum_titles(language) if language != "en" else {}
+    return {s: translated.get(s) or _titles.get(s, s) for s in skills}
+
+
+def curriculum_titles(language: str) -> dict[str, str]:
+    """Skill -> its topic's title in `language` (English for an unknown language), as replies name topics."""
+    from tutormesh.tools.curriculum import load_curriculum
+    from tutormesh.tools.curriculum.translations import LANGUAGES
+
+    curriculum = load_curriculum(language if language in LANGUAGES else "en")  # cached per language
+    return {topic.skill: topic.title for topic in curriculum.topics()}
 
 
 ADAPTATIONS_SHOWN = 10
+# The profile fields a thread, a turn and a student record show (`routes.threads.ProfileOut`). The rest
+# is the learner model's working state: `style_counts`, the style posterior, is summarised by
+# `learning_style` and stays inside.
+PROFILE_SHOWN = ("pace", "learning_style", "language", "cultural_context", "strengths", "weaknesses", "goals",
+                 "style_override")
 
 
-def learner_view(services: Services, student_id: str) -> dict[str, Any]:
-    """Profile, mastery per skill (with titles) and negotiations: the panel data of a student."""
+def shown_profile(profile: dict[str, Any]) -> dict[str, Any]:
+    """The profile fields an API response carries (`PROFILE_SHOWN`)."""
+    return {key: profile[key] for key in PROFILE_SHOWN if key in profile}
+
+
+def learner_view(services: Services, student_id: str, *, for_student: bool = False) -> dict[str, Any]:
+    """Profile, mastery per skill (with titles) and negotiations: the panel data of a student.
+
+    `for_student`: skill titles in the student's language (staff read them in English).
+    """
     learner = services.learner
     mastery = {skill: round(row["p_known"], 4) for skill, row in learner.mastery(student_id).items()}
-    profile = {**learner.profile(student_id), "adaptations": learner.adaptations(student_id, limit=ADAPTATIONS_SHOWN)}
-    return {"profile": profile, "mastery": mastery,
-            "skills": skill_titles(services, list(mastery)), "negotiations": learner.negotiations(student_id)}
+    profile = {**shown_profile(learner.profile(student_id)),
+               "adaptations": learner.adaptations(student_id, limit=ADAPTATIONS_SHOWN)}
+    language = profile.get("language", "en") if for_student else "en"
+    return {"profile": profile, "mastery": mastery, "skills": skill_titles(services, list(mastery), language),
+            "negotiations": learner.negotiations(student_id)}
 
 
-def session_history(services: Services, student_id: str, now: datetime | None = None) -> dict[str, Any]:
-    """The last `HISTORY_DAYS` of the student's sessions (tools/session_history.py), for them and their teacher."""
+def session_history(services: Services, student_id: str, now: datetime | None = None,
+                    language: str = "en") -> dict[str, Any]:
+    """The last `HISTORY_DAYS` of the student's sessions (tools/session_history.py), for them and their teacher.
+
+    Skill titles are in `language` (the student's own view passes theirs).
+    """
     from tutormesh.agents.reflection import reflections
 
     now = now or datetime.now(UTC)
     answers, rows = reflections(services.learner).since(student_id, now - timedelta(days=HISTORY_DAYS))
     mastery = services.learner.mastery(student_id)
-    titles = skill_titles(services, sorted({str(a["skill"]) for a in answers} | set(mastery)))
+    titles = skill_titles(services, sorted({str(a["skill"]) for a in answers} | set(mastery)), language)
     return summarise(answers, rows, now, mastery=mastery, titles=titles)
 
 
-def thread_view(services: Services, thread: dict[str, Any]) -> dict[str, Any]:
+def thread_view(services: Services, thread: dict[str, Any], *, for_student: bool = False) -> dict[str, Any]:
     """What `GET /v1/threads/{id}` returns: the full history from SQL plus the learner model."""
     return {**thread, "messages": services.learner.history(thread["thread_id"]),
-            **learner_view(services, thread["student_id"])}
+            **learner_view(services, thread["student_id"], for_student=for_student)}
 
 
 def turn_result(services: Services, thread: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
@@ -110,10 +142,11 @@ def turn_result(services: Services, thread: dict[str, Any], state: dict[str, Any
     grade = state.get("last_grade") if state.get("intent") == "answer" else None  # last_grade outlives its turn
     current = {"prompt": item["prompt"], "skill": item["skill"], "difficulty": item["difficulty"]} if item else None
     mastery = dict(state.get("mastery") or {})
+    profile = shown_profile(state.get("profile") or services.learner.profile(thread["student_id"]))
+    language = state.get("language") or profile.get("language", "en")  # the language of the turn's replies
     return {"thread_id": thread["thread_id"], "replies": new_replies(state), "intent": state.get("intent"),
-            "topic": state.get("topic"), "last_grade": grade, "current_item": current,
-            "profile": state.get("profile") or services.learner.profile(thread["student_id"]),
-            "mastery": mastery, "skills": skill_titles(services, list(mastery)),
+            "topic": state.get("topic"), "last_grade": grade, "current_item": current, "profile": profile,
+            "mastery": mastery, "skills": skill_titles(services, list(mastery), language),
             "negotiations": state.get("negotiations") or []}
 
 

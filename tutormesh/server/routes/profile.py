@@ -11,11 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, field_v
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from tutormesh.agents import messages
 from tutormesh.agents.reflection import reflections
+from tutormesh.agents.sme import SUPPORT_MESSAGE
 from tutormesh.core.errors import Forbidden, NotFound
 from tutormesh.server.deps import CurrentUser, Principal, Services, ServicesDep
 from tutormesh.server.staff import Teaching, audit, scope_of
-from tutormesh.server.thread_service import session_history
+from tutormesh.server.thread_service import curriculum_titles, session_history
 from tutormesh.tools.curriculum import load_curriculum
 from tutormesh.tools.curriculum.culture import cultures
 from tutormesh.tools.learner_model import CONTENT_TYPES
@@ -167,17 +169,19 @@ def _student(user: Principal) -> str:
 def _settings(services: Services, student_id: str) -> ProfileSettings:
     services.learner.ensure_student(student_id)
     profile = services.learner.profile(student_id)
-    contexts = cultures()
+    contexts, translated = cultures(), curriculum_titles(profile["language"])
     choices = Choices(
         language=[Choice(value=v, title=t) for v, t in (("en", "English"), ("hi", "हिन्दी"), ("es", "Español"))],
         cultural_context=[Choice(value=slug, title=contexts[slug].title) for slug in CulturalContext.__args__],
-        goals=[Choice(value=skill, title=title) for skill, title in _skills().items()],
-        style_override=[Choice(value=kind, title=kind.replace("_", " ")) for kind in CONTENT_TYPES])
+        goals=[Choice(value=skill, title=translated.get(skill) or title) for skill, title in _skills().items()],
+        style_override=[Choice(value=kind, title=messages.say(f"content_{kind}", profile["language"]))
+                        for kind in CONTENT_TYPES])
     return ProfileSettings(language=profile["language"], cultural_context=profile["cultural_context"],
                            goals=profile["goals"], style_override=profile["style_override"], pace=profile["pace"],
                            learning_style=profile["learning_style"], strengths=profile.get("strengths") or [],
                            weaknesses=profile.get("weaknesses") or [],
-                           history=SessionHistory.model_validate(session_history(services, student_id)),
+                           history=SessionHistory.model_validate(
+                               session_history(services, student_id, language=profile["language"])),
                            choices=choices)
 
 
@@ -206,6 +210,21 @@ async def change_profile(body: ProfilePatch, user: CurrentUser, services: Servic
         return _settings(services, student_id)
 
     return await anyio.to_thread.run_sync(change)
+
+
+class PageText(BaseModel):
+    """The chat page's own text in one language, from the catalogue the replies use (data/messages)."""
+
+    language: str
+    messages: dict[str, str] = Field(description="key -> text with {placeholders}: page_*, pace_*, no_extra_support")
+    supports: dict[str, str] = Field(description="an agreed plan's support (the protocol's English) -> its text")
+
+
+@router.get("/page-text/{language}")
+async def page_text(language: Annotated[Language, Path(description="en, hi or es")], user: CurrentUser) -> PageText:
+    """The chat page's labels and plan-change sentences in `language` (the signed-in student's, usually)."""
+    return PageText(language=language, messages=messages.page_text(language),
+                    supports={english: messages.say(key, language) for english, key in SUPPORT_MESSAGE.items()})
 
 
 @router.get("/me/reflections", responses={403: {"description": "students only"}},

@@ -57,6 +57,7 @@ class ProfileOut(BaseModel):
     strengths: list[str]
     weaknesses: list[str]
     goals: list[str]
+    style_override: str | None = Field(default=None, description="the content type the student chose to see first")
     adaptations: list[AdaptationOut] | None = Field(
         default=None, description="the latest adaptations, newest first (GET /v1/threads/{id}; not in a turn result)")
 
@@ -135,7 +136,8 @@ async def read_thread(thread_id: ThreadId, user: CurrentUser, services: Services
     """Return the thread's full history, the student's profile (with pace), mastery and negotiations."""
 
     def view() -> dict[str, Any]:
-        return thread_service.thread_view(services, thread_service.visible_thread(services, user, thread_id))
+        thread = thread_service.visible_thread(services, user, thread_id)
+        return thread_service.thread_view(services, thread, for_student=user.role == "student")
 
     return await anyio.to_thread.run_sync(view)
 

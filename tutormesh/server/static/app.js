@@ -4,7 +4,7 @@
 const $ = (id) => document.getElementById(id);
 const MAX_CHARS = 2000; // the API's max_message_chars: the page says so instead of cutting text off
 const state = { token: sessionStorage.getItem("tm_token"), thread: null, busy: false, lastId: 0, watching: null,
-                shown: new Set(), quiz: null };
+                shown: new Set(), quiz: null, username: "" };
 
 class ApiError extends Error {
   constructor(status, code, message, retryAfter) {
@@ -27,6 +27,26 @@ async function api(path, { method = "GET", body, form, accept = "application/jso
     throw new ApiError(res.status, error.code, error.message, res.headers.get("Retry-After"));
   }
   return accept === "application/json" ? res.json() : res;
+}
+
+// --- the page's own text in the student's language (GET /v1/page-text/{language}: the replies' catalogue) ---
+const pageText = { language: "", messages: {}, supports: {} };
+
+function t(key, slots = {}) {
+  const template = pageText.messages[key] || key;
+  return template.replace(/\{([a-z_]+)\}/g, (m, name) => (name in slots ? String(slots[name]) : m));
+}
+
+// True when the language changed (the caller re-renders what it shows).
+async function loadPageText(language) {
+  if (!language || language === pageText.language) return false;
+  try { Object.assign(pageText, await api(`/v1/page-text/${language}`)); } catch (err) { return false; }
+  document.documentElement.lang = pageText.language;
+  for (const el of document.querySelectorAll("[data-text]")) el.textContent = t(el.dataset.text);
+  for (const el of document.querySelectorAll("[data-placeholder]")) el.placeholder = t(el.dataset.placeholder);
+  if (state.username) $("who").textContent = t("page_signed_in", { name: state.username });
+  checkLength();  // the character count in the new language
+  return true;
 }
 
 // --- Markdown: marked renders, DOMPurify sanitises; raw HTML from the model is shown as text ------
@@ -64,7 +84,7 @@ function addMessage(role, text, author) {
     badge.textContent = "human tutor";
     who.append(" ", badge);
   } else {
-    who.textContent = role === "user" ? "You" : "Learning agent";
+    who.textContent = role === "user" ? t("page_you") : t("page_agent");
   }
   const body = document.createElement("div");
   body.className = "text";
@@ -91,13 +111,14 @@ function planSentence(view, n) {
   const skill = prettySkill(view, n.skill);
   const last = (n.messages || [])[n.messages.length - 1] || {};
   const plan = last.plan || (n.messages || []).map((m) => m.plan).filter(Boolean).pop() || {};
-  const support = (plan.adjustments || []).join("; ");
+  const support = (plan.adjustments || []).map((a) => pageText.supports[a] || a).join("; ") || t("no_extra_support");
+  const pace = t(`pace_${plan.pace || "moderate"}`);
   switch (n.status) {
-    case "committed": return `${skill}: new plan agreed \u2013 ${plan.pace || "adjusted"} pace${support ? `, with ${support}` : ""}. It will be reviewed${n.review_at ? ` on ${new Date(n.review_at).toLocaleDateString()}` : " soon"}.`;
-    case "kept": return `${skill}: the agreed plan worked, so it stays.`;
-    case "renegotiated": return `${skill}: no improvement by the review date, so the plan was changed again.`;
-    case "escalated": return `${skill}: no plan change fitted the semester, so a human tutor was asked to help.`;
-    default: return `${skill}: your agent is working out a better plan.`;
+    case "committed": return n.review_at
+      ? t("page_plan_committed", { skill, pace, support, date: new Date(n.review_at).toLocaleDateString(pageText.language || undefined) })
+      : t("page_plan_committed_soon", { skill, pace, support });
+    case "kept": case "renegotiated": case "escalated": return t(`page_plan_${n.status}`, { skill });
+    default: return t("page_plan_open", { skill });
   }
 }
 
@@ -107,7 +128,7 @@ function renderLearner(view) {
   const skills = Object.entries(view.mastery || {});
   if (!skills.length) {
     const li = document.createElement("li");
-    li.textContent = "No practice yet. Say \u201cpractice\u201d to start.";
+    li.textContent = t("page_mastery_empty");
     list.append(li);
   }
   for (const [skill, p] of skills) {
@@ -125,7 +146,7 @@ function renderLearner(view) {
     const bar = document.createElement("div");
     bar.className = "bar";
     bar.setAttribute("role", "progressbar");
-    bar.setAttribute("aria-label", `${title} mastery`);
+    bar.setAttribute("aria-label", t("page_mastery_bar", { skill: title }));
     bar.setAttribute("aria-valuemin", "0");
     bar.setAttribute("aria-valuemax", "100");
     bar.setAttribute("aria-valuenow", String(pct));
@@ -135,12 +156,12 @@ function renderLearner(view) {
     li.append(name, bar);
     list.append(li);
   }
-  if (view.profile) $("pace").textContent = `Pace: ${view.profile.pace}`;
+  if (view.profile) $("pace").textContent = t("page_pace", { pace: t(`pace_${view.profile.pace}`) });
   const plans = $("negotiations");
   plans.replaceChildren();
   if (!(view.negotiations || []).length) {
     const li = document.createElement("li");
-    li.textContent = "None yet.";
+    li.textContent = t("page_plan_empty");
     plans.append(li);
   }
   for (const n of view.negotiations || []) {
@@ -158,7 +179,7 @@ async function loadAssignments() {
   list.replaceChildren();
   if (!work.length) {
     const li = document.createElement("li");
-    li.textContent = "Nothing assigned right now.";
+    li.textContent = t("page_work_empty");
     list.append(li);
   }
   for (const a of work) {
@@ -353,7 +374,7 @@ function parseFrames(buffer, onEvent) {
 
 async function send(text) {
   addMessage("user", text);
-  $("status").textContent = "Your agent is thinking\u2026";
+  $("status").textContent = t("page_thinking");
   const res = await api(`/v1/threads/${state.thread}/messages`,
                         { method: "POST", body: { content: text }, accept: "text/event-stream" });
   const reader = res.body.getReader();
@@ -361,7 +382,7 @@ async function send(text) {
   let buffer = "";
   let bubble = null;
   const onEvent = (event, data) => {
-    if (event === "stage" && data.status === "started") $("status").textContent = "Your agent is working\u2026";
+    if (event === "stage" && data.status === "started") $("status").textContent = t("page_working");
     else if (event === "token") {
       if (!bubble) bubble = addMessage("assistant", "");
       let raw = bubble.dataset.raw || "";
@@ -372,6 +393,7 @@ async function send(text) {
       scrollToEnd();
     } else if (event === "state") {
       renderLearner(data);
+      followLanguage(data.profile && data.profile.language).catch(() => { /* the panels keep their language */ });
       if (data.intent === "goodbye") loadReflections();  // the goodbye stored this session's reflection
       if (data.intent === "goodbye" || data.last_grade) loadHistory();  // a new answer or a closed session
     }
@@ -416,15 +438,26 @@ async function watchThread(thread) {
   }
 }
 
+// The student wrote in another language (or chose one): the panels follow, as the replies do.
+async function followLanguage(language) {
+  if (!(await loadPageText(language))) return;
+  renderLearner(await api(`/v1/threads/${state.thread}`));  // skill titles in the new language too
+  loadAssignments();
+  loadReflections();
+  loadSettings();  // the goal choices and the history name skills in the new language
+}
+
 // --- views -------------------------------------------------------------------------------
 async function openChat() {
   const me = await api("/v1/auth/me");
   if (me.role !== "student") { location.href = "/console"; return; }  // staff work in the console
-  $("who").textContent = `Signed in as ${me.username}`;
   $("who").hidden = $("logout").hidden = false;
   const threads = await api("/v1/threads");
   state.thread = threads.length ? threads[0].thread_id : (await api("/v1/threads", { method: "POST" })).thread_id;
   const view = await api(`/v1/threads/${state.thread}`);
+  state.username = me.username;
+  pageText.language = "";  // another student may have signed in on this page before
+  if (!(await loadPageText(view.profile.language))) await loadPageText("en");
   $("log").replaceChildren();
   state.shown.clear();
   state.lastId = 0;
@@ -464,11 +497,11 @@ function explain(err) {
 function checkLength() {
   const n = $("message").value.length;
   const count = $("message-count");
-  count.textContent = `${n} / ${MAX_CHARS} characters`;
+  count.textContent = t("page_count", { n, max: MAX_CHARS });
   const over = n > MAX_CHARS;
   count.classList.toggle("over", over);
   $("message").setAttribute("aria-invalid", over ? "true" : "false");
-  $("message-error").textContent = over ? `Too long by ${n - MAX_CHARS} characters: shorten it to send.` : "";
+  $("message-error").textContent = over ? t("page_too_long", { n: n - MAX_CHARS }) : "";
   return over;
 }
 
@@ -495,8 +528,8 @@ $("login").addEventListener("submit", async (e) => {
 $("composer").addEventListener("submit", async (e) => {
   e.preventDefault();
   const text = $("message").value.trim();
-  if (state.busy) { $("message-error").textContent = "Wait for your agent's reply, then send the next message."; return; }
-  if (!text) { $("message-error").textContent = "Type a message first."; $("message").focus(); return; }
+  if (state.busy) { $("message-error").textContent = t("page_wait"); return; }
+  if (!text) { $("message-error").textContent = t("page_type_first"); $("message").focus(); return; }
   if (checkLength()) { $("message").focus(); return; }
   state.busy = true;
   $("send").disabled = true;

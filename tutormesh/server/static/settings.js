@@ -1,6 +1,6 @@
 // The chat page's settings panel, session reflections and the 30-day history
 // (GET/PATCH /v1/me/profile, GET /v1/me/reflections).
-// Loaded before app.js; its functions use app.js's `api` and `$` only when called, after both loaded.
+// Loaded before app.js; its functions use app.js's `api`, `$`, `t` and `pageText` only when called, after both loaded.
 "use strict";
 
 function option(value, title, selected) {
@@ -15,9 +15,9 @@ function fillSettings(p) {
   const c = p.choices;
   $("set-language").replaceChildren(...c.language.map((x) => option(x.value, x.title, x.value === p.language)));
   const culture = $("set-culture");
-  culture.replaceChildren(option("", "The default for my language", !p.cultural_context),
+  culture.replaceChildren(option("", t("page_culture_default"), !p.cultural_context),
                           ...c.cultural_context.map((x) => option(x.value, x.title, x.value === p.cultural_context)));
-  $("set-style").replaceChildren(option("", "What works for me (learned from my answers)", !p.style_override),
+  $("set-style").replaceChildren(option("", t("page_style_learned"), !p.style_override),
                                  ...c.style_override.map((x) => option(x.value, x.title, x.value === p.style_override)));
   $("set-goals").replaceChildren(...c.goals.map((x) => option(x.value, x.title, p.goals.includes(x.value))));
 }
@@ -34,21 +34,23 @@ function fillHistory(p) {
   const h = p.history;
   const titles = Object.fromEntries(p.choices.goals.map((x) => [x.value, x.title]));
   const named = (skills) => skills.map((s) => titles[s] || s).join(", ");
+  const count = (n, key) => t(n === 1 ? `${key}_one` : `${key}_many`, { n });
   $("history-totals").textContent = h.sessions
-    ? `${h.sessions} session${h.sessions === 1 ? "" : "s"}, ${h.answers} answer${h.answers === 1 ? "" : "s"}, ${percent(h.accuracy)} right, ` +
-      `${minutes(h.time_on_task_s)} on task, ${h.hints_used} hint${h.hints_used === 1 ? "" : "s"}.`
-    : "No practice in the last 30 days yet.";
-  $("history-strengths").textContent = [p.strengths.length ? `Strong: ${named(p.strengths)}.` : "",
-    p.weaknesses.length ? `Working on: ${named(p.weaknesses)}.` : ""].filter(Boolean).join(" ");
+    ? t("page_history_totals", { sessions: count(h.sessions, "page_sessions"), answers: count(h.answers, "page_answers"),
+                                 percent: percent(h.accuracy), time: minutes(h.time_on_task_s),
+                                 hints: count(h.hints_used, "page_hints") })
+    : t("page_history_empty");
+  $("history-strengths").textContent = [p.strengths.length ? t("page_strong", { skills: named(p.strengths) }) : "",
+    p.weaknesses.length ? t("page_working_on", { skills: named(p.weaknesses) }) : ""].filter(Boolean).join(" ");
   $("history-skills").replaceChildren(...h.skills.slice(0, 6).map((s) => {
     const li = document.createElement("li");
     const note = document.createElement("small");
-    note.textContent = ` ${s.right}/${s.answers} right, ${minutes(s.time_on_task_s)}`;
+    note.textContent = ` ${t("page_history_skill", { right: s.right, answers: s.answers, time: minutes(s.time_on_task_s) })}`;
     li.append(s.title, note);
     return li;
   }));
   $("history-reviews").textContent = h.due_reviews.length
-    ? `Due a review: ${h.due_reviews.map((s) => s.title).join(", ")}.` : "";
+    ? t("page_due_review", { skills: h.due_reviews.map((s) => s.title).join(", ") }) : "";
 }
 
 async function loadSettings() {
@@ -70,14 +72,15 @@ async function loadReflections() {
   list.replaceChildren();
   if (!rows.length) {
     const li = document.createElement("li");
-    li.textContent = "Say \u201cbye\u201d when you finish: your agent notes what worked and what changes next time.";
+    li.textContent = t("page_reflections_empty");
     list.append(li);
   }
   for (const r of rows.slice(0, 3)) {
     const li = document.createElement("li");
     const at = document.createElement("time");
     at.dateTime = r.created_at;
-    at.textContent = new Date(r.created_at).toLocaleString() + (r.applied_at ? " \u2013 used in a later session" : "");
+    at.textContent = new Date(r.created_at).toLocaleString(pageText.language || undefined) +
+      (r.applied_at ? ` \u2013 ${t("page_reflection_used")}` : "");
     li.append(at, r.summary);
     list.append(li);
   }
@@ -90,12 +93,13 @@ document.getElementById("settings").addEventListener("submit", async (e) => {
                  style_override: form.elements.style_override.value || null,
                  goals: Array.from(form.elements.goals.selectedOptions, (o) => o.value) };
   $("settings-error").textContent = "";
-  $("settings-status").textContent = "Saving\u2026";
+  $("settings-status").textContent = t("page_saving");
   try {
     const p = await api("/v1/me/profile", { method: "PATCH", body });
     fillSettings(p);
+    await followLanguage(p.language);
     fillHistory(p);
-    $("settings-status").textContent = "Saved. Your next reply uses these settings.";
+    $("settings-status").textContent = t("page_saved");
   } catch (err) {
     $("settings-status").textContent = "";
     $("settings-error").textContent = explain(err);
