@@ -63,6 +63,7 @@ def routed(node: Callable[..., dict[str, Any]],
         update = node(state, runtime, config) if wants_config else node(state, runtime)
         return Command(update=update, goto=route({**state, **update}))
 
+    # Not functools.wraps: its __wrapped__ would make LangGraph read the node's signature, not step's.
     step.__name__, step.__doc__ = node.__name__, node.__doc__
     return step
 
