@@ -21,7 +21,6 @@ from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any, Literal, TypeVar
 
-import httpx
 import numpy as np
 import openai
 from langchain_core.callbacks import BaseCallbackHandler, CallbackManagerForLLMRun
@@ -312,7 +311,8 @@ def chat_model(model: str | None = None, *, student_id: str | None = None, purpo
     callbacks: list[BaseCallbackHandler] = [
         MeteringCallback(student_id or _metered_student.get(), name, purpose, settings)]
     # Connect fails fast; every read waits at most the reply's whole deadline (see Tier2Pool).
-    timeout = httpx.Timeout(settings.llm_timeout_s, connect=settings.llm_connect_timeout_s)
+    # openai's own Timeout type: its HTTP client (httpx2 since openai 3.63) refuses httpx's.
+    timeout = openai.Timeout(settings.llm_timeout_s, connect=settings.llm_connect_timeout_s)
     factory = ChatOpenAI if settings.llm_base_url else SystemFoldingChatOpenAI  # the local server runs Gemma
     return factory(model=name, base_url=llm_base_url(settings), api_key=settings.llm_api_key,  # type: ignore[arg-type]
                       temperature=temperature, timeout=timeout, max_retries=0, streaming=streaming,
